@@ -3,9 +3,9 @@
 /// Errors as values: every expected business outcome (bad input, refused
 /// transition, currency mismatch, overflow, ...) is returned, never thrown.
 
+#include <fmt/format.h>
 #include <boost/assert/source_location.hpp>
 #include <boost/system/result.hpp>
-#include <fmt/format.h>
 
 #include <cstdint>
 #include <stdexcept>
@@ -32,15 +32,24 @@ enum class errc : std::uint16_t {
 /// The stable snake_case name of a code, e.g. "currency_mismatch".
 [[nodiscard]] constexpr std::string_view to_string(errc code) noexcept {
     switch (code) {
-        case errc::invalid_value: return "invalid_value";
-        case errc::missing_value: return "missing_value";
-        case errc::malformed: return "malformed";
-        case errc::unknown_currency: return "unknown_currency";
-        case errc::currency_mismatch: return "currency_mismatch";
-        case errc::overflow: return "overflow";
-        case errc::negative_quantity: return "negative_quantity";
-        case errc::checksum_mismatch: return "checksum_mismatch";
-        case errc::division_by_zero: return "division_by_zero";
+        case errc::invalid_value:
+            return "invalid_value";
+        case errc::missing_value:
+            return "missing_value";
+        case errc::malformed:
+            return "malformed";
+        case errc::unknown_currency:
+            return "unknown_currency";
+        case errc::currency_mismatch:
+            return "currency_mismatch";
+        case errc::overflow:
+            return "overflow";
+        case errc::negative_quantity:
+            return "negative_quantity";
+        case errc::checksum_mismatch:
+            return "checksum_mismatch";
+        case errc::division_by_zero:
+            return "division_by_zero";
     }
     return "unknown_error";
 }
@@ -82,8 +91,7 @@ using result = boost::system::result<T, error>;
 class error_exception : public std::runtime_error {
 public:
     /// Wraps the error; what() is "code: field: message".
-    explicit error_exception(error e)
-        : std::runtime_error(to_string(e)), error_(std::move(e)) {}
+    explicit error_exception(error e) : std::runtime_error(to_string(e)), error_(std::move(e)) {}
 
     /// The error that was not handled.
     [[nodiscard]] const orderly::error& error_value() const noexcept { return error_; }
@@ -93,8 +101,7 @@ private:
 };
 
 /// Found by Boost.System through ADL when `value()` is called on an error.
-[[noreturn]] inline void throw_exception_from_error(const error& e,
-                                                    const boost::source_location&) {
+[[noreturn]] inline void throw_exception_from_error(const error& e, const boost::source_location&) {
     throw error_exception(e);
 }
 

@@ -108,7 +108,7 @@ inline constexpr std::size_t max_id_length = 64;
 /// `max_id_length` visible ASCII characters, no spaces or control characters.
 /// The error names `Id::tag_type::name` as its field.
 template <class Id>
-    requires std::is_same_v<typename Id::rep_type, std::string>
+requires std::is_same_v<typename Id::rep_type, std::string>
 [[nodiscard]] result<Id> parse_id(std::string_view text) {
     const std::string_view field = Id::tag_type::name;
     if (text.empty()) {

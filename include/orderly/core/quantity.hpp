@@ -69,22 +69,16 @@ public:
     }
 
     /// Same as plus().
-    [[nodiscard]] friend result<quantity> operator+(quantity a, quantity b) {
-        return a.plus(b);
-    }
+    [[nodiscard]] friend result<quantity> operator+(quantity a, quantity b) { return a.plus(b); }
     /// Same as minus().
-    [[nodiscard]] friend result<quantity> operator-(quantity a, quantity b) {
-        return a.minus(b);
-    }
+    [[nodiscard]] friend result<quantity> operator-(quantity a, quantity b) { return a.minus(b); }
 
     /// Quantities are ordered by their unit count.
     friend constexpr auto operator<=>(quantity, quantity) = default;
 
 private:
     constexpr explicit quantity(rep_type units) : units_(units) {}
-    static error overflow_error() {
-        return error{errc::overflow, "quantity", "is too large"};
-    }
+    static error overflow_error() { return error{errc::overflow, "quantity", "is too large"}; }
 
     rep_type units_ = 0;
 };
