@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# README command 1: install what is missing, build the library and the main
+# example in release mode, and run the example.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+cmake --preset release
+cmake --build --preset release --target money_tour
+./build/release/examples/money_tour/money_tour
