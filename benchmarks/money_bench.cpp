@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace {
@@ -23,8 +24,9 @@ money must(const orderly::result<money>& made) {
 
 void money_plus(benchmark::State& state) {
     money total = money::zero(currencies::CNY);
-    const money price = money::from_minor(1999, currencies::CNY);
+    money price = money::from_minor(1999, currencies::CNY);
     for (auto _ : state) {
+        benchmark::DoNotOptimize(price);
         auto sum = total.plus(price);
         benchmark::DoNotOptimize(sum);
         total = *sum;
@@ -34,8 +36,9 @@ BENCHMARK(money_plus);
 
 void money_plus_beyond_64_bits(benchmark::State& state) {
     money total = money::from_minor(money::amount_type(1) << 100, currencies::CNY);
-    const money price = money::from_minor(1999, currencies::CNY);
+    money price = money::from_minor(1999, currencies::CNY);
     for (auto _ : state) {
+        benchmark::DoNotOptimize(price);
         auto sum = total.plus(price);
         benchmark::DoNotOptimize(sum);
         total = *sum;
@@ -44,9 +47,11 @@ void money_plus_beyond_64_bits(benchmark::State& state) {
 BENCHMARK(money_plus_beyond_64_bits);
 
 void money_times_quantity(benchmark::State& state) {
-    const money price = money::from_minor(1999, currencies::CNY);
-    const orderly::quantity units = orderly::quantity::of(7).value();
+    money price = money::from_minor(1999, currencies::CNY);
+    orderly::quantity units = orderly::quantity::of(7).value();
     for (auto _ : state) {
+        benchmark::DoNotOptimize(price);
+        benchmark::DoNotOptimize(units);
         auto line = price.times(units);
         benchmark::DoNotOptimize(line);
     }
@@ -54,9 +59,11 @@ void money_times_quantity(benchmark::State& state) {
 BENCHMARK(money_times_quantity);
 
 void money_times_rate_half_even(benchmark::State& state) {
-    const money price = money::from_minor(1999, currencies::CNY);
-    const rate tax = rate::parse("0.065").value();
+    money price = money::from_minor(1999, currencies::CNY);
+    rate tax = rate::parse("0.065").value();
     for (auto _ : state) {
+        benchmark::DoNotOptimize(price);
+        benchmark::DoNotOptimize(tax);
         auto due = price.times(tax, rounding::half_even);
         benchmark::DoNotOptimize(due);
     }
@@ -64,9 +71,11 @@ void money_times_rate_half_even(benchmark::State& state) {
 BENCHMARK(money_times_rate_half_even);
 
 void money_times_rate_beyond_64_bits(benchmark::State& state) {
-    const money price = money::from_minor(money::amount_type(1) << 100, currencies::CNY);
-    const rate tax = rate::parse("0.065").value();
+    money price = money::from_minor(money::amount_type(1) << 100, currencies::CNY);
+    rate tax = rate::parse("0.065").value();
     for (auto _ : state) {
+        benchmark::DoNotOptimize(price);
+        benchmark::DoNotOptimize(tax);
         auto due = price.times(tax, rounding::half_even);
         benchmark::DoNotOptimize(due);
     }
@@ -74,9 +83,11 @@ void money_times_rate_beyond_64_bits(benchmark::State& state) {
 BENCHMARK(money_times_rate_beyond_64_bits);
 
 void money_allocate_3(benchmark::State& state) {
-    const money discount = money::from_minor(1000, currencies::CNY);
-    const std::array<std::int64_t, 3> weights{1999, 599, 12999};
+    money discount = money::from_minor(1000, currencies::CNY);
+    std::array<std::int64_t, 3> weights{1999, 599, 12999};
     for (auto _ : state) {
+        benchmark::DoNotOptimize(discount);
+        benchmark::DoNotOptimize(weights);
         auto parts = discount.allocate(weights);
         benchmark::DoNotOptimize(parts);
     }
@@ -84,9 +95,11 @@ void money_allocate_3(benchmark::State& state) {
 BENCHMARK(money_allocate_3);
 
 void money_allocate_10(benchmark::State& state) {
-    const money discount = money::from_minor(100'001, currencies::CNY);
-    const std::array<std::int64_t, 10> weights{1999, 599, 12999, 7, 300, 300, 45, 1, 88, 1000};
+    money discount = money::from_minor(100'001, currencies::CNY);
+    std::array<std::int64_t, 10> weights{1999, 599, 12999, 7, 300, 300, 45, 1, 88, 1000};
     for (auto _ : state) {
+        benchmark::DoNotOptimize(discount);
+        benchmark::DoNotOptimize(weights);
         auto parts = discount.allocate(weights);
         benchmark::DoNotOptimize(parts);
     }
@@ -94,8 +107,9 @@ void money_allocate_10(benchmark::State& state) {
 BENCHMARK(money_allocate_10);
 
 void money_split_3(benchmark::State& state) {
-    const money fee = money::from_minor(1000, currencies::CNY);
+    money fee = money::from_minor(1000, currencies::CNY);
     for (auto _ : state) {
+        benchmark::DoNotOptimize(fee);
         auto parts = fee.split(3);
         benchmark::DoNotOptimize(parts);
     }
@@ -103,24 +117,29 @@ void money_split_3(benchmark::State& state) {
 BENCHMARK(money_split_3);
 
 void money_parse(benchmark::State& state) {
+    std::string_view text = "12345.67 CNY";
     for (auto _ : state) {
-        auto price = money::parse("12345.67 CNY");
+        benchmark::DoNotOptimize(text);
+        auto price = money::parse(text);
         benchmark::DoNotOptimize(price);
     }
 }
 BENCHMARK(money_parse);
 
 void money_parse_near_128_bits(benchmark::State& state) {
+    std::string_view text = "3402823669209384634633746074317682114.55 USD";
     for (auto _ : state) {
-        auto price = money::parse("3402823669209384634633746074317682114.55 USD");
+        benchmark::DoNotOptimize(text);
+        auto price = money::parse(text);
         benchmark::DoNotOptimize(price);
     }
 }
 BENCHMARK(money_parse_near_128_bits);
 
 void money_format(benchmark::State& state) {
-    const money price = must(money::parse("12345.67 CNY"));
+    money price = must(money::parse("12345.67 CNY"));
     for (auto _ : state) {
+        benchmark::DoNotOptimize(price);
         auto text = fmt::format("{}", price);
         benchmark::DoNotOptimize(text);
     }
@@ -128,8 +147,9 @@ void money_format(benchmark::State& state) {
 BENCHMARK(money_format);
 
 void money_format_near_128_bits(benchmark::State& state) {
-    const money price = must(money::parse("3402823669209384634633746074317682114.55 USD"));
+    money price = must(money::parse("3402823669209384634633746074317682114.55 USD"));
     for (auto _ : state) {
+        benchmark::DoNotOptimize(price);
         auto text = fmt::format("{}", price);
         benchmark::DoNotOptimize(text);
     }
@@ -137,16 +157,20 @@ void money_format_near_128_bits(benchmark::State& state) {
 BENCHMARK(money_format_near_128_bits);
 
 void rate_parse(benchmark::State& state) {
+    std::string_view text = "0.065";
     for (auto _ : state) {
-        auto tax = rate::parse("0.065");
+        benchmark::DoNotOptimize(text);
+        auto tax = rate::parse(text);
         benchmark::DoNotOptimize(tax);
     }
 }
 BENCHMARK(rate_parse);
 
 void currency_from_code(benchmark::State& state) {
+    std::string_view text = "USD";
     for (auto _ : state) {
-        auto c = orderly::currency::from_code("USD");
+        benchmark::DoNotOptimize(text);
+        auto c = orderly::currency::from_code(text);
         benchmark::DoNotOptimize(c);
     }
 }

@@ -99,7 +99,7 @@ BENCHMARK(parse_mistyped);
 /// digits(): the 20 characters without allocating (what the formatter uses).
 void print_digits(benchmark::State& state) {
     std::mt19937_64 random(43);
-    const auto number = orderly::order_number::from_value(random() >> 1).value();
+    auto number = orderly::order_number::from_value(random() >> 1).value();
     for (auto _ : state) {
         benchmark::DoNotOptimize(number);
         auto text = number.digits();

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # README command 2: install what is missing, then configure, build and run
-# the whole test suite (unit tests, consumer tests, examples) with ASan and
-# UBSan and warnings as errors: the `ci` workflow preset.
+# the whole test suite twice: the `ci` workflow (ASan+UBSan, warnings as
+# errors: unit, consumer and example tests) and the `ci-tsan` workflow (the
+# unit and concurrency tests again under ThreadSanitizer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 cmake --workflow --preset ci
+cmake --workflow --preset ci-tsan

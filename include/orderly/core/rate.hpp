@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include <cassert>
 #include <compare>
 #include <cstddef>
 #include <cstdint>
@@ -202,6 +203,7 @@ private:
 
     // numerator / denominator (denominator != 0) reduced, or overflow.
     [[nodiscard]] static result<rate> reduce(detail::int128 numerator, detail::int128 denominator) {
+        assert(denominator != 0 && "callers refuse a zero denominator first");
         const bool negative = (numerator < 0) != (denominator < 0);
         detail::uint128 top = detail::magnitude(numerator);
         detail::uint128 bottom = detail::magnitude(denominator);
