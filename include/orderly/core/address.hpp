@@ -4,6 +4,7 @@
 /// checked for completeness and shape, with field-level errors a host can
 /// show next to the input ("ship_to.phone: must be ...").
 
+#include <orderly/core/detail/decimal.hpp>
 #include <orderly/core/error.hpp>
 
 #include <fmt/format.h>
@@ -189,11 +190,6 @@ enum class text_fault : std::uint8_t {
 /// True for an ASCII decimal digit.
 [[nodiscard]] constexpr bool is_digit(char c) noexcept {
     return c >= '0' && c <= '9';
-}
-
-/// True when every character is an ASCII decimal digit (and there is one).
-[[nodiscard]] constexpr bool all_digits(std::string_view text) noexcept {
-    return !text.empty() && std::all_of(text.begin(), text.end(), is_digit);
 }
 
 /// A phone number taken apart: whether it started with '+', and its digits.

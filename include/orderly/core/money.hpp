@@ -6,6 +6,7 @@
 /// unless a rounding mode is named, and nothing wraps.
 
 #include <orderly/core/currency.hpp>
+#include <orderly/core/detail/decimal.hpp>
 #include <orderly/core/error.hpp>
 #include <orderly/core/quantity.hpp>
 #include <orderly/core/rate.hpp>
@@ -406,11 +407,11 @@ private:
         parts.whole = text.substr(0, point);
         if (point != std::string_view::npos) {
             parts.fraction = text.substr(point + 1);
-            if (!all_digits(parts.fraction)) {
+            if (!detail::all_digits(parts.fraction)) {
                 return std::nullopt;
             }
         }
-        if (!all_digits(parts.whole)) {
+        if (!detail::all_digits(parts.whole)) {
             return std::nullopt;
         }
         return parts;
@@ -431,39 +432,19 @@ private:
             std::uint64_t value = 0;
             append_digits(parts.whole, value);
             append_digits(parts.fraction, value);
-            value *= pow10(padding);
+            value *= detail::pow10(static_cast<unsigned>(padding));
             return money(signed_amount(amount_type(value), parts.negative), currency);
         }
         try {
             amount_type value = 0;
             append_digits(parts.whole, value);
             append_digits(parts.fraction, value);
-            value *= pow10(padding);
+            value *= detail::pow10(static_cast<unsigned>(padding));
             return money(signed_amount(std::move(value), parts.negative), currency);
         } catch (const std::overflow_error&) {
             return error{errc::overflow, "amount",
                          "is beyond what 128 bits of minor units can hold"};
         }
-    }
-
-    [[nodiscard]] static constexpr bool all_digits(std::string_view text) noexcept {
-        if (text.empty()) {
-            return false;
-        }
-        for (const char c : text) {
-            if (c < '0' || c > '9') {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    [[nodiscard]] static constexpr std::uint64_t pow10(std::size_t exponent) noexcept {
-        std::uint64_t power = 1;
-        for (std::size_t i = 0; i < exponent; ++i) {
-            power *= 10;
-        }
-        return power;
     }
 
     // value = value * 10^digits.size() + digits; the caller bounds the length.
@@ -480,7 +461,7 @@ private:
             const std::size_t take = std::min<std::size_t>(digits.size(), 18);
             std::uint64_t chunk = 0;
             append_digits(digits.substr(0, take), chunk);
-            value *= pow10(take);
+            value *= detail::pow10(static_cast<unsigned>(take));
             value += chunk;
             digits.remove_prefix(take);
         }

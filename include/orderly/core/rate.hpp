@@ -4,6 +4,7 @@
 /// fraction of 64-bit integers: "0.065" is 13/200, never the binary double
 /// nearest to it.
 
+#include <orderly/core/detail/decimal.hpp>
 #include <orderly/core/error.hpp>
 
 #include <fmt/format.h>
@@ -147,7 +148,7 @@ public:
         if (digits < 0) {
             return fmt::format("{}/{}", numerator_, denominator_);
         }
-        const std::uint64_t scale = pow10(digits);
+        const std::uint64_t scale = detail::pow10(static_cast<unsigned>(digits));
         // |numerator| * (10^digits / denominator) < 2^63 * 10^18 < 2^127: exact.
         const detail::uint128 scaled =
             detail::magnitude(numerator_) * (scale / static_cast<std::uint64_t>(denominator_));
@@ -174,14 +175,6 @@ private:
         : numerator_(numerator), denominator_(denominator) {}
 
     static constexpr int max_fraction_digits = 30;
-
-    [[nodiscard]] static constexpr std::uint64_t pow10(int exponent) noexcept {
-        std::uint64_t power = 1;
-        for (int i = 0; i < exponent; ++i) {
-            power *= 10;
-        }
-        return power;
-    }
 
     // Digits after the point of the exact decimal (1..18), or -1 when the
     // decimal does not terminate or needs more than 18 digits.
@@ -238,7 +231,8 @@ private:
         std::string_view whole = text.substr(0, point);
         std::string_view fraction =
             point == std::string_view::npos ? std::string_view() : text.substr(point + 1);
-        if (!all_digits(whole) || (point != std::string_view::npos && !all_digits(fraction))) {
+        if (!detail::all_digits(whole) ||
+            (point != std::string_view::npos && !detail::all_digits(fraction))) {
             return malformed();
         }
         while (!fraction.empty() && fraction.back() == '0') {
@@ -262,7 +256,7 @@ private:
 
     [[nodiscard]] static result<rate> parse_fraction(std::string_view top, std::string_view bottom,
                                                      bool negative, std::int64_t divisor) {
-        if (!all_digits(top) || !all_digits(bottom)) {
+        if (!detail::all_digits(top) || !detail::all_digits(bottom)) {
             return malformed();
         }
         detail::int128 numerator = 0;
@@ -277,19 +271,6 @@ private:
             return error{errc::overflow, "rate", "does not fit a fraction of 64-bit integers"};
         }
         return reduce(negative ? -numerator : numerator, denominator * divisor);
-    }
-
-    // Non-empty and ASCII digits only.
-    [[nodiscard]] static constexpr bool all_digits(std::string_view text) noexcept {
-        if (text.empty()) {
-            return false;
-        }
-        for (const char c : text) {
-            if (c < '0' || c > '9') {
-                return false;
-            }
-        }
-        return true;
     }
 
     // Appends decimal digits to value; false once value would reach 10^38.
