@@ -288,9 +288,7 @@ public:
         if (a.currency_ != b.currency_) {
             return std::partial_ordering::unordered;
         }
-        return a.amount_ < b.amount_    ? std::partial_ordering::less
-               : a.amount_ == b.amount_ ? std::partial_ordering::equivalent
-                                        : std::partial_ordering::greater;
+        return a.amount_order(b);
     }
 
     /// The order of two amounts of one currency; currency_mismatch (field
@@ -299,9 +297,7 @@ public:
         if (a.currency_ != b.currency_) {
             return a.mismatch(b.currency_);
         }
-        return a.amount_ < b.amount_    ? std::strong_ordering::less
-               : a.amount_ == b.amount_ ? std::strong_ordering::equal
-                                        : std::strong_ordering::greater;
+        return a.amount_order(b);
     }
 
     /// Same as a.plus(b).
@@ -353,6 +349,13 @@ private:
     [[nodiscard]] static const amount_type& max_amount() {
         static const amount_type max = std::numeric_limits<amount_type>::max();
         return max;
+    }
+
+    // The order of the two amounts, currencies aside: what <=> and compare() share.
+    [[nodiscard]] std::strong_ordering amount_order(const money& other) const noexcept {
+        return amount_ < other.amount_    ? std::strong_ordering::less
+               : amount_ == other.amount_ ? std::strong_ordering::equal
+                                          : std::strong_ordering::greater;
     }
 
     [[nodiscard]] bool fits_int64() const noexcept {
