@@ -37,6 +37,19 @@ TEST_CASE("error codes keep their stored numeric values") {
     CHECK(static_cast<int>(errc::negative_quantity) == 7);
     CHECK(static_cast<int>(errc::checksum_mismatch) == 8);
     CHECK(static_cast<int>(errc::division_by_zero) == 9);
+    CHECK(static_cast<int>(errc::not_found) == 10);
+    CHECK(static_cast<int>(errc::insufficient_stock) == 11);
+    CHECK(static_cast<int>(errc::transition_not_allowed) == 12);
+    CHECK(static_cast<int>(errc::forbidden) == 13);
+    CHECK(static_cast<int>(errc::unknown_role) == 14);
+    CHECK(static_cast<int>(errc::amount_mismatch) == 15);
+    CHECK(static_cast<int>(errc::conflict) == 16);
+    CHECK(static_cast<int>(errc::idempotency_key_reused) == 17);
+    CHECK(static_cast<int>(errc::storage_failure) == 18);
+    CHECK(static_cast<int>(errc::notification_failed) == 19);
+    for (int code = 1; code <= 19; ++code) {
+        CHECK(to_string(static_cast<errc>(code)) != "unknown_error");
+    }
 }
 
 TEST_CASE("within() builds a dotted field path") {

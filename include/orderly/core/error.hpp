@@ -18,15 +18,25 @@ namespace orderly {
 /// What went wrong, as a stable code a host can switch on. The numeric values
 /// are part of the API (hosts store and log them) and never change.
 enum class errc : std::uint16_t {
-    invalid_value = 1,      ///< A field has a value outside what it may hold.
-    missing_value = 2,      ///< A required field is empty or absent.
-    malformed = 3,          ///< Text could not be parsed (money, order number, ...).
-    unknown_currency = 4,   ///< Not an ISO 4217 code orderly knows.
-    currency_mismatch = 5,  ///< Two amounts in different currencies were combined.
-    overflow = 6,           ///< A result does not fit its type; nothing wrapped.
-    negative_quantity = 7,  ///< A quantity would fall below zero.
-    checksum_mismatch = 8,  ///< A check digit does not match (a mistyped number).
-    division_by_zero = 9,   ///< A rate or split with a zero denominator or count.
+    invalid_value = 1,            ///< A field has a value outside what it may hold.
+    missing_value = 2,            ///< A required field is empty or absent.
+    malformed = 3,                ///< Text could not be parsed (money, order number, ...).
+    unknown_currency = 4,         ///< Not an ISO 4217 code orderly knows.
+    currency_mismatch = 5,        ///< Two amounts in different currencies were combined.
+    overflow = 6,                 ///< A result does not fit its type; nothing wrapped.
+    negative_quantity = 7,        ///< A quantity would fall below zero.
+    checksum_mismatch = 8,        ///< A check digit does not match (a mistyped number).
+    division_by_zero = 9,         ///< A rate or split with a zero denominator or count.
+    not_found = 10,               ///< The order, SKU or stock row named does not exist.
+    insufficient_stock = 11,      ///< Not enough available stock to reserve.
+    transition_not_allowed = 12,  ///< The state machine refuses this event in this state.
+    forbidden = 13,               ///< The actor's role may not run this command.
+    unknown_role = 14,            ///< The actor's role is not one the policy knows.
+    amount_mismatch = 15,         ///< A paid or refunded amount does not fit the order.
+    conflict = 16,                ///< A concurrent change won; the command may be retried.
+    idempotency_key_reused = 17,  ///< The same key came with a different request.
+    storage_failure = 18,         ///< The store could not read or write.
+    notification_failed = 19,     ///< The host's notifier could not deliver.
 };
 
 /// The stable snake_case name of a code, e.g. "currency_mismatch".
@@ -50,6 +60,26 @@ enum class errc : std::uint16_t {
             return "checksum_mismatch";
         case errc::division_by_zero:
             return "division_by_zero";
+        case errc::not_found:
+            return "not_found";
+        case errc::insufficient_stock:
+            return "insufficient_stock";
+        case errc::transition_not_allowed:
+            return "transition_not_allowed";
+        case errc::forbidden:
+            return "forbidden";
+        case errc::unknown_role:
+            return "unknown_role";
+        case errc::amount_mismatch:
+            return "amount_mismatch";
+        case errc::conflict:
+            return "conflict";
+        case errc::idempotency_key_reused:
+            return "idempotency_key_reused";
+        case errc::storage_failure:
+            return "storage_failure";
+        case errc::notification_failed:
+            return "notification_failed";
     }
     return "unknown_error";
 }
