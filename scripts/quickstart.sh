@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 cmake --preset release
-cmake --build --preset release --target money_tour
-./build/release/examples/money_tour/money_tour
+cmake --build --preset release --target quickstart
+./build/release/examples/quickstart/quickstart

@@ -5,6 +5,7 @@
 
 #include <orderly/version.hpp>
 
+#include <orderly/core/actor.hpp>
 #include <orderly/core/address.hpp>
 #include <orderly/core/currency.hpp>
 #include <orderly/core/error.hpp>
@@ -13,3 +14,21 @@
 #include <orderly/core/order_number.hpp>
 #include <orderly/core/quantity.hpp>
 #include <orderly/core/rate.hpp>
+#include <orderly/core/time.hpp>
+
+#include <orderly/catalog/sku.hpp>
+#include <orderly/inventory/stock.hpp>
+#include <orderly/order/order.hpp>
+#include <orderly/order/order_machine.hpp>
+#include <orderly/payment/payment.hpp>
+#include <orderly/payment/payment_machine.hpp>
+
+#include <orderly/ports/access_policy.hpp>
+#include <orderly/ports/clock.hpp>
+#include <orderly/ports/notifier.hpp>
+#include <orderly/ports/store.hpp>
+
+#include <orderly/engine/engine.hpp>
+#include <orderly/engine/outcome.hpp>
+#include <orderly/engine/settings.hpp>
+#include <orderly/storage/memory_store.hpp>

@@ -1,0 +1,224 @@
+#pragma once
+/// \file
+/// The engine: the one class hosts call for every order command. Each command
+/// checks the actor's permission, validates its input, asks the lifecycle
+/// machine whether the change is allowed, and writes everything it changes
+/// (order, stock, timeline, outbox, idempotency record) in one store
+/// transaction. Commands on one order run one at a time; commands on
+/// different orders run in parallel.
+
+#include <orderly/catalog/sku.hpp>
+#include <orderly/core/actor.hpp>
+#include <orderly/core/address.hpp>
+#include <orderly/core/error.hpp>
+#include <orderly/core/id.hpp>
+#include <orderly/core/money.hpp>
+#include <orderly/core/quantity.hpp>
+#include <orderly/engine/outcome.hpp>
+#include <orderly/engine/settings.hpp>
+#include <orderly/inventory/stock.hpp>
+#include <orderly/order/order.hpp>
+#include <orderly/payment/payment.hpp>
+#include <orderly/ports/access_policy.hpp>
+#include <orderly/ports/clock.hpp>
+#include <orderly/ports/notifier.hpp>
+#include <orderly/ports/store.hpp>
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace orderly {
+
+/// Who runs a command, and the key that makes it idempotent: the same key with
+/// the same request returns the first result and changes nothing; the same
+/// key with a different request is refused (errc::idempotency_key_reused).
+/// Keys are scoped by command. A command that fails stores nothing, so its
+/// key may be used again.
+struct command_context {
+    orderly::actor actor;         ///< Who, in which role.
+    std::string idempotency_key;  ///< 1 to 128 visible characters, chosen by the caller.
+};
+
+/// One line of a new order.
+struct line_request {
+    sku_id sku;        ///< What; must be in the catalogue and on sale.
+    quantity units;    ///< How many; more than zero.
+    money unit_price;  ///< The price the customer saw; must equal the catalogue's.
+};
+
+/// A new order.
+struct place_order_request {
+    order_channel channel{order_channel::web};    ///< Where it came from.
+    customer_id customer;                         ///< Who buys. Required.
+    merchant_id merchant;                         ///< Who sells; may be empty for a single shop.
+    address ship_to;                              ///< Where to; validated part by part.
+    std::vector<line_request> lines;              ///< What; at least one line.
+    std::optional<money> discount;                ///< Order discount, allocated over the lines.
+    std::optional<money> shipping_fee;            ///< Shipping charged.
+    payment_method method{payment_method::card};  ///< How the customer pays.
+    std::vector<std::string> tags;                ///< Free classification tags.
+};
+
+/// A row of a batch import: its own idempotency key (the marketplace's
+/// order id, say) makes a re-run create nothing twice.
+struct import_row {
+    std::string idempotency_key;  ///< Unique per source order.
+    place_order_request request;  ///< The order.
+};
+
+/// What a payment gateway reported. Callbacks may repeat, come out of
+/// order or late; pass the gateway's event id as the idempotency key.
+struct payment_callback {
+    /// What the gateway says happened.
+    enum class outcome : std::uint8_t {
+        authorized = 1,  ///< Funds held.
+        captured = 2,    ///< Funds taken (directly, or from an earlier authorization).
+        failed = 3,      ///< Refused.
+    };
+    order_id order;                               ///< Which order.
+    std::string gateway_reference;                ///< The gateway's transaction id.
+    payment_method method{payment_method::card};  ///< Which method the customer used.
+    outcome result{outcome::captured};            ///< What happened.
+    std::optional<money> amount;  ///< Amount authorized or captured (not needed for failed).
+    std::string failure_reason;   ///< The gateway's reason, for failed.
+};
+
+/// A refund of part or all of what was captured.
+struct refund_request {
+    order_id order;      ///< Which order.
+    money amount;        ///< How much; at most captured − refunded.
+    std::string reason;  ///< Why.
+};
+
+/// Handing a packed order to a carrier.
+struct shipment_request {
+    order_id order;               ///< Which order.
+    carrier_id carrier;           ///< The carrier's id.
+    std::string tracking_number;  ///< The carrier's tracking number (1 to 64 visible characters).
+};
+
+/// Stock arriving at a warehouse after inspection.
+struct stock_receipt {
+    sku_id sku;              ///< What arrived.
+    warehouse_id warehouse;  ///< Where.
+    quantity units;          ///< How many passed inspection; more than zero.
+};
+
+/// The safety stock kept back from sale for one SKU in one warehouse.
+struct safety_stock_setting {
+    sku_id sku;              ///< Which SKU.
+    warehouse_id warehouse;  ///< Which warehouse.
+    quantity units;          ///< Units kept back.
+};
+
+/// What one run of due work did.
+struct due_work_report {
+    std::size_t payment_timeouts{0};   ///< Orders cancelled because payment did not come.
+    std::size_t auto_confirmed{0};     ///< Orders completed because nobody confirmed receipt.
+    std::size_t delivered{0};          ///< Notifications the Notifier accepted.
+    std::size_t delivery_failures{0};  ///< Notifications the Notifier refused (retried later).
+};
+
+/// The host's ports the engine works through. The engine keeps references:
+/// each must outlive it.
+struct engine_ports {
+    orderly::store& store;                 ///< Where everything is kept.
+    orderly::notifier& notifier;           ///< Where notifications go.
+    const orderly::clock& clock;           ///< The only source of time.
+    const orderly::access_policy& policy;  ///< Who may do what.
+};
+
+/// The order engine. Thread-safe: call any command from any thread.
+class engine {
+public:
+    /// An engine over the host's ports; refuses invalid settings.
+    [[nodiscard]] static result<std::unique_ptr<engine>> create(engine_ports ports,
+                                                                settings options = {});
+    /// Stops nothing: commands in flight must have returned.
+    ~engine();
+    engine(const engine&) = delete;             ///< Not copyable.
+    engine& operator=(const engine&) = delete;  ///< Not copyable.
+
+    // --- catalogue and stock (R-10, R-11) ---
+    /// Adds or replaces a catalogue entry.
+    [[nodiscard]] result<void> put_sku(const command_context& ctx, const sku& entry);
+    /// Registers inspected stock arriving at a warehouse; returns the new level.
+    [[nodiscard]] result<stock_level> receive_stock(const command_context& ctx,
+                                                    const stock_receipt& receipt);
+    /// Sets the safety stock; refused when available would fall below zero.
+    [[nodiscard]] result<stock_level> set_safety_stock(const command_context& ctx,
+                                                       const safety_stock_setting& setting);
+
+    // --- orders ---
+    /// Validates and places an order, reserving its stock in the same
+    /// transaction, then reviews it automatically.
+    [[nodiscard]] result<command_outcome> place_order(const command_context& ctx,
+                                                      const place_order_request& request);
+    /// Places a batch of orders: each row on its own, with its own key;
+    /// returns one result per row, in order. ctx.idempotency_key is unused.
+    [[nodiscard]] std::vector<result<command_outcome>> import_orders(
+        const command_context& ctx, std::span<const import_row> rows);
+    /// A reviewer approves an order waiting in manual review.
+    [[nodiscard]] result<command_outcome> approve_order(const command_context& ctx, order_id id,
+                                                        std::string_view reason);
+    /// A reviewer rejects an order; its stock is released.
+    [[nodiscard]] result<command_outcome> reject_order(const command_context& ctx, order_id id,
+                                                       std::string_view reason);
+    /// Records a gateway's payment callback.
+    [[nodiscard]] result<command_outcome> record_payment(const command_context& ctx,
+                                                         const payment_callback& callback);
+    /// Records a refund of captured money and notifies finance to execute it.
+    [[nodiscard]] result<command_outcome> refund_payment(const command_context& ctx,
+                                                         const refund_request& request);
+    /// Cancels an order before shipment: releases its stock, refunds what was captured.
+    [[nodiscard]] result<command_outcome> cancel_order(const command_context& ctx, order_id id,
+                                                       std::string_view reason);
+    /// Puts an order on hold for manual intervention.
+    [[nodiscard]] result<command_outcome> hold_order(const command_context& ctx, order_id id,
+                                                     std::string_view reason);
+    /// Takes an order off hold, back to the state it was held in.
+    [[nodiscard]] result<command_outcome> release_order(const command_context& ctx, order_id id,
+                                                        std::string_view reason);
+    /// A warehouse takes a paid order for picking.
+    [[nodiscard]] result<command_outcome> allocate_order(const command_context& ctx, order_id id);
+    /// The parcel is packed.
+    [[nodiscard]] result<command_outcome> pack_order(const command_context& ctx, order_id id);
+    /// The carrier takes the parcel; the stock leaves on-hand.
+    [[nodiscard]] result<command_outcome> ship_order(const command_context& ctx,
+                                                     const shipment_request& request);
+    /// The carrier delivered; cash on delivery is recorded as paid now.
+    [[nodiscard]] result<command_outcome> deliver_order(const command_context& ctx, order_id id);
+    /// The customer confirms receipt.
+    [[nodiscard]] result<command_outcome> confirm_receipt(const command_context& ctx, order_id id);
+    /// Closes a completed order.
+    [[nodiscard]] result<command_outcome> close_order(const command_context& ctx, order_id id);
+
+    // --- reading ---
+    /// The order as stored.
+    [[nodiscard]] result<order> get_order(const actor& who, order_id id) const;
+    /// The order's timeline, oldest first.
+    [[nodiscard]] result<std::vector<timeline_entry>> timeline(const actor& who, order_id id) const;
+    /// Orders waiting in manual review, oldest first, at most `limit`.
+    [[nodiscard]] result<std::vector<order>> review_queue(const actor& who,
+                                                          std::size_t limit) const;
+
+    // --- due work (R-9, R-17, R-29) ---
+    /// Runs what the clock says is due: payment timeouts, auto-confirmations,
+    /// then notification delivery and retries. Hosts call it from their own
+    /// scheduler (every second, say); at most `limit` items of each kind.
+    [[nodiscard]] result<due_work_report> run_due_work(std::size_t limit = 256);
+    /// Delivers what is in the outbox now, without the other due work.
+    [[nodiscard]] result<due_work_report> dispatch_notifications(std::size_t limit = 256);
+
+private:
+    struct impl;
+    explicit engine(std::unique_ptr<impl> state);
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace orderly

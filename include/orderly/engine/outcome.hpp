@@ -1,0 +1,30 @@
+#pragma once
+/// \file
+/// What a command on an order returns, and what an idempotency key keeps so
+/// that a repeated call returns it again.
+
+#include <orderly/core/id.hpp>
+#include <orderly/core/order_number.hpp>
+#include <orderly/order/order.hpp>
+#include <orderly/payment/payment.hpp>
+
+#include <optional>
+
+namespace orderly {
+
+/// The result of a command on an order.
+struct command_outcome {
+    order_id order;                                  ///< The order it concerned.
+    order_number number;                             ///< Its printable number.
+    order_state state{order_state::pending_review};  ///< Its state after the command.
+    std::optional<payment_state> payment;            ///< The payment's state, for payment commands.
+    /// True when nothing new happened: the idempotency key had already been
+    /// used for this request (the first result is returned), or a gateway
+    /// callback arrived after a later one had settled the payment.
+    bool repeated{false};
+
+    /// Outcomes are equal when every field is.
+    friend bool operator==(const command_outcome&, const command_outcome&) = default;
+};
+
+}  // namespace orderly

@@ -1,0 +1,81 @@
+#pragma once
+/// \file
+/// Every threshold, timeout and switch of the engine in one struct.
+
+#include <orderly/core/error.hpp>
+#include <orderly/core/id.hpp>
+#include <orderly/core/money.hpp>
+#include <orderly/core/order_number.hpp>
+#include <orderly/core/time.hpp>
+#include <orderly/ports/notifier.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace orderly {
+
+/// Rules that send an order to manual review instead of approving it
+/// automatically at placement. A flagged order waits in the review
+/// queue; every rule that fired is listed in order::review_flags.
+struct review_rules {
+    /// An order whose total is at or above one of these (in the order's
+    /// currency) is flagged "high_value". A currency without an entry has no
+    /// amount limit.
+    std::vector<money> high_value_at_or_above;
+    /// An order with a restricted SKU is flagged "restricted_sku".
+    bool review_restricted_skus{true};
+    /// Customers whose orders are flagged "blocked_customer".
+    std::vector<customer_id> blocked_customers;
+    /// Phones (any shape normalize_phone accepts) whose orders are flagged "blocked_phone".
+    std::vector<std::string> blocked_phones;
+    /// Flags "phone_country_mismatch" when a ship-to phone written in E.164
+    /// form belongs to another country than the address (+86 for CN, +1 for US).
+    bool check_phone_country{true};
+    /// Flags "large_quantity" when one line asks for more units than this (0: off).
+    std::int64_t max_units_per_line{0};
+};
+
+/// Back-off for notifications the host's Notifier refused: the first retry
+/// after `first_retry`, doubling up to `max_retry`; never given up on.
+struct outbox_settings {
+    duration first_retry{std::chrono::seconds(5)};  ///< Wait before the first retry.
+    duration max_retry{std::chrono::minutes(30)};   ///< Longest wait between retries.
+    duration lease{std::chrono::minutes(
+        1)};  ///< How long a claimed notification is reserved for one dispatcher.
+    std::vector<notification_kind> muted;  ///< Kinds never written to the outbox.
+};
+
+/// The engine's settings. Defaults suit a typical shop; validate() checks a
+/// host's own values.
+struct settings {
+    /// This engine's node number (0…1023) in order numbers; engines that
+    /// share a store need different nodes.
+    unsigned node{0};
+    /// Review rules.
+    review_rules review;
+    /// How long an approved order waits for payment before it is cancelled
+    /// and its stock released.
+    duration payment_timeout{std::chrono::minutes(30)};
+    /// Failed payment attempts after which the order is cancelled at once.
+    std::uint32_t max_payment_failures{3};
+    /// Delivered orders confirm receipt on their own after this.
+    duration auto_confirm_after{std::chrono::days(7)};
+    /// Notification back-off and switches.
+    outbox_settings outbox;
+    /// Most lines one order may have.
+    std::size_t max_lines_per_order{200};
+    /// Most tags one order may have, and the longest tag in bytes.
+    std::size_t max_tags{32};
+    /// Longest tag, in bytes.
+    std::size_t max_tag_bytes{64};
+    /// How often a command is re-run when a concurrent change beat it at commit.
+    unsigned conflict_retries{16};
+};
+
+/// Checks settings; the error names the field ("payment_timeout").
+[[nodiscard]] result<void> validate(const settings& s);
+
+}  // namespace orderly

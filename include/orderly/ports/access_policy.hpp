@@ -1,0 +1,95 @@
+#pragma once
+/// \file
+/// The AccessPolicy port: decides whether an actor may run a command.
+/// Every engine command asks it first; a refusal changes nothing.
+
+#include <orderly/core/actor.hpp>
+#include <orderly/core/error.hpp>
+#include <orderly/core/id.hpp>
+
+#include <fmt/format.h>
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace orderly {
+
+/// The commands an actor can be allowed or refused. Stored values never change.
+enum class command : std::uint8_t {
+    place_order = 1,
+    approve_order = 2,
+    reject_order = 3,
+    record_payment = 4,
+    refund_payment = 5,
+    cancel_order = 6,
+    hold_order = 7,
+    release_order = 8,
+    allocate_order = 9,
+    pack_order = 10,
+    ship_order = 11,
+    deliver_order = 12,
+    confirm_receipt = 13,
+    close_order = 14,
+    put_sku = 15,
+    receive_stock = 16,
+    set_safety_stock = 17,
+    view_order = 18,
+    view_review_queue = 19,
+    run_due_work = 20,
+};
+
+/// Every command, in numeric order.
+inline constexpr std::array<command, 20> all_commands = {
+    command::place_order,       command::approve_order,    command::reject_order,
+    command::record_payment,    command::refund_payment,   command::cancel_order,
+    command::hold_order,        command::release_order,    command::allocate_order,
+    command::pack_order,        command::ship_order,       command::deliver_order,
+    command::confirm_receipt,   command::close_order,      command::put_sku,
+    command::receive_stock,     command::set_safety_stock, command::view_order,
+    command::view_review_queue, command::run_due_work};
+
+/// The stable name of a command ("cancel_order").
+[[nodiscard]] std::string_view to_string(command c) noexcept;
+
+/// Decides who may do what. Implementations must be safe to call from many
+/// threads and must not block for long: they run inside every command.
+class access_policy {
+public:
+    /// Virtual, so hosts may own a policy through a base pointer.
+    virtual ~access_policy() = default;
+    /// Allows or refuses `who` running `what`. `owner` is the customer the
+    /// order belongs to (or will belong to, when placing), null for commands
+    /// that concern no order. Refusals: errc::forbidden, or
+    /// errc::unknown_role for a role the policy does not know; field "actor".
+    [[nodiscard]] virtual result<void> authorize(const actor& who, command what,
+                                                 const customer_id* owner) const = 0;
+};
+
+/// The policy orderly ships: customers act on their own orders only (place,
+/// cancel, confirm receipt, view); customer service places for customers,
+/// cancels, holds and releases; reviewers approve, reject, hold and release;
+/// warehouse staff manage stock and move orders from allocation to delivery;
+/// finance records payments and refunds; the system role (gateways, carriers,
+/// the due-work scan) records payments, delivers, confirms, cancels and runs
+/// due work; admins do everything. Every staff role may view orders.
+class default_access_policy final : public access_policy {
+public:
+    /// See the class comment for the table.
+    [[nodiscard]] result<void> authorize(const actor& who, command what,
+                                         const customer_id* owner) const override;
+
+    /// True when the table lets `who` run `what` at all (ignoring ownership).
+    [[nodiscard]] static bool allows(role who, command what) noexcept;
+};
+
+}  // namespace orderly
+
+/// Formats a command as its name.
+template <>
+struct fmt::formatter<orderly::command> : fmt::formatter<std::string_view> {
+    /// Writes the name.
+    auto format(orderly::command c, fmt::format_context& ctx) const {
+        return fmt::formatter<std::string_view>::format(orderly::to_string(c), ctx);
+    }
+};

@@ -1,0 +1,172 @@
+#pragma once
+/// \file
+/// The Store port: where orders, stock, timelines, the outbox and idempotency
+/// records live. Everything one command changes is written through one
+/// store_transaction and becomes visible all at once, or not at all.
+///
+/// The contract every store keeps (orderly::memory_store is the reference; the
+/// store conformance tests check it):
+/// - Writes in a transaction are buffered or applied tentatively; commit()
+///   makes all of them visible atomically, or none of them and returns the
+///   error. Destroying a transaction without commit rolls it back.
+/// - Reads in a transaction see committed data. The engine never reads back
+///   what it wrote in the same transaction, so a store may or may not show
+///   its own uncommitted writes.
+/// - commit() re-checks every condition a write carries, under the store's
+///   own locking, so that two transactions racing on the same stock row or the
+///   same order cannot both succeed when only one may:
+///   - put_order with version 1 inserts and fails (errc::conflict) when the
+///     id exists; with version n > 1 it fails unless the stored version is n−1;
+///   - a stock_change is applied in order, each against the result of the
+///     previous ones, with the rules of stock_operation;
+///   - put_idempotency fails (errc::conflict, field "idempotency_key") when
+///     the key exists.
+/// - A store and its read functions are safe to call from many threads; one
+///   transaction is used by one thread at a time.
+
+#include <orderly/catalog/sku.hpp>
+#include <orderly/core/error.hpp>
+#include <orderly/core/id.hpp>
+#include <orderly/core/quantity.hpp>
+#include <orderly/core/time.hpp>
+#include <orderly/engine/outcome.hpp>
+#include <orderly/inventory/stock.hpp>
+#include <orderly/order/order.hpp>
+#include <orderly/ports/notifier.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace orderly {
+
+/// What a stock_change does to one stock row at commit. Stored values never change.
+enum class stock_operation : std::uint8_t {
+    /// reserved += units. Fails with errc::insufficient_stock (field: the
+    /// change's field) when the row is missing or available < units.
+    reserve = 1,
+    /// reserved −= units. Fails with errc::conflict when reserved < units.
+    release = 2,
+    /// on_hand −= units and reserved −= units (shipment). Fails with
+    /// errc::conflict when either would fall below zero.
+    consume = 3,
+    /// on_hand += units; creates the row when missing. Fails with errc::overflow.
+    receive = 4,
+    /// safety = units; creates the row when missing. Fails with
+    /// errc::invalid_value when available would fall below zero.
+    set_safety = 5,
+};
+
+/// One conditional change to the stock of one SKU in one warehouse.
+struct stock_change {
+    sku_id sku;                                           ///< Which SKU.
+    warehouse_id warehouse;                               ///< Which warehouse.
+    stock_operation operation{stock_operation::reserve};  ///< What to do.
+    quantity units;                                       ///< How many units.
+    std::string field;  ///< The request field a failure names ("lines[2].units").
+
+    /// Changes are equal when every field is.
+    friend bool operator==(const stock_change&, const stock_change&) = default;
+};
+
+/// What an idempotency key remembers: which request it came with (as a
+/// fingerprint) and the first result.
+struct idempotency_record {
+    std::string key;               ///< The caller's key, scoped by command ("place_order/abc").
+    std::uint64_t fingerprint{0};  ///< Hash of the request; a different request is refused.
+    command_outcome outcome;       ///< The first result, returned again on a repeat.
+    timestamp created_at;          ///< When it was stored.
+
+    /// Records are equal when every field is.
+    friend bool operator==(const idempotency_record&, const idempotency_record&) = default;
+};
+
+/// One atomic unit of work. Obtained from store::begin(); see the file comment.
+class store_transaction {
+public:
+    /// Rolls back unless commit() was called.
+    virtual ~store_transaction() = default;
+
+    /// The committed order with this id, if any.
+    [[nodiscard]] virtual result<std::optional<order>> find_order(order_id id) = 0;
+    /// Inserts (version 1) or replaces (version n, stored n−1) the order.
+    [[nodiscard]] virtual result<void> put_order(const order& o) = 0;
+    /// Appends an entry to the order's timeline.
+    [[nodiscard]] virtual result<void> append_timeline(order_id id,
+                                                       const timeline_entry& entry) = 0;
+
+    /// The committed catalogue entry, if any.
+    [[nodiscard]] virtual result<std::optional<sku>> find_sku(const sku_id& id) = 0;
+    /// Inserts or replaces a catalogue entry.
+    [[nodiscard]] virtual result<void> put_sku(const sku& s) = 0;
+
+    /// The committed stock of a SKU in every warehouse that has a row for it,
+    /// ordered by warehouse id.
+    [[nodiscard]] virtual result<std::vector<stock_level>> find_stock(const sku_id& id) = 0;
+    /// Records a conditional stock change, checked and applied at commit.
+    [[nodiscard]] virtual result<void> change_stock(const stock_change& change) = 0;
+
+    /// Adds a notification to the outbox; the store assigns its id at commit.
+    [[nodiscard]] virtual result<void> enqueue(const notification& note) = 0;
+
+    /// The committed record for an idempotency key, if any.
+    [[nodiscard]] virtual result<std::optional<idempotency_record>> find_idempotency(
+        std::string_view key) = 0;
+    /// Stores an idempotency record; commit fails if the key exists by then.
+    [[nodiscard]] virtual result<void> put_idempotency(const idempotency_record& record) = 0;
+
+    /// Makes every write visible at once, or none. Call at most once.
+    [[nodiscard]] virtual result<void> commit() = 0;
+};
+
+/// Storage for orderly. See the file comment for the contract.
+class store {
+public:
+    /// Virtual, so hosts may own a store through a base pointer.
+    virtual ~store() = default;
+
+    /// Starts a transaction.
+    [[nodiscard]] virtual result<std::unique_ptr<store_transaction>> begin() = 0;
+
+    /// The committed order with this id, if any.
+    [[nodiscard]] virtual result<std::optional<order>> load_order(order_id id) = 0;
+    /// The order's timeline, oldest first (empty for an unknown order).
+    [[nodiscard]] virtual result<std::vector<timeline_entry>> timeline(order_id id) = 0;
+    /// Ids of orders in `state`, ascending, greater than `after`, at most `limit`.
+    [[nodiscard]] virtual result<std::vector<order_id>> orders_in_state(order_state state,
+                                                                        order_id after,
+                                                                        std::size_t limit) = 0;
+    /// Ids of orders whose due_at is at or before `now`, earliest first, at most `limit`.
+    [[nodiscard]] virtual result<std::vector<order_id>> due_orders(timestamp now,
+                                                                   std::size_t limit) = 0;
+
+    /// The committed catalogue entry, if any.
+    [[nodiscard]] virtual result<std::optional<sku>> load_sku(const sku_id& id) = 0;
+    /// The committed stock of one SKU in one warehouse, if it has a row.
+    [[nodiscard]] virtual result<std::optional<stock_level>> stock(
+        const sku_id& sku, const warehouse_id& warehouse) = 0;
+    /// Every stock row, ordered by SKU then warehouse (reports and audits).
+    [[nodiscard]] virtual result<std::vector<stock_level>> all_stock() = 0;
+
+    /// Hands out up to `limit` undelivered notifications whose next attempt is
+    /// due at `now`, oldest first, and leases them: each is not handed out
+    /// again before `now + lease`. Counts the attempt (notification::attempt).
+    /// Two callers never receive the same notification within one lease.
+    [[nodiscard]] virtual result<std::vector<notification>> claim_notifications(
+        timestamp now, duration lease, std::size_t limit) = 0;
+    /// Records that the Notifier accepted notification `id`: it is never handed out again.
+    [[nodiscard]] virtual result<void> mark_delivered(std::uint64_t id) = 0;
+    /// Records a failed attempt: not handed out again before `next_attempt_at`.
+    [[nodiscard]] virtual result<void> reschedule(std::uint64_t id, timestamp next_attempt_at,
+                                                  std::string_view last_error) = 0;
+    /// Every outbox entry of an order, in id order (audits and tests).
+    [[nodiscard]] virtual result<std::vector<outbox_entry>> outbox_of(order_id id) = 0;
+    /// How many outbox entries are not yet delivered.
+    [[nodiscard]] virtual result<std::size_t> undelivered_count() = 0;
+};
+
+}  // namespace orderly

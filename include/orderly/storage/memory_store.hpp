@@ -1,0 +1,68 @@
+#pragma once
+/// \file
+/// The in-memory reference store: complete, thread-safe, and taking no
+/// shortcut a durable store could not also take (commit re-checks every
+/// condition; reads see committed data only). For tests, simulations, caches
+/// and hosts that keep durability elsewhere.
+
+#include <orderly/ports/store.hpp>
+
+#include <memory>
+
+namespace orderly {
+
+/// A Store kept in this process's memory. Orders, SKUs, stock rows and
+/// idempotency keys sit in hash-sharded maps, each shard behind its own
+/// mutex, so transactions on different orders and SKUs commit in parallel; a
+/// commit locks exactly the shards it writes, in one global order, checks
+/// every condition, then applies everything. Nothing survives the process.
+class memory_store final : public store {
+public:
+    /// An empty store.
+    memory_store();
+    /// Frees everything.
+    ~memory_store() override;
+    memory_store(const memory_store&) = delete;             ///< Not copyable.
+    memory_store& operator=(const memory_store&) = delete;  ///< Not copyable.
+
+    /// Starts a transaction (never fails).
+    [[nodiscard]] result<std::unique_ptr<store_transaction>> begin() override;
+
+    /// See store::load_order.
+    [[nodiscard]] result<std::optional<order>> load_order(order_id id) override;
+    /// See store::timeline.
+    [[nodiscard]] result<std::vector<timeline_entry>> timeline(order_id id) override;
+    /// See store::orders_in_state.
+    [[nodiscard]] result<std::vector<order_id>> orders_in_state(order_state state, order_id after,
+                                                                std::size_t limit) override;
+    /// See store::due_orders.
+    [[nodiscard]] result<std::vector<order_id>> due_orders(timestamp now,
+                                                           std::size_t limit) override;
+    /// See store::load_sku.
+    [[nodiscard]] result<std::optional<sku>> load_sku(const sku_id& id) override;
+    /// See store::stock.
+    [[nodiscard]] result<std::optional<stock_level>> stock(const sku_id& sku,
+                                                           const warehouse_id& warehouse) override;
+    /// See store::all_stock.
+    [[nodiscard]] result<std::vector<stock_level>> all_stock() override;
+    /// See store::claim_notifications.
+    [[nodiscard]] result<std::vector<notification>> claim_notifications(timestamp now,
+                                                                        duration lease,
+                                                                        std::size_t limit) override;
+    /// See store::mark_delivered.
+    [[nodiscard]] result<void> mark_delivered(std::uint64_t id) override;
+    /// See store::reschedule.
+    [[nodiscard]] result<void> reschedule(std::uint64_t id, timestamp next_attempt_at,
+                                          std::string_view last_error) override;
+    /// See store::outbox_of.
+    [[nodiscard]] result<std::vector<outbox_entry>> outbox_of(order_id id) override;
+    /// See store::undelivered_count.
+    [[nodiscard]] result<std::size_t> undelivered_count() override;
+
+private:
+    class transaction;
+    struct state;
+    std::unique_ptr<state> state_;
+};
+
+}  // namespace orderly

@@ -1,0 +1,163 @@
+// Catalogue and stock commands: idempotent like every command,
+// and atomic through the same store transaction.
+
+#include "engine_impl.hpp"
+
+namespace orderly {
+
+// Runs a command that concerns no order: authorize, replay a repeat, let
+// `write_changes` add its writes, store the key, commit, retry a lost race.
+result<bool> engine::impl::on_catalog(
+    const command_context& ctx, command what, std::uint64_t fingerprint,
+    const std::function<result<void>(store_transaction&)>& write_changes) {
+    if (auto key = detail::check_idempotency_key(ctx.idempotency_key); !key) {
+        return std::move(key).error();
+    }
+    if (auto allowed = ports.policy.authorize(ctx.actor, what, nullptr); !allowed) {
+        return std::move(allowed).error();
+    }
+    const std::string key = scoped_key(what, ctx.idempotency_key);
+    for (unsigned attempt = 1;; ++attempt) {
+        auto tx = ports.store.begin();
+        if (!tx) {
+            return std::move(tx).error();
+        }
+        auto previous = (*tx)->find_idempotency(key);
+        if (!previous) {
+            return std::move(previous).error();
+        }
+        if (*previous) {
+            if ((*previous)->fingerprint != fingerprint) {
+                return error{errc::idempotency_key_reused, "idempotency_key",
+                             "was already used for a different request"};
+            }
+            return true;
+        }
+        if (auto written = write_changes(**tx); !written) {
+            return std::move(written).error();
+        }
+        const command_outcome none{};
+        if (auto r = (*tx)->put_idempotency(idempotency_record{key, fingerprint, none, now()});
+            !r) {
+            return std::move(r).error();
+        }
+        auto committed = (*tx)->commit();
+        if (committed) {
+            return false;
+        }
+        if (committed.error().code != errc::conflict || attempt >= options.conflict_retries) {
+            return std::move(committed).error();
+        }
+    }
+}
+
+result<void> engine::put_sku(const command_context& ctx, const sku& entry) {
+    if (auto valid = validate(entry); !valid) {
+        return valid;
+    }
+    const auto fingerprint = detail::fingerprint()
+                                 .add(command::put_sku)
+                                 .add(entry.id)
+                                 .add(entry.merchant)
+                                 .add(entry.name)
+                                 .add(entry.category)
+                                 .add(entry.price)
+                                 .add(entry.weight_g)
+                                 .add(entry.volume_cm3)
+                                 .add(entry.traits.fragile)
+                                 .add(entry.traits.liquid)
+                                 .add(entry.traits.valuable)
+                                 .add(entry.traits.restricted)
+                                 .add(entry.status)
+                                 .value();
+    auto done = impl_->on_catalog(ctx, command::put_sku, fingerprint,
+                                  [&](store_transaction& tx) { return tx.put_sku(entry); });
+    if (!done) {
+        return std::move(done).error();
+    }
+    return {};
+}
+
+namespace {
+
+result<void> check_stock_target(const sku_id& sku, const warehouse_id& warehouse) {
+    if (auto s = parse_id<sku_id>(sku.value()); !s) {
+        return std::move(s).error().within("sku");
+    }
+    if (auto w = parse_id<warehouse_id>(warehouse.value()); !w) {
+        return std::move(w).error().within("warehouse");
+    }
+    return {};
+}
+
+}  // namespace
+
+result<stock_level> engine::impl::stock_after(const sku_id& sku, const warehouse_id& warehouse) {
+    auto level = ports.store.stock(sku, warehouse);
+    if (!level) {
+        return std::move(level).error();
+    }
+    if (!*level) {
+        return error{errc::not_found, "sku",
+                     fmt::format("no stock of '{}' in '{}'", sku, warehouse)};
+    }
+    return std::move(**level);
+}
+
+result<stock_level> engine::receive_stock(const command_context& ctx,
+                                          const stock_receipt& receipt) {
+    if (auto valid = check_stock_target(receipt.sku, receipt.warehouse); !valid) {
+        return std::move(valid).error();
+    }
+    if (receipt.units.is_zero()) {
+        return error{errc::invalid_value, "units", "must be more than zero"};
+    }
+    const auto fingerprint = detail::fingerprint()
+                                 .add(command::receive_stock)
+                                 .add(receipt.sku)
+                                 .add(receipt.warehouse)
+                                 .add(receipt.units)
+                                 .value();
+    auto done = impl_->on_catalog(
+        ctx, command::receive_stock, fingerprint, [&](store_transaction& tx) -> result<void> {
+            auto known = tx.find_sku(receipt.sku);
+            if (!known) {
+                return std::move(known).error();
+            }
+            if (!*known) {
+                return error{errc::not_found, "sku",
+                             fmt::format("'{}' is not in the catalogue", receipt.sku)};
+            }
+            return tx.change_stock(stock_change{receipt.sku, receipt.warehouse,
+                                                stock_operation::receive, receipt.units, "units"});
+        });
+    if (!done) {
+        return std::move(done).error();
+    }
+    return impl_->stock_after(receipt.sku, receipt.warehouse);
+}
+
+result<stock_level> engine::set_safety_stock(const command_context& ctx,
+                                             const safety_stock_setting& setting) {
+    if (auto valid = check_stock_target(setting.sku, setting.warehouse); !valid) {
+        return std::move(valid).error();
+    }
+    const auto fingerprint = detail::fingerprint()
+                                 .add(command::set_safety_stock)
+                                 .add(setting.sku)
+                                 .add(setting.warehouse)
+                                 .add(setting.units)
+                                 .value();
+    auto done =
+        impl_->on_catalog(ctx, command::set_safety_stock, fingerprint, [&](store_transaction& tx) {
+            return tx.change_stock(stock_change{setting.sku, setting.warehouse,
+                                                stock_operation::set_safety, setting.units,
+                                                "units"});
+        });
+    if (!done) {
+        return std::move(done).error();
+    }
+    return impl_->stock_after(setting.sku, setting.warehouse);
+}
+
+}  // namespace orderly

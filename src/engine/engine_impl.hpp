@@ -1,0 +1,166 @@
+#pragma once
+// The engine's private parts, shared by the .cpp files under src/engine/.
+
+#include "fingerprint.hpp"
+#include "order_locks.hpp"
+
+#include <orderly/core/order_number.hpp>
+#include <orderly/engine/engine.hpp>
+#include <orderly/order/order_machine.hpp>
+#include <orderly/payment/payment_machine.hpp>
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace orderly {
+
+namespace detail {
+
+// Everything one command changes in one order, gathered before it is written
+// in one transaction. Every state change goes through transition(), which
+// asks the order machine: the engine never writes order::state itself.
+class order_change {
+public:
+    order_change(orderly::order& target, timestamp now, const orderly::actor& who,
+                 const orderly::settings& options)
+        : order(target), now_(now), who_(who), settings_(options) {}
+
+    orderly::order& order;
+    std::vector<timeline_entry> entries;
+    std::vector<notification> notes;
+    std::vector<stock_change> stock;
+    // Set when the command turns out to change nothing (a stale callback):
+    // only its idempotency record is written.
+    bool unchanged{false};
+    // The state of the payment a payment command touched, for its outcome.
+    std::optional<payment_state> payment_after;
+
+    [[nodiscard]] timestamp now() const noexcept { return now_; }
+    [[nodiscard]] const orderly::actor& who() const noexcept { return who_; }
+
+    // Asks the machine; on success moves the order, records the timeline
+    // entry and re-arms the order's deadline.
+    [[nodiscard]] result<void> transition(order_event event, std::string reason) {
+        return transition(event, std::move(reason), who_);
+    }
+    // The same, attributed to another actor (a rule the engine applied).
+    [[nodiscard]] result<void> transition(order_event event, std::string reason,
+                                          const orderly::actor& by);
+
+    // Queues a notification unless its kind is muted.
+    void notify(notification_kind kind, audience to, std::string recipient, std::string text,
+                std::vector<std::pair<std::string, std::string>> details = {});
+    void notify_customer(notification_kind kind, std::string text,
+                         std::vector<std::pair<std::string, std::string>> details = {}) {
+        notify(kind, audience::customer, order.customer.value(), std::move(text),
+               std::move(details));
+    }
+
+    // Reservation bookkeeping; each also queues the matching stock change.
+    void commit_reservations();
+    void release_reservations();
+    void consume_reservations();
+
+    // Gives back everything captured and voids open authorizations (cancel).
+    [[nodiscard]] result<void> refund_everything(std::string_view reason);
+    // Applies a refund of `amount` to one payment through the payment machine.
+    [[nodiscard]] result<void> refund(payment& p, const money& amount, std::string_view reason);
+
+private:
+    void arm_deadline(order_state before);
+
+    timestamp now_;
+    const orderly::actor& who_;
+    const orderly::settings& settings_;
+};
+
+// A fresh id for a reservation or a payment: the order-number generator's
+// next value, unique across the engines sharing a store (each has its node).
+[[nodiscard]] inline result<std::uint64_t> next_id(order_number_generator& numbers, timestamp at) {
+    auto number = numbers.next(std::chrono::system_clock::time_point(at.time_since_epoch()));
+    if (!number) {
+        return std::move(number).error();
+    }
+    return number->value();
+}
+
+// "field must be at most N bytes" style checks shared by the commands.
+[[nodiscard]] result<void> check_text(std::string_view text, std::string_view field,
+                                      std::size_t max_bytes, bool required);
+[[nodiscard]] result<void> check_idempotency_key(std::string_view key);
+
+}  // namespace detail
+
+struct engine::impl {
+    impl(engine_ports p, orderly::settings s, order_number_generator g)
+        : ports(p), options(std::move(s)), numbers(std::move(g)) {}
+
+    engine_ports ports;
+    orderly::settings options;
+    order_number_generator numbers;
+    detail::order_locks locks;
+
+    [[nodiscard]] timestamp now() const { return ports.clock.now(); }
+
+    // Runs a command on an existing order: lock the order, read it,
+    // authorize, replay an idempotent repeat, let `mutate` change it, write
+    // everything in one transaction, retry on a lost race.
+    using mutation = std::function<result<void>(detail::order_change&)>;
+    [[nodiscard]] result<command_outcome> on_order(const command_context& ctx, command what,
+                                                   order_id id, std::uint64_t fingerprint,
+                                                   const mutation& mutate);
+
+    // Writes a prepared change and its idempotency record; the caller commits.
+    [[nodiscard]] static result<void> write(store_transaction& tx, detail::order_change& change,
+                                            bool insert);
+
+    [[nodiscard]] static std::string scoped_key(command what, std::string_view key) {
+        return fmt::format("{}/{}", to_string(what), key);
+    }
+    [[nodiscard]] static command_outcome outcome_of(const order& o) {
+        return command_outcome{o.id, o.number, o.state, std::nullopt, false};
+    }
+
+    // Moves a delivered order to completed and asks for a review.
+    [[nodiscard]] result<void> complete(detail::order_change& c, std::string reason);
+    // Records the cash a carrier collected for a cash-on-delivery order.
+    [[nodiscard]] result<void> collect_cash(detail::order_change& c);
+
+    // Payments: applying a callback, settling the order, refunds.
+    [[nodiscard]] result<void> apply_payment(detail::order_change& c, const payment_callback& cb);
+    [[nodiscard]] result<void> settle(detail::order_change& c, const payment& p,
+                                      const payment_callback& cb);
+    [[nodiscard]] result<void> mark_paid(detail::order_change& c, std::string_view reference);
+    [[nodiscard]] result<void> resume_payment(detail::order_change& c);
+    [[nodiscard]] result<void> cancel(detail::order_change& c, std::string reason);
+    [[nodiscard]] result<void> refund_across(detail::order_change& c, money amount,
+                                             std::string_view reason);
+
+    [[nodiscard]] result<command_outcome> place(const command_context& ctx,
+                                                const place_order_request& request);
+    [[nodiscard]] result<command_outcome> try_place(const command_context& ctx,
+                                                    const place_order_request& request,
+                                                    const std::string& key,
+                                                    std::uint64_t fingerprint, bool& lost_race);
+    // Catalogue and stock commands: true when the key had been used (a repeat).
+    [[nodiscard]] result<bool> on_catalog(
+        const command_context& ctx, command what, std::uint64_t fingerprint,
+        const std::function<result<void>(store_transaction&)>& write_changes);
+    [[nodiscard]] result<stock_level> stock_after(const sku_id& sku, const warehouse_id& warehouse);
+
+    // Due work: one due order in its own transaction; the payment timeout;
+    // the wait before retrying a notification.
+    [[nodiscard]] result<void> run_due(order_id id, due_work_report& report);
+    [[nodiscard]] result<void> time_out(detail::order_change& c);
+    [[nodiscard]] duration backoff(std::uint32_t attempt) const;
+};
+
+}  // namespace orderly

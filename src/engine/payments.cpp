@@ -1,0 +1,346 @@
+// Payment callbacks and refunds (R-15…R-18). Gateways repeat callbacks, send
+// them out of order and late: a repeat under the same key returns the first
+// result; a stale callback (the payment already moved past it) changes
+// nothing; money that arrives for an order that no longer wants it is
+// refunded at once, so no cent is lost.
+
+#include "engine_impl.hpp"
+
+#include <algorithm>
+
+namespace orderly {
+namespace {
+
+using callback_outcome = payment_callback::outcome;
+
+result<void> check_callback(const payment_callback& cb, const order& o) {
+    if (auto r = detail::check_text(cb.gateway_reference, "gateway_reference", 64, true); !r) {
+        return r;
+    }
+    if (cb.result != callback_outcome::authorized && cb.result != callback_outcome::captured &&
+        cb.result != callback_outcome::failed) {
+        return error{errc::invalid_value, "result", "must be authorized, captured or failed"};
+    }
+    if (cb.method == payment_method::cash_on_delivery || to_string(cb.method) == "unknown") {
+        return error{errc::invalid_value, "method", "must be a gateway method (not cash)"};
+    }
+    if (o.method == payment_method::cash_on_delivery) {
+        return error{errc::invalid_value, "order_id",
+                     "is paid cash on delivery; the payment is recorded at delivery"};
+    }
+    if (auto r = detail::check_text(cb.failure_reason, "failure_reason", 512, false); !r) {
+        return r;
+    }
+    if (cb.result == callback_outcome::failed) {
+        return {};
+    }
+    if (!cb.amount) {
+        return error{errc::missing_value, "amount", "an authorization or capture needs an amount"};
+    }
+    if (cb.amount->currency() != o.total.currency()) {
+        return error{errc::currency_mismatch, "amount",
+                     fmt::format("is in {}, the order is in {}", cb.amount->currency().code(),
+                                 o.total.currency().code())};
+    }
+    if (!cb.amount->is_positive()) {
+        return error{errc::amount_mismatch, "amount", "must be more than zero"};
+    }
+    return {};
+}
+
+// Captured minus refunded, over every payment of the order.
+result<money> net_captured(const order& o) {
+    money sum = money::zero(o.total.currency());
+    for (const auto& p : o.payments) {
+        auto captured = sum.plus(p.captured);
+        auto net = captured ? captured->minus(p.refunded) : captured;
+        if (!net) {
+            return std::move(net).error();
+        }
+        sum = std::move(*net);
+    }
+    return sum;
+}
+
+payment_event event_of(callback_outcome outcome) {
+    switch (outcome) {
+        case callback_outcome::authorized:
+            return payment_event::authorization_succeeded;
+        case callback_outcome::captured:
+            return payment_event::capture_succeeded;
+        case callback_outcome::failed:
+            break;
+    }
+    return payment_event::payment_failed;
+}
+
+// The amounts a callback may carry: an authorization is for the amount due;
+// a capture takes at most what was authorized (partial capture), or, without
+// an authorization, exactly the amount still due.
+result<void> check_amount(const payment_callback& cb, const payment& p, const money& due) {
+    if (cb.result == callback_outcome::failed) {
+        return {};
+    }
+    const money& amount = *cb.amount;
+    if (cb.result == callback_outcome::authorized && amount != due) {
+        return error{
+            errc::amount_mismatch, "amount",
+            fmt::format("is {}, the order has {} to pay", amount.to_string(), due.to_string())};
+    }
+    if (cb.result == callback_outcome::captured) {
+        const bool from_authorization = p.state == payment_state::authorized;
+        if (from_authorization && (amount > p.authorized || amount > due)) {
+            return error{
+                errc::amount_mismatch, "amount",
+                fmt::format("is {}, more than the {} authorized or the {} still due",
+                            amount.to_string(), p.authorized.to_string(), due.to_string())};
+        }
+        if (!from_authorization && amount != due) {
+            return error{
+                errc::amount_mismatch, "amount",
+                fmt::format("is {}, the order has {} to pay", amount.to_string(), due.to_string())};
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+result<command_outcome> engine::record_payment(const command_context& ctx,
+                                               const payment_callback& cb) {
+    const auto fingerprint = detail::fingerprint()
+                                 .add(command::record_payment)
+                                 .add(cb.order)
+                                 .add(cb.gateway_reference)
+                                 .add(cb.method)
+                                 .add(cb.result)
+                                 .add(cb.amount)
+                                 .add(cb.failure_reason)
+                                 .value();
+    return impl_->on_order(ctx, command::record_payment, cb.order, fingerprint,
+                           [&](detail::order_change& c) { return impl_->apply_payment(c, cb); });
+}
+
+result<void> engine::impl::apply_payment(detail::order_change& c, const payment_callback& cb) {
+    order& o = c.order;
+    if (auto valid = check_callback(cb, o); !valid) {
+        return valid;
+    }
+    auto existing = std::find_if(o.payments.begin(), o.payments.end(), [&](const payment& p) {
+        return p.gateway_reference == cb.gateway_reference;
+    });
+    if (existing == o.payments.end()) {
+        auto id = detail::next_id(numbers, c.now());
+        if (!id) {
+            return std::move(id).error();
+        }
+        const money none = money::zero(o.total.currency());
+        o.payments.push_back(payment{payment_id(*id), cb.method, cb.gateway_reference,
+                                     payment_state::pending, none, none, none, "", c.now()});
+        existing = o.payments.end() - 1;
+    }
+    payment& p = *existing;
+    const payment_event event = event_of(cb.result);
+    const auto next = next_payment_state(p.state, event, {});
+    c.payment_after = p.state;
+    if (!next) {
+        // The payment already moved past this callback (a capture arrived
+        // before its authorization, a failure after a capture): stale.
+        c.unchanged = true;
+        return {};
+    }
+    const bool wanted =
+        o.state == order_state::awaiting_payment ||
+        (o.state == order_state::on_hold && o.held_from == order_state::awaiting_payment);
+    auto net = net_captured(o);
+    auto due = net ? o.total.minus(*net) : net;
+    if (!due) {
+        return std::move(due).error();
+    }
+    if (wanted) {
+        if (auto amount = check_amount(cb, p, *due); !amount) {
+            return amount;
+        }
+    }
+    p.state = *next;
+    p.updated_at = c.now();
+    c.payment_after = p.state;
+    if (cb.result == callback_outcome::authorized) {
+        p.authorized = *cb.amount;
+    } else if (cb.result == callback_outcome::captured) {
+        p.captured = *cb.amount;
+    } else {
+        p.failure_reason = cb.failure_reason;
+    }
+    if (!wanted) {
+        // Money for an order that no longer waits for it (cancelled, or paid
+        // by another payment): give it back at once.
+        if (cb.result == callback_outcome::captured) {
+            auto refunded =
+                c.refund(p, p.captured, "payment arrived for an order that was not awaiting it");
+            c.payment_after = p.state;
+            return refunded;
+        }
+        if (cb.result == callback_outcome::authorized) {
+            auto voided = next_payment_state(p.state, payment_event::authorization_voided, {});
+            if (!voided) {
+                return std::move(voided).error();
+            }
+            p.state = *voided;
+            c.payment_after = p.state;
+        }
+        return {};
+    }
+    return settle(c, p, cb);
+}
+
+// What a payment result means for the order: paid when the captured money
+// covers the total; a failure counts, and too many cancel the order.
+result<void> engine::impl::settle(detail::order_change& c, const payment& p,
+                                  const payment_callback& cb) {
+    order& o = c.order;
+    const bool waiting = o.state == order_state::awaiting_payment;
+    if (cb.result == callback_outcome::failed) {
+        ++o.payment_failures;
+        c.notify_customer(notification_kind::payment_result,
+                          fmt::format("Payment for order {} failed: {}. You can try again.",
+                                      o.number, cb.failure_reason),
+                          {{"result", "failed"}, {"gateway_reference", p.gateway_reference}});
+        if (waiting) {
+            if (auto r = c.transition(order_event::payment_failed, cb.failure_reason); !r) {
+                return r;
+            }
+        }
+        if (o.payment_failures >= options.max_payment_failures) {
+            return cancel(c, fmt::format("payment failed {} times", o.payment_failures));
+        }
+        return {};
+    }
+    auto net = net_captured(o);
+    if (!net) {
+        return std::move(net).error();
+    }
+    if (cb.result != callback_outcome::captured || *net != o.total || !waiting) {
+        return {};  // Authorized, partly captured, or on hold: still waiting.
+    }
+    return mark_paid(c, p.gateway_reference);
+}
+
+result<void> engine::impl::mark_paid(detail::order_change& c, std::string_view reference) {
+    if (auto r = c.transition(order_event::payment_captured,
+                              fmt::format("paid, gateway reference {}", reference));
+        !r) {
+        return r;
+    }
+    c.commit_reservations();
+    // Paid in full: authorizations still held elsewhere are released, so no
+    // customer's funds stay blocked by an order that no longer needs them.
+    for (auto& other : c.order.payments) {
+        if (other.state == payment_state::authorized) {
+            auto voided = next_payment_state(other.state, payment_event::authorization_voided, {});
+            if (!voided) {
+                return std::move(voided).error();
+            }
+            other.state = *voided;
+            other.updated_at = c.now();
+        }
+    }
+    c.notify_customer(notification_kind::payment_result,
+                      fmt::format("Payment for order {} received: {}.", c.order.number,
+                                  c.order.total.to_string()),
+                      {{"result", "paid"}, {"gateway_reference", std::string(reference)}});
+    return {};
+}
+
+// Coming off hold into awaiting_payment with the money already captured
+// while on hold: the order is paid now.
+result<void> engine::impl::resume_payment(detail::order_change& c) {
+    if (c.order.state != order_state::awaiting_payment) {
+        return {};
+    }
+    auto net = net_captured(c.order);
+    if (!net) {
+        return std::move(net).error();
+    }
+    if (*net != c.order.total) {
+        return {};
+    }
+    return mark_paid(c, "captured while on hold");
+}
+
+result<void> engine::impl::cancel(detail::order_change& c, std::string reason) {
+    if (auto r = c.transition(order_event::cancelled, reason); !r) {
+        return r;
+    }
+    c.release_reservations();
+    if (auto r = c.refund_everything(reason); !r) {
+        return r;
+    }
+    c.notify_customer(notification_kind::cancelled,
+                      fmt::format("Order {} was cancelled: {}.", c.order.number, reason),
+                      {{"reason", std::move(reason)}});
+    return {};
+}
+
+result<command_outcome> engine::refund_payment(const command_context& ctx,
+                                               const refund_request& request) {
+    const auto fingerprint = detail::fingerprint()
+                                 .add(command::refund_payment)
+                                 .add(request.order)
+                                 .add(request.amount)
+                                 .add(request.reason)
+                                 .value();
+    return impl_->on_order(
+        ctx, command::refund_payment, request.order, fingerprint,
+        [&](detail::order_change& c) -> result<void> {
+            if (auto r = detail::check_text(request.reason, "reason", 512, true); !r) {
+                return r;
+            }
+            if (request.amount.currency() != c.order.total.currency()) {
+                return error{
+                    errc::currency_mismatch, "amount",
+                    fmt::format("is in {}, the order is in {}", request.amount.currency().code(),
+                                c.order.total.currency().code())};
+            }
+            auto refundable = net_captured(c.order);
+            if (!refundable) {
+                return std::move(refundable).error();
+            }
+            if (!request.amount.is_positive() || request.amount > *refundable) {
+                return error{errc::amount_mismatch, "amount",
+                             fmt::format("must be more than zero and at most the {} refundable",
+                                         refundable->to_string())};
+            }
+            if (auto r = impl_->refund_across(c, request.amount, request.reason); !r) {
+                return r;
+            }
+            c.payment_after = c.order.payments.empty()
+                                  ? std::nullopt
+                                  : std::optional(c.order.payments.back().state);
+            return {};
+        });
+}
+
+// Spreads a refund over the payments that still hold money, newest first.
+result<void> engine::impl::refund_across(detail::order_change& c, money amount,
+                                         std::string_view reason) {
+    for (auto it = c.order.payments.rbegin(); it != c.order.payments.rend() && amount.is_positive();
+         ++it) {
+        auto left = it->captured.minus(it->refunded);
+        if (!left || !left->is_positive()) {
+            continue;
+        }
+        const money part = *left < amount ? *left : amount;
+        if (auto r = c.refund(*it, part, reason); !r) {
+            return r;
+        }
+        auto rest = amount.minus(part);
+        if (!rest) {
+            return std::move(rest).error();
+        }
+        amount = std::move(*rest);
+    }
+    return {};
+}
+
+}  // namespace orderly

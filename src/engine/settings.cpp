@@ -1,0 +1,59 @@
+// Checks the engine's settings before an engine runs with them.
+
+#include <orderly/engine/settings.hpp>
+
+#include <fmt/format.h>
+
+namespace orderly {
+
+namespace {
+
+result<void> positive(duration d, std::string_view field) {
+    if (d <= duration::zero()) {
+        return error{errc::invalid_value, std::string(field), "must be longer than zero"};
+    }
+    return {};
+}
+
+}  // namespace
+
+result<void> validate(const settings& s) {
+    if (s.node > order_number::max_node) {
+        return error{errc::invalid_value, "node",
+                     fmt::format("must be from 0 to {}", order_number::max_node)};
+    }
+    for (const auto& [d, field] : {std::pair{s.payment_timeout, "payment_timeout"},
+                                   std::pair{s.auto_confirm_after, "auto_confirm_after"},
+                                   std::pair{s.outbox.first_retry, "outbox.first_retry"},
+                                   std::pair{s.outbox.max_retry, "outbox.max_retry"},
+                                   std::pair{s.outbox.lease, "outbox.lease"}}) {
+        if (auto r = positive(d, field); !r) {
+            return r;
+        }
+    }
+    if (s.outbox.max_retry < s.outbox.first_retry) {
+        return error{errc::invalid_value, "outbox.max_retry",
+                     "must not be shorter than first_retry"};
+    }
+    if (s.max_payment_failures == 0) {
+        return error{errc::invalid_value, "max_payment_failures", "must be at least 1"};
+    }
+    if (s.max_lines_per_order == 0) {
+        return error{errc::invalid_value, "max_lines_per_order", "must be at least 1"};
+    }
+    if (s.conflict_retries == 0) {
+        return error{errc::invalid_value, "conflict_retries", "must be at least 1"};
+    }
+    for (std::size_t i = 0; i < s.review.high_value_at_or_above.size(); ++i) {
+        if (!s.review.high_value_at_or_above[i].is_positive()) {
+            return error{errc::invalid_value, fmt::format("review.high_value_at_or_above[{}]", i),
+                         "must be more than zero"};
+        }
+    }
+    if (s.review.max_units_per_line < 0) {
+        return error{errc::invalid_value, "review.max_units_per_line", "must not be negative"};
+    }
+    return {};
+}
+
+}  // namespace orderly

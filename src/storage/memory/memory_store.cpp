@@ -1,0 +1,894 @@
+// The in-memory reference store. The data structures and the lock order are
+// described in memory_state.hpp; this file holds commit (plan, lock, check,
+// apply), the reads and the outbox calls.
+#include <orderly/storage/memory_store.hpp>
+
+#include "memory_state.hpp"
+
+#include <fmt/format.h>
+#include <boost/container/small_vector.hpp>
+
+#include <algorithm>
+#include <bit>
+#include <cassert>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <numeric>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace orderly::detail::memory {
+namespace {
+
+// ---- shards ----------------------------------------------------------------
+
+std::size_t shard_index(const order_id& id) noexcept {
+    return shard_of(std::hash<order_id>{}(id));
+}
+std::size_t shard_index(const sku_id& id) noexcept {
+    return shard_of(std::hash<sku_id>{}(id));
+}
+std::size_t shard_index(std::string_view key) noexcept {
+    return shard_of(text_hash{}(key));
+}
+
+std::uint64_t bit_of(std::size_t shard) noexcept {
+    return std::uint64_t{1} << shard;
+}
+
+// Calls visit(shard) for every bit set in mask, lowest first: the lock order.
+template <class Visit>
+void for_each_shard(std::uint64_t mask, Visit&& visit) {
+    while (mask != 0) {
+        visit(static_cast<std::size_t>(std::countr_zero(mask)));
+        mask &= mask - 1;
+    }
+}
+
+// ---- stock rows ------------------------------------------------------------
+
+// The row for (sku, warehouse), or null. The shard lock is held only to look.
+stock_node* find_row(store_data& data, const sku_id& sku, const warehouse_id& warehouse) {
+    stock_shard& shard = data.stock[shard_index(sku)];
+    const std::lock_guard lock(shard.mutex);
+    const auto of_sku = shard.rows.find(sku);
+    if (of_sku == shard.rows.end()) {
+        return nullptr;
+    }
+    const auto row = of_sku->second.find(warehouse);
+    return row == of_sku->second.end() ? nullptr : row->second.get();
+}
+
+// The row for (sku, warehouse), created (not yet existing) when missing, so a
+// commit that receives stock has a row to lock.
+stock_node* find_or_create_row(store_data& data, const sku_id& sku, const warehouse_id& warehouse) {
+    stock_shard& shard = data.stock[shard_index(sku)];
+    const std::lock_guard lock(shard.mutex);
+    auto& of_sku = shard.rows[sku];
+    auto& row = of_sku[warehouse];
+    if (!row) {
+        row = std::make_unique<stock_node>(sku, warehouse);
+    }
+    return row.get();
+}
+
+// A copy of a row's committed level, or nothing for a row not yet created.
+std::optional<stock_level> read_row(stock_node& node) {
+    stock_counts counts;
+    {
+        const std::lock_guard lock(node.mutex);
+        if (!node.exists) {
+            return std::nullopt;
+        }
+        counts = node.counts;
+    }
+    // The counts are never negative (commit keeps them so), hence value().
+    return stock_level{.sku = node.sku,
+                       .warehouse = node.warehouse,
+                       .on_hand = quantity::of(counts.on_hand).value(),
+                       .reserved = quantity::of(counts.reserved).value(),
+                       .safety = quantity::of(counts.safety).value()};
+}
+
+// ---- stock rules -----------------------------------------------------------
+
+// Why a stock change was refused; turned into an error after the row locks
+// are released, so a refused reservation on a hot row formats nothing while
+// holding it.
+enum class stock_refusal : std::uint8_t {
+    none,
+    missing_row,
+    not_enough_available,
+    not_enough_reserved,
+    not_enough_on_hand,
+    too_large,
+    safety_too_high,
+    unknown_operation,
+};
+
+std::int64_t available(const stock_counts& row) noexcept {
+    return row.on_hand - row.reserved - row.safety;
+}
+
+// Applies one change to a scratch row with the rules of stock_operation.
+// Leaves the row untouched when it refuses.
+stock_refusal apply_change(stock_counts& row, bool& exists, stock_operation operation,
+                           std::int64_t units) noexcept {
+    switch (operation) {
+        case stock_operation::reserve:
+            if (!exists) {
+                return stock_refusal::missing_row;
+            }
+            if (available(row) < units) {
+                return stock_refusal::not_enough_available;
+            }
+            row.reserved += units;
+            return stock_refusal::none;
+        case stock_operation::release:
+            if (!exists || row.reserved < units) {
+                return stock_refusal::not_enough_reserved;
+            }
+            row.reserved -= units;
+            return stock_refusal::none;
+        case stock_operation::consume:
+            if (!exists || row.reserved < units) {
+                return stock_refusal::not_enough_reserved;
+            }
+            if (row.on_hand < units) {
+                return stock_refusal::not_enough_on_hand;
+            }
+            row.on_hand -= units;
+            row.reserved -= units;
+            return stock_refusal::none;
+        case stock_operation::receive: {
+            std::int64_t sum = 0;
+            if (__builtin_add_overflow(row.on_hand, units, &sum)) {
+                return stock_refusal::too_large;
+            }
+            row.on_hand = sum;
+            exists = true;
+            return stock_refusal::none;
+        }
+        case stock_operation::set_safety:
+            if (row.on_hand - row.reserved < units) {
+                return stock_refusal::safety_too_high;
+            }
+            row.safety = units;
+            exists = true;
+            return stock_refusal::none;
+    }
+    return stock_refusal::unknown_operation;
+}
+
+// The refusal as an error naming the change's field. `row` is the row as it
+// stood just before the refused change (after the transaction's earlier ones).
+error stock_error(const stock_change& change, stock_refusal refusal, const stock_counts& row) {
+    const std::int64_t units = change.units.units();
+    switch (refusal) {
+        case stock_refusal::missing_row:
+            return error{
+                errc::insufficient_stock, change.field,
+                fmt::format("SKU {} has no stock in warehouse {}", change.sku, change.warehouse)};
+        case stock_refusal::not_enough_available:
+            return error{errc::insufficient_stock, change.field,
+                         fmt::format("only {} units of SKU {} are available in warehouse {}, "
+                                     "{} requested",
+                                     std::max<std::int64_t>(available(row), 0), change.sku,
+                                     change.warehouse, units)};
+        case stock_refusal::not_enough_reserved:
+            return error{errc::conflict, change.field,
+                         fmt::format("cannot take {} reserved units of SKU {} in warehouse {}: "
+                                     "only {} are reserved",
+                                     units, change.sku, change.warehouse, row.reserved)};
+        case stock_refusal::not_enough_on_hand:
+            return error{errc::conflict, change.field,
+                         fmt::format("cannot ship {} units of SKU {} from warehouse {}: only {} "
+                                     "are on hand",
+                                     units, change.sku, change.warehouse, row.on_hand)};
+        case stock_refusal::too_large:
+            return error{errc::overflow, change.field,
+                         fmt::format("receiving {} units of SKU {} in warehouse {} would exceed "
+                                     "the largest count a stock row holds",
+                                     units, change.sku, change.warehouse)};
+        case stock_refusal::safety_too_high:
+            return error{
+                errc::invalid_value, change.field,
+                fmt::format("a safety stock of {} units of SKU {} in warehouse {} is "
+                            "more than the {} units on hand and not reserved",
+                            units, change.sku, change.warehouse, row.on_hand - row.reserved)};
+        case stock_refusal::none:
+        case stock_refusal::unknown_operation:
+            break;
+    }
+    return error{errc::invalid_value, change.field, "is not a known stock operation"};
+}
+
+// ---- commit: stock plan ----------------------------------------------------
+
+// One distinct row a commit changes: which of the transaction's changes apply
+// to it, and its scratch copy while they are checked.
+struct row_plan {
+    stock_node* node{nullptr};  // Null: no such row, and no change creates one.
+    std::size_t first{0};       // [first, last) indexes into stock_plan::sequence.
+    std::size_t last{0};
+    stock_counts counts;  // Scratch copy, then the result to write back.
+    bool exists{false};
+};
+
+// The rows a commit changes, sorted by (sku, warehouse): the order they are
+// locked in. Inline capacity for the common one-to-four-line order, so the
+// hot one-row reservation allocates nothing here.
+struct stock_plan {
+    boost::container::small_vector<std::size_t, 4> sequence;  // Change indexes by row.
+    boost::container::small_vector<row_plan, 4> rows;
+};
+
+// A refused change: which one, why, and the row as it stood before it.
+struct stock_failure {
+    std::size_t change{0};
+    stock_refusal refusal{stock_refusal::none};
+    stock_counts row;
+};
+
+bool creates_row(stock_operation operation) noexcept {
+    return operation == stock_operation::receive || operation == stock_operation::set_safety;
+}
+
+// Sorts keeping equal elements in their order. Insertion sort for the few
+// changes of an ordinary order: std::stable_sort asks for a heap buffer even
+// for one element, which the hot one-row reservation cannot afford.
+template <class Sequence, class Less>
+void sort_stably(Sequence& sequence, Less less) {
+    constexpr std::size_t insertion_limit = 16;
+    if (sequence.size() > insertion_limit) {
+        std::stable_sort(sequence.begin(), sequence.end(), less);
+        return;
+    }
+    for (std::size_t i = 1; i < sequence.size(); ++i) {
+        const auto moving = sequence[i];
+        std::size_t j = i;
+        for (; j > 0 && less(moving, sequence[j - 1]); --j) {
+            sequence[j] = sequence[j - 1];
+        }
+        sequence[j] = moving;
+    }
+}
+
+// Groups the changes by row (keeping each row's changes in call order) and
+// finds each row's node. Takes stock shard locks one at a time, and holds
+// none when it returns.
+stock_plan plan_stock(store_data& data, const std::vector<stock_change>& changes) {
+    stock_plan plan;
+    plan.sequence.resize(changes.size());
+    std::iota(plan.sequence.begin(), plan.sequence.end(), std::size_t{0});
+    const auto row_less = [&changes](std::size_t a, std::size_t b) {
+        const stock_change& x = changes[a];
+        const stock_change& y = changes[b];
+        return x.sku != y.sku ? x.sku < y.sku : x.warehouse < y.warehouse;
+    };
+    sort_stably(plan.sequence, row_less);
+    std::size_t first = 0;
+    while (first < plan.sequence.size()) {
+        std::size_t last = first + 1;
+        bool creates = creates_row(changes[plan.sequence[first]].operation);
+        while (last < plan.sequence.size() &&
+               !row_less(plan.sequence[first], plan.sequence[last])) {
+            creates = creates || creates_row(changes[plan.sequence[last]].operation);
+            ++last;
+        }
+        const stock_change& head = changes[plan.sequence[first]];
+        stock_node* node = creates ? find_or_create_row(data, head.sku, head.warehouse)
+                                   : find_row(data, head.sku, head.warehouse);
+        plan.rows.push_back(
+            row_plan{.node = node, .first = first, .last = last, .counts = {}, .exists = false});
+        first = last;
+    }
+    return plan;
+}
+
+// Holds the lock of every planned row, taken in plan (key) order.
+class row_locks {
+public:
+    explicit row_locks(stock_plan& plan) : plan_(plan) {
+        for (const row_plan& row : plan_.rows) {
+            if (row.node != nullptr) {
+                row.node->mutex.lock();
+            }
+        }
+    }
+    ~row_locks() {
+        for (const row_plan& row : plan_.rows) {
+            if (row.node != nullptr) {
+                row.node->mutex.unlock();
+            }
+        }
+    }
+    row_locks(const row_locks&) = delete;
+    row_locks& operator=(const row_locks&) = delete;
+
+private:
+    stock_plan& plan_;
+};
+
+// Runs every change against a scratch copy of its row, rows locked. The
+// first refusal stops it; the rows themselves are not touched.
+std::optional<stock_failure> evaluate_stock(stock_plan& plan,
+                                            const std::vector<stock_change>& changes) {
+    for (row_plan& row : plan.rows) {
+        row.exists = row.node != nullptr && row.node->exists;
+        row.counts = row.exists ? row.node->counts : stock_counts{};
+        for (std::size_t k = row.first; k < row.last; ++k) {
+            const std::size_t index = plan.sequence[k];
+            const stock_change& change = changes[index];
+            const auto refusal =
+                apply_change(row.counts, row.exists, change.operation, change.units.units());
+            if (refusal != stock_refusal::none) {
+                return stock_failure{.change = index, .refusal = refusal, .row = row.counts};
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+void apply_stock(const stock_plan& plan) {
+    for (const row_plan& row : plan.rows) {
+        if (row.node != nullptr) {
+            row.node->counts = row.counts;
+            row.node->exists = row.exists;
+        }
+    }
+}
+
+// ---- commit: shards --------------------------------------------------------
+
+// The order, SKU and idempotency shards a write set touches, as bit masks.
+struct shard_masks {
+    std::uint64_t orders{0};
+    std::uint64_t skus{0};
+    std::uint64_t idempotency{0};
+};
+
+shard_masks masks_of(const write_set& writes) {
+    shard_masks masks;
+    for (const pending_order& pending : writes.orders) {
+        masks.orders |= bit_of(shard_index(pending.value.id));
+    }
+    for (const auto& [id, entry] : writes.timeline) {
+        masks.orders |= bit_of(shard_index(id));
+    }
+    for (const sku& entry : writes.skus) {
+        masks.skus |= bit_of(shard_index(entry.id));
+    }
+    for (const idempotency_record& record : writes.idempotency) {
+        masks.idempotency |= bit_of(shard_index(record.key));
+    }
+    return masks;
+}
+
+// Holds the shard locks of a commit: order shards, then SKU shards, then
+// idempotency shards, each ascending.
+class shard_locks {
+public:
+    shard_locks(store_data& data, shard_masks masks) : data_(data), masks_(masks) {
+        for_each_shard(masks_.orders, [this](std::size_t i) { data_.orders[i].mutex.lock(); });
+        for_each_shard(masks_.skus, [this](std::size_t i) { data_.skus[i].mutex.lock(); });
+        for_each_shard(masks_.idempotency,
+                       [this](std::size_t i) { data_.idempotency[i].mutex.lock(); });
+    }
+    ~shard_locks() {
+        for_each_shard(masks_.idempotency,
+                       [this](std::size_t i) { data_.idempotency[i].mutex.unlock(); });
+        for_each_shard(masks_.skus, [this](std::size_t i) { data_.skus[i].mutex.unlock(); });
+        for_each_shard(masks_.orders, [this](std::size_t i) { data_.orders[i].mutex.unlock(); });
+    }
+    shard_locks(const shard_locks&) = delete;
+    shard_locks& operator=(const shard_locks&) = delete;
+
+private:
+    store_data& data_;
+    shard_masks masks_;
+};
+
+// ---- commit: checks (shards locked) -----------------------------------------
+
+result<void> check_idempotency(const store_data& data, const write_set& writes) {
+    for (const idempotency_record& record : writes.idempotency) {
+        const auto& records = data.idempotency[shard_index(record.key)].records;
+        if (records.contains(record.key)) {
+            return error{
+                errc::conflict, "idempotency_key",
+                fmt::format("the key '{}' was stored by another request first", record.key)};
+        }
+    }
+    return {};
+}
+
+result<void> check_orders(const store_data& data, const write_set& writes) {
+    for (const pending_order& pending : writes.orders) {
+        const order_id id = pending.value.id;
+        const auto& slots = data.orders[shard_index(id)].slots;
+        const auto slot = slots.find(id);
+        const std::uint64_t stored =
+            slot != slots.end() && slot->second.current ? slot->second.current->version : 0;
+        if (stored == pending.stored_version) {
+            continue;
+        }
+        if (pending.stored_version == 0) {
+            return error{errc::conflict, "id", fmt::format("order {} already exists", id)};
+        }
+        if (stored == 0) {
+            return error{errc::conflict, "version",
+                         fmt::format("order {} does not exist, so version {} cannot replace it", id,
+                                     pending.stored_version + 1)};
+        }
+        return error{errc::conflict, "version",
+                     fmt::format("order {} was changed meanwhile: version {} is stored, {} was "
+                                 "read",
+                                 id, stored, pending.stored_version)};
+    }
+    return {};
+}
+
+// ---- commit: apply (everything locked, every check passed) ------------------
+
+// Stores the order and moves its index entries only when its state or
+// deadline changed, which most commits (a payment, a tracking update) leave.
+void apply_order(order_shard& shard, order&& value) {
+    const order_id id = value.id;
+    order_slot& slot = shard.slots[id];
+    const std::optional<order_state> old_state =
+        slot.current ? std::optional(slot.current->state) : std::nullopt;
+    if (old_state != value.state) {
+        if (old_state) {
+            shard.by_state.erase({*old_state, id});
+        }
+        shard.by_state.emplace(value.state, id);
+    }
+    const std::optional<timestamp> old_due = slot.current ? slot.current->due_at : std::nullopt;
+    if (old_due != value.due_at) {
+        if (old_due) {
+            shard.by_due.erase({*old_due, id});
+        }
+        if (value.due_at) {
+            shard.by_due.emplace(*value.due_at, id);
+        }
+    }
+    slot.current = std::move(value);
+}
+
+void apply_notifications(outbox_state& outbox, std::vector<notification>& notes) {
+    for (notification& note : notes) {
+        const std::uint64_t id = outbox.next_id++;
+        note.id = id;
+        note.attempt = 0;
+        outbox.by_order[note.order].push_back(id);
+        // Ids only grow, so the hint makes this insertion constant time.
+        outbox.undelivered.insert(outbox.undelivered.end(), id);
+        const timestamp due = note.created_at;
+        outbox.entries.push_back(outbox_entry{.notification = std::move(note),
+                                              .delivered = false,
+                                              .attempts = 0,
+                                              .next_attempt_at = due,
+                                              .last_error = {}});
+    }
+}
+
+void apply_writes(store_data& data, write_set& writes) {
+    for (pending_order& pending : writes.orders) {
+        apply_order(data.orders[shard_index(pending.value.id)], std::move(pending.value));
+    }
+    for (auto& [id, entry] : writes.timeline) {
+        data.orders[shard_index(id)].slots[id].timeline.push_back(std::move(entry));
+    }
+    for (sku& entry : writes.skus) {
+        const sku_id id = entry.id;
+        data.skus[shard_index(id)].skus.insert_or_assign(id, std::move(entry));
+    }
+    for (idempotency_record& record : writes.idempotency) {
+        std::string key = record.key;
+        data.idempotency[shard_index(key)].records.emplace(std::move(key), std::move(record));
+    }
+    apply_notifications(data.outbox, writes.notifications);
+}
+
+// Runs the stock changes with their rows locked, and nothing else: this is
+// the hot row's whole critical section. Applies them when every one passes.
+std::optional<stock_failure> change_rows(stock_plan& plan,
+                                         const std::vector<stock_change>& changes) {
+    const row_locks rows(plan);
+    auto failure = evaluate_stock(plan, changes);
+    if (!failure) {
+        apply_stock(plan);
+    }
+    return failure;
+}
+
+// Checks every condition and applies all writes or none; the write set is
+// consumed. Two-phase locking in the global order (shards, outbox, rows):
+// every lock is taken before any is released, so commits serialise. The
+// rows are released first, right after the stock changes, which keeps the
+// order, timeline and outbox writes out of the hot row's critical section;
+// the shard and outbox locks, held until everything is applied, make a
+// reader who saw the new stock wait for the rest.
+result<void> commit(store_data& data, write_set& writes) {
+    const shard_masks masks = masks_of(writes);
+    stock_plan plan = plan_stock(data, writes.stock);
+    const shard_locks shards(data, masks);
+    if (auto checked = check_idempotency(data, writes); checked.has_error()) {
+        return checked;
+    }
+    if (auto checked = check_orders(data, writes); checked.has_error()) {
+        return checked;
+    }
+    // Commits that enqueue nothing never touch the outbox lock.
+    std::unique_lock outbox_lock(data.outbox.mutex, std::defer_lock);
+    if (!writes.notifications.empty()) {
+        outbox_lock.lock();
+    }
+    if (const auto failure = change_rows(plan, writes.stock)) {
+        return stock_error(writes.stock[failure->change], failure->refusal, failure->row);
+    }
+    apply_writes(data, writes);
+    return {};
+}
+
+}  // namespace
+}  // namespace orderly::detail::memory
+
+// ---- reads: each takes one lock at a time and returns copies ----------------
+
+namespace orderly::detail::memory {
+namespace {
+
+std::optional<order> load_order(store_data& data, order_id id) {
+    order_shard& shard = data.orders[shard_index(id)];
+    const std::lock_guard lock(shard.mutex);
+    const auto slot = shard.slots.find(id);
+    return slot == shard.slots.end() ? std::nullopt : slot->second.current;
+}
+
+std::vector<timeline_entry> load_timeline(store_data& data, order_id id) {
+    order_shard& shard = data.orders[shard_index(id)];
+    const std::lock_guard lock(shard.mutex);
+    const auto slot = shard.slots.find(id);
+    return slot == shard.slots.end() ? std::vector<timeline_entry>{} : slot->second.timeline;
+}
+
+// Each shard yields its first `limit` ids; the smallest `limit` of those are
+// the answer, as no id a shard left out can be smaller than the ones it gave.
+std::vector<order_id> ids_in_state(store_data& data, order_state state, order_id after,
+                                   std::size_t limit) {
+    std::vector<order_id> ids;
+    for (order_shard& shard : data.orders) {
+        const std::lock_guard lock(shard.mutex);
+        auto it = shard.by_state.upper_bound({state, after});
+        for (std::size_t taken = 0;
+             taken < limit && it != shard.by_state.end() && it->first == state; ++taken, ++it) {
+            ids.push_back(it->second);
+        }
+    }
+    std::sort(ids.begin(), ids.end());
+    ids.resize(std::min(ids.size(), limit));
+    return ids;
+}
+
+// The same merge as ids_in_state, over (due_at, id).
+std::vector<order_id> ids_due(store_data& data, timestamp now, std::size_t limit) {
+    std::vector<std::pair<timestamp, order_id>> due;
+    for (order_shard& shard : data.orders) {
+        const std::lock_guard lock(shard.mutex);
+        auto it = shard.by_due.begin();
+        for (std::size_t taken = 0; taken < limit && it != shard.by_due.end() && it->first <= now;
+             ++taken, ++it) {
+            due.push_back(*it);
+        }
+    }
+    std::sort(due.begin(), due.end());
+    due.resize(std::min(due.size(), limit));
+    std::vector<order_id> ids;
+    ids.reserve(due.size());
+    for (const auto& [at, id] : due) {
+        ids.push_back(id);
+    }
+    return ids;
+}
+
+std::optional<sku> load_sku(store_data& data, const sku_id& id) {
+    sku_shard& shard = data.skus[shard_index(id)];
+    const std::lock_guard lock(shard.mutex);
+    const auto found = shard.skus.find(id);
+    return found == shard.skus.end() ? std::nullopt : std::optional<sku>(found->second);
+}
+
+// Every row of one SKU in warehouse order. Nodes never move, so their
+// pointers stay good after the shard lock is released.
+std::vector<stock_level> stock_of_sku(store_data& data, const sku_id& id) {
+    std::vector<stock_node*> nodes;
+    {
+        stock_shard& shard = data.stock[shard_index(id)];
+        const std::lock_guard lock(shard.mutex);
+        if (const auto of_sku = shard.rows.find(id); of_sku != shard.rows.end()) {
+            for (const auto& [warehouse, node] : of_sku->second) {
+                nodes.push_back(node.get());
+            }
+        }
+    }
+    std::vector<stock_level> levels;
+    for (stock_node* node : nodes) {
+        if (auto level = read_row(*node)) {
+            levels.push_back(std::move(*level));
+        }
+    }
+    return levels;
+}
+
+std::vector<stock_level> every_stock_row(store_data& data) {
+    std::vector<stock_node*> nodes;
+    for (stock_shard& shard : data.stock) {
+        const std::lock_guard lock(shard.mutex);
+        for (const auto& [sku, of_sku] : shard.rows) {
+            for (const auto& [warehouse, node] : of_sku) {
+                nodes.push_back(node.get());
+            }
+        }
+    }
+    std::sort(nodes.begin(), nodes.end(), [](const stock_node* a, const stock_node* b) {
+        return a->sku != b->sku ? a->sku < b->sku : a->warehouse < b->warehouse;
+    });
+    std::vector<stock_level> levels;
+    levels.reserve(nodes.size());
+    for (stock_node* node : nodes) {
+        if (auto level = read_row(*node)) {
+            levels.push_back(std::move(*level));
+        }
+    }
+    return levels;
+}
+
+std::optional<idempotency_record> load_idempotency(store_data& data, std::string_view key) {
+    idempotency_shard& shard = data.idempotency[shard_index(key)];
+    const std::lock_guard lock(shard.mutex);
+    const auto found = shard.records.find(key);
+    return found == shard.records.end() ? std::nullopt
+                                        : std::optional<idempotency_record>(found->second);
+}
+
+// ---- outbox (outbox lock held by the caller) ---------------------------------
+
+// The entry with this id, or null. Ids are dense from 1.
+outbox_entry* entry_of(outbox_state& outbox, std::uint64_t id) {
+    if (id == 0 || id > outbox.entries.size()) {
+        return nullptr;
+    }
+    return &outbox.entries[static_cast<std::size_t>(id - 1)];
+}
+
+error unknown_notification(std::uint64_t id) {
+    return error{errc::not_found, "id", fmt::format("there is no notification {}", id)};
+}
+
+// Walks undelivered ids oldest first, skipping leased and rescheduled ones;
+// delivered entries are not in the set, so a large delivered backlog costs
+// nothing.
+std::vector<notification> claim(outbox_state& outbox, timestamp now, duration lease,
+                                std::size_t limit) {
+    std::vector<notification> claimed;
+    for (auto it = outbox.undelivered.begin();
+         claimed.size() < limit && it != outbox.undelivered.end(); ++it) {
+        outbox_entry& entry = *entry_of(outbox, *it);
+        if (entry.next_attempt_at > now) {
+            continue;
+        }
+        entry.next_attempt_at = now + lease;
+        ++entry.attempts;
+        entry.notification.attempt = entry.attempts;
+        claimed.push_back(entry.notification);
+    }
+    return claimed;
+}
+
+}  // namespace
+}  // namespace orderly::detail::memory
+
+// ---- the transaction ----------------------------------------------------------
+
+namespace orderly {
+
+namespace memory = detail::memory;
+
+/// Buffers writes in a write set; reads go to the committed data. One thread
+/// at a time, as the port says.
+class memory_store::transaction final : public store_transaction {
+public:
+    explicit transaction(memory::store_data& data) : data_(data) {}
+
+    result<std::optional<order>> find_order(order_id id) override {
+        return memory::load_order(data_, id);
+    }
+    result<void> put_order(const order& o) override;
+    result<void> append_timeline(order_id id, const timeline_entry& entry) override {
+        assert_open();
+        writes_.timeline.emplace_back(id, entry);
+        return {};
+    }
+    result<std::optional<sku>> find_sku(const sku_id& id) override {
+        return memory::load_sku(data_, id);
+    }
+    result<void> put_sku(const sku& s) override {
+        assert_open();
+        writes_.skus.push_back(s);
+        return {};
+    }
+    result<std::vector<stock_level>> find_stock(const sku_id& id) override {
+        return memory::stock_of_sku(data_, id);
+    }
+    result<void> change_stock(const stock_change& change) override {
+        assert_open();
+        writes_.stock.push_back(change);
+        return {};
+    }
+    result<void> enqueue(const notification& note) override {
+        assert_open();
+        writes_.notifications.push_back(note);
+        return {};
+    }
+    result<std::optional<idempotency_record>> find_idempotency(std::string_view key) override {
+        return memory::load_idempotency(data_, key);
+    }
+    result<void> put_idempotency(const idempotency_record& record) override;
+    result<void> commit() override;
+
+private:
+    // Writing to or committing a used transaction is a bug in the caller.
+    void assert_open() const { assert(!committed_ && "the transaction was already committed"); }
+
+    memory::store_data& data_;
+    memory::write_set writes_;
+    bool committed_{false};
+};
+
+// A second put of the same order in one transaction must follow the first,
+// and the commit then checks the first put's base version.
+result<void> memory_store::transaction::put_order(const order& o) {
+    assert_open();
+    if (o.version == 0) {
+        return error{errc::invalid_value, "version", "an order's version starts at 1"};
+    }
+    for (memory::pending_order& pending : writes_.orders) {
+        if (pending.value.id != o.id) {
+            continue;
+        }
+        if (o.version != pending.value.version + 1) {
+            return error{errc::conflict, "version",
+                         fmt::format("order {} is already put at version {} in this transaction",
+                                     o.id, pending.value.version)};
+        }
+        pending.value = o;
+        return {};
+    }
+    writes_.orders.push_back(memory::pending_order{.value = o, .stored_version = o.version - 1});
+    return {};
+}
+
+result<void> memory_store::transaction::put_idempotency(const idempotency_record& record) {
+    assert_open();
+    for (const idempotency_record& pending : writes_.idempotency) {
+        if (pending.key == record.key) {
+            return error{
+                errc::conflict, "idempotency_key",
+                fmt::format("the key '{}' is already put in this transaction", record.key)};
+        }
+    }
+    writes_.idempotency.push_back(record);
+    return {};
+}
+
+result<void> memory_store::transaction::commit() {
+    assert_open();
+    if (committed_) {
+        // Asserts are off in release builds; applying the moved-from writes
+        // again would corrupt the store, so refuse instead.
+        return error{errc::storage_failure, "", "the transaction was already committed"};
+    }
+    committed_ = true;
+    return memory::commit(data_, writes_);
+}
+
+// ---- the store ----------------------------------------------------------------
+
+memory_store::memory_store() : state_(std::make_unique<state>()) {}
+
+memory_store::~memory_store() = default;
+
+result<std::unique_ptr<store_transaction>> memory_store::begin() {
+    return std::unique_ptr<store_transaction>(std::make_unique<transaction>(*state_));
+}
+
+result<std::optional<order>> memory_store::load_order(order_id id) {
+    return memory::load_order(*state_, id);
+}
+
+result<std::vector<timeline_entry>> memory_store::timeline(order_id id) {
+    return memory::load_timeline(*state_, id);
+}
+
+result<std::vector<order_id>> memory_store::orders_in_state(order_state wanted, order_id after,
+                                                            std::size_t limit) {
+    return memory::ids_in_state(*state_, wanted, after, limit);
+}
+
+result<std::vector<order_id>> memory_store::due_orders(timestamp now, std::size_t limit) {
+    return memory::ids_due(*state_, now, limit);
+}
+
+result<std::optional<sku>> memory_store::load_sku(const sku_id& id) {
+    return memory::load_sku(*state_, id);
+}
+
+result<std::optional<stock_level>> memory_store::stock(const sku_id& sku,
+                                                       const warehouse_id& warehouse) {
+    memory::stock_node* node = memory::find_row(*state_, sku, warehouse);
+    return node == nullptr ? std::nullopt : memory::read_row(*node);
+}
+
+result<std::vector<stock_level>> memory_store::all_stock() {
+    return memory::every_stock_row(*state_);
+}
+
+result<std::vector<notification>> memory_store::claim_notifications(timestamp now, duration lease,
+                                                                    std::size_t limit) {
+    const std::lock_guard lock(state_->outbox.mutex);
+    return memory::claim(state_->outbox, now, lease, limit);
+}
+
+result<void> memory_store::mark_delivered(std::uint64_t id) {
+    const std::lock_guard lock(state_->outbox.mutex);
+    outbox_entry* entry = memory::entry_of(state_->outbox, id);
+    if (entry == nullptr) {
+        return memory::unknown_notification(id);
+    }
+    entry->delivered = true;
+    state_->outbox.undelivered.erase(id);
+    return {};
+}
+
+// A delivered entry stays delivered: a late failure report from a second
+// dispatcher whose lease ran out must not bring it back.
+result<void> memory_store::reschedule(std::uint64_t id, timestamp next_attempt_at,
+                                      std::string_view last_error) {
+    const std::lock_guard lock(state_->outbox.mutex);
+    outbox_entry* entry = memory::entry_of(state_->outbox, id);
+    if (entry == nullptr) {
+        return memory::unknown_notification(id);
+    }
+    if (!entry->delivered) {
+        entry->next_attempt_at = next_attempt_at;
+        entry->last_error = last_error;
+    }
+    return {};
+}
+
+result<std::vector<outbox_entry>> memory_store::outbox_of(order_id id) {
+    const std::lock_guard lock(state_->outbox.mutex);
+    std::vector<outbox_entry> entries;
+    const auto ids = state_->outbox.by_order.find(id);
+    if (ids != state_->outbox.by_order.end()) {
+        entries.reserve(ids->second.size());
+        for (const std::uint64_t entry_id : ids->second) {
+            entries.push_back(*memory::entry_of(state_->outbox, entry_id));
+        }
+    }
+    return entries;
+}
+
+result<std::size_t> memory_store::undelivered_count() {
+    const std::lock_guard lock(state_->outbox.mutex);
+    return state_->outbox.undelivered.size();
+}
+
+}  // namespace orderly

@@ -1,0 +1,145 @@
+// The state diagrams in docs/diagrams/ are generated from the machines'
+// transition tables; this test fails when a committed file differs from what
+// the table generates now, so the docs cannot silently drift from the code.
+//
+// To regenerate the files after changing a table, run this test with
+// ORDERLY_UPDATE_DIAGRAMS=1 in the environment, e.g.
+//     ORDERLY_UPDATE_DIAGRAMS=1 ./build/dev/tests/unit/lifecycle_diagrams_test
+// It then writes docs/diagrams/{order,payment}.{dot,mmd} instead of comparing;
+// review and commit the diff. (docs/diagrams/README.md says the same.)
+#include <orderly/order/order_machine.hpp>
+#include <orderly/payment/payment_machine.hpp>
+
+#include <doctest/doctest.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+
+namespace {
+
+std::string diagram_path(std::string_view file_name) {
+    return std::string(ORDERLY_SOURCE_DIR) + "/docs/diagrams/" + std::string(file_name);
+}
+
+bool updating() {
+    const char* flag = std::getenv("ORDERLY_UPDATE_DIAGRAMS");  // NOLINT(concurrency-mt-unsafe)
+    return flag != nullptr && std::string_view(flag) == "1";
+}
+
+// C stdio rather than istreambuf_iterator: GCC 12 at -O3 reports a false
+// -Wnull-dereference inside <streambuf> for the latter.
+std::optional<std::string> read_file(const std::string& path) {
+    std::FILE* file = std::fopen(path.c_str(), "rb");
+    if (file == nullptr) {
+        return std::nullopt;
+    }
+    std::string text;
+    std::array<char, 4096> chunk{};
+    std::size_t got = 0;
+    while ((got = std::fread(chunk.data(), 1, chunk.size(), file)) > 0) {
+        text.append(chunk.data(), got);
+    }
+    const bool failed = std::ferror(file) != 0;
+    std::fclose(file);
+    if (failed) {
+        return std::nullopt;
+    }
+    return text;
+}
+
+/// Compares the committed file with the generated text, or writes it when
+/// regenerating.
+void check_committed(std::string_view file_name, const std::string& generated) {
+    const auto path = diagram_path(file_name);
+    CAPTURE(path);
+    if (updating()) {
+        std::ofstream out(path, std::ios::binary | std::ios::trunc);
+        REQUIRE(out.good());
+        out << generated;
+        out.close();
+        REQUIRE(out.good());
+        MESSAGE("wrote " << path);
+        return;
+    }
+    const auto committed = read_file(path);
+    INFO("regenerate with ORDERLY_UPDATE_DIAGRAMS=1 (see docs/diagrams/README.md)");
+    REQUIRE(committed.has_value());
+    CHECK(*committed == generated);
+}
+
+std::size_t count_lines_containing(const std::string& text, std::string_view needle) {
+    std::istringstream lines(text);
+    std::size_t count = 0;
+    for (std::string line; std::getline(lines, line);) {
+        if (line.find(needle) != std::string::npos) {
+            ++count;
+        }
+    }
+    return count;
+}
+
+}  // namespace
+
+TEST_CASE("committed diagrams match the transition tables") {
+    check_committed("order.dot", orderly::order_machine_dot());
+    check_committed("order.mmd", orderly::order_machine_mermaid());
+    check_committed("payment.dot", orderly::payment_machine_dot());
+    check_committed("payment.mmd", orderly::payment_machine_mermaid());
+}
+
+TEST_CASE("diagrams are deterministic") {
+    CHECK(orderly::order_machine_dot() == orderly::order_machine_dot());
+    CHECK(orderly::order_machine_mermaid() == orderly::order_machine_mermaid());
+    CHECK(orderly::payment_machine_dot() == orderly::payment_machine_dot());
+    CHECK(orderly::payment_machine_mermaid() == orderly::payment_machine_mermaid());
+}
+
+TEST_CASE("the order Mermaid diagram starts, ends and labels as documented") {
+    const auto text = orderly::order_machine_mermaid();
+    CHECK(text.starts_with("stateDiagram-v2\n    [*] --> pending_review\n"));
+    CHECK(count_lines_containing(text, " --> [*]") == 2);
+    CHECK(text.find("    closed --> [*]\n") != std::string::npos);
+    CHECK(text.find("    cancelled --> [*]\n") != std::string::npos);
+    CHECK(text.find("    pending_review --> awaiting_payment : review_approved "
+                    "[not cash_on_delivery]\n") != std::string::npos);
+    CHECK(text.find("    on_hold --> paid : released [held_from == paid]\n") != std::string::npos);
+    CHECK(text.find("    paid --> allocating : allocated\n") != std::string::npos);
+    // One transition line per row, plus the start and the two ends.
+    CHECK(count_lines_containing(text, " --> ") == orderly::order_machine_rows().size() + 3);
+}
+
+TEST_CASE("the payment Mermaid diagram starts, ends and labels as documented") {
+    const auto text = orderly::payment_machine_mermaid();
+    CHECK(text.starts_with("stateDiagram-v2\n    [*] --> pending\n"));
+    CHECK(count_lines_containing(text, " --> [*]") == 3);
+    CHECK(text.find("    refunded --> [*]\n") != std::string::npos);
+    CHECK(text.find("    failed --> [*]\n") != std::string::npos);
+    CHECK(text.find("    voided --> [*]\n") != std::string::npos);
+    CHECK(text.find("    captured --> partially_refunded : refund_issued "
+                    "[not refunds_everything]\n") != std::string::npos);
+    CHECK(count_lines_containing(text, " --> ") == orderly::payment_machine_rows().size() + 4);
+}
+
+TEST_CASE("the DOT digraphs have one labelled edge per row") {
+    const auto order = orderly::order_machine_dot();
+    CHECK(order.starts_with("digraph order {\n"));
+    CHECK(order.ends_with("}\n"));
+    CHECK(order.find("\"pending_review\" -> \"paid\" [label=\"review_approved "
+                     "[cash_on_delivery]\"];") != std::string::npos);
+    CHECK(count_lines_containing(order, "[label=") == orderly::order_machine_rows().size());
+    CHECK(count_lines_containing(order, "[peripheries=2]") == 2);
+
+    const auto payment = orderly::payment_machine_dot();
+    CHECK(payment.starts_with("digraph payment {\n"));
+    CHECK(payment.find("\"captured\" -> \"refunded\" [label=\"refund_issued "
+                       "[refunds_everything]\"];") != std::string::npos);
+    CHECK(count_lines_containing(payment, "[label=") == orderly::payment_machine_rows().size());
+    CHECK(count_lines_containing(payment, "[peripheries=2]") == 3);
+}
