@@ -22,15 +22,11 @@ result<bool> engine::impl::on_catalog(
         if (!tx) {
             return std::move(tx).error();
         }
-        auto previous = (*tx)->find_idempotency(key);
+        auto previous = replay(**tx, key, fingerprint);
         if (!previous) {
             return std::move(previous).error();
         }
         if (*previous) {
-            if ((*previous)->fingerprint != fingerprint) {
-                return error{errc::idempotency_key_reused, "idempotency_key",
-                             "was already used for a different request"};
-            }
             return true;
         }
         if (auto written = write_changes(**tx); !written) {

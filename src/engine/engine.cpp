@@ -47,6 +47,25 @@ result<void> engine::impl::write(store_transaction& tx, detail::order_change& ch
     return {};
 }
 
+result<std::optional<command_outcome>> engine::impl::replay(store_transaction& tx,
+                                                            const std::string& key,
+                                                            std::uint64_t fingerprint) {
+    auto previous = tx.find_idempotency(key);
+    if (!previous) {
+        return std::move(previous).error();
+    }
+    if (!*previous) {
+        return std::optional<command_outcome>();
+    }
+    if ((*previous)->fingerprint != fingerprint) {
+        return error{errc::idempotency_key_reused, "idempotency_key",
+                     "was already used for a different request"};
+    }
+    command_outcome first = (*previous)->outcome;
+    first.repeated = true;
+    return std::optional<command_outcome>(first);
+}
+
 result<command_outcome> engine::impl::on_order(const command_context& ctx, command what,
                                                order_id id, std::uint64_t fingerprint,
                                                const mutation& mutate) {
@@ -71,18 +90,9 @@ result<command_outcome> engine::impl::on_order(const command_context& ctx, comma
         if (auto allowed = ports.policy.authorize(ctx.actor, what, &o.customer); !allowed) {
             return std::move(allowed).error();
         }
-        auto previous = (*tx)->find_idempotency(key);
-        if (!previous) {
-            return std::move(previous).error();
-        }
-        if (*previous) {
-            if ((*previous)->fingerprint != fingerprint) {
-                return error{errc::idempotency_key_reused, "idempotency_key",
-                             "was already used for a different request"};
-            }
-            command_outcome first = (*previous)->outcome;
-            first.repeated = true;
-            return first;
+        auto previous = replay(**tx, key, fingerprint);
+        if (!previous || *previous) {
+            return previous ? std::move(**previous) : result<command_outcome>(previous.error());
         }
         const timestamp at = now();
         detail::order_change change(o, at, ctx.actor, options);

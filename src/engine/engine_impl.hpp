@@ -122,6 +122,12 @@ struct engine::impl {
     [[nodiscard]] static result<void> write(store_transaction& tx, detail::order_change& change,
                                             bool insert);
 
+    // The first result stored under `key`, marked repeated; nothing when the
+    // key is new; idempotency_key_reused when it came with another request.
+    [[nodiscard]] static result<std::optional<command_outcome>> replay(store_transaction& tx,
+                                                                       const std::string& key,
+                                                                       std::uint64_t fingerprint);
+
     [[nodiscard]] static std::string scoped_key(command what, std::string_view key) {
         return fmt::format("{}/{}", to_string(what), key);
     }

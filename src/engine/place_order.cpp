@@ -386,18 +386,9 @@ result<command_outcome> engine::impl::try_place(const command_context& ctx,
     if (!tx) {
         return std::move(tx).error();
     }
-    auto previous = (*tx)->find_idempotency(key);
-    if (!previous) {
-        return std::move(previous).error();
-    }
-    if (*previous) {
-        if ((*previous)->fingerprint != fingerprint) {
-            return error{errc::idempotency_key_reused, "idempotency_key",
-                         "was already used for a different order"};
-        }
-        command_outcome first = (*previous)->outcome;
-        first.repeated = true;
-        return first;
+    auto previous = replay(**tx, key, fingerprint);
+    if (!previous || *previous) {
+        return previous ? std::move(**previous) : result<command_outcome>(previous.error());
     }
     auto skus = read_catalogue(**tx, request);
     if (!skus) {
