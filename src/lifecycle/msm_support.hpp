@@ -9,7 +9,10 @@
 // limits must be set before the first MPL header is read, which is why they
 // are not defined here.
 
+#include <orderly/core/error.hpp>
 #include <orderly/lifecycle/transition.hpp>
+
+#include <fmt/format.h>
 
 #include <boost/mpl/for_each.hpp>
 #include <boost/mpl/placeholders.hpp>
@@ -22,6 +25,7 @@
 #include <array>
 #include <cassert>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -191,6 +195,44 @@ template <class Machine, class Event>
     }
     return handled == boost::msm::back::HANDLED_TRUE ? dispatch_outcome::moved
                                                      : dispatch_outcome::guards_rejected;
+}
+
+/// The body both machines' facades share: check the stored state, build a
+/// machine per call (a few stores, no allocation, no entry actions, nothing
+/// shared between threads), restore it, fire the event through `fire` (the
+/// facade's switch from the public event to the MSM event type; empty for a
+/// value outside the enum) and turn the outcome into the public state or an
+/// error. `kind` names the machine in messages ("order", "payment").
+template <class Machine, class State, class Event, class Facts, class Ids, class Fire>
+[[nodiscard]] result<State> next_state(const Ids& ids, std::string_view kind, State from,
+                                       Event event, const Facts& facts, Fire fire) {
+    if (!ids.known(from)) {
+        return error{errc::invalid_value, "state",
+                     fmt::format("{} state value {} is not one orderly knows", kind,
+                                 static_cast<unsigned>(from))};
+    }
+    Machine machine;
+    machine.facts = facts;
+    restore_active_state(machine, ids.msm_id(from));
+    const std::optional<dispatch_outcome> outcome = fire(machine, event);
+    if (!outcome) {
+        return error{errc::invalid_value, "event",
+                     fmt::format("{} event value {} is not one orderly knows", kind,
+                                 static_cast<unsigned>(event))};
+    }
+    switch (*outcome) {
+        case dispatch_outcome::moved:
+            return ids.state(machine.current_state()[0]);
+        case dispatch_outcome::no_row:
+            return error{errc::transition_not_allowed, "state",
+                         fmt::format("event '{}' is not allowed in state '{}'", to_string(event),
+                                     to_string(from))};
+        case dispatch_outcome::guards_rejected:
+            break;
+    }
+    return error{errc::transition_not_allowed, "state",
+                 fmt::format("event '{}' is not allowed in state '{}' with these facts",
+                             to_string(event), to_string(from))};
 }
 
 }  // namespace orderly::detail::msm

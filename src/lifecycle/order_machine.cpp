@@ -240,37 +240,7 @@ std::optional<dispatch_outcome> fire(order_machine& machine, order_event event) 
 
 result<order_state> next_order_state(order_state from, order_event event,
                                      const order_guard_facts& facts) {
-    const auto& ids = order_ids();
-    if (!ids.known(from)) {
-        return error{errc::invalid_value, "state",
-                     fmt::format("order state value {} is not one orderly knows",
-                                 static_cast<unsigned>(from))};
-    }
-    // A machine per call: construction is a few stores (no allocation, no
-    // entry actions), and nothing is shared between threads.
-    order_machine machine;
-    machine.facts = facts;
-    detail::msm::restore_active_state(machine, ids.msm_id(from));
-
-    const auto outcome = fire(machine, event);
-    if (!outcome) {
-        return error{errc::invalid_value, "event",
-                     fmt::format("order event value {} is not one orderly knows",
-                                 static_cast<unsigned>(event))};
-    }
-    switch (*outcome) {
-        case dispatch_outcome::moved:
-            return ids.state(machine.current_state()[0]);
-        case dispatch_outcome::no_row:
-            return error{errc::transition_not_allowed, "state",
-                         fmt::format("event '{}' is not allowed in state '{}'", to_string(event),
-                                     to_string(from))};
-        case dispatch_outcome::guards_rejected:
-            break;
-    }
-    return error{errc::transition_not_allowed, "state",
-                 fmt::format("event '{}' is not allowed in state '{}' with these facts",
-                             to_string(event), to_string(from))};
+    return detail::msm::next_state<order_machine>(order_ids(), "order", from, event, facts, &fire);
 }
 
 std::vector<transition_row> order_machine_rows() {

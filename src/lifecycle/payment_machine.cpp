@@ -161,37 +161,8 @@ std::optional<dispatch_outcome> fire(payment_machine& machine, payment_event eve
 
 result<payment_state> next_payment_state(payment_state from, payment_event event,
                                          const payment_guard_facts& facts) {
-    const auto& ids = payment_ids();
-    if (!ids.known(from)) {
-        return error{errc::invalid_value, "state",
-                     fmt::format("payment state value {} is not one orderly knows",
-                                 static_cast<unsigned>(from))};
-    }
-    // A machine per call: construction is a few stores (no allocation, no
-    // entry actions), and nothing is shared between threads.
-    payment_machine machine;
-    machine.facts = facts;
-    detail::msm::restore_active_state(machine, ids.msm_id(from));
-
-    const auto outcome = fire(machine, event);
-    if (!outcome) {
-        return error{errc::invalid_value, "event",
-                     fmt::format("payment event value {} is not one orderly knows",
-                                 static_cast<unsigned>(event))};
-    }
-    switch (*outcome) {
-        case dispatch_outcome::moved:
-            return ids.state(machine.current_state()[0]);
-        case dispatch_outcome::no_row:
-            return error{errc::transition_not_allowed, "state",
-                         fmt::format("event '{}' is not allowed in state '{}'", to_string(event),
-                                     to_string(from))};
-        case dispatch_outcome::guards_rejected:
-            break;
-    }
-    return error{errc::transition_not_allowed, "state",
-                 fmt::format("event '{}' is not allowed in state '{}' with these facts",
-                             to_string(event), to_string(from))};
+    return detail::msm::next_state<payment_machine>(payment_ids(), "payment", from, event, facts,
+                                                    &fire);
 }
 
 std::vector<transition_row> payment_machine_rows() {
