@@ -5,7 +5,7 @@ include(CMakePackageConfigHelpers)
 set(ORDERLY_CMAKE_INSTALL_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/orderly
     CACHE STRING "Where orderly's CMake package files are installed")
 
-install(TARGETS orderly
+install(TARGETS orderly orderly_sqlite
     EXPORT orderlyTargets
     ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
     LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

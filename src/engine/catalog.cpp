@@ -18,7 +18,7 @@ result<bool> engine::impl::on_catalog(
     }
     const std::string key = scoped_key(what, ctx.idempotency_key);
     for (unsigned attempt = 1;; ++attempt) {
-        auto tx = ports.store.begin();
+        auto tx = begin(ctx);
         if (!tx) {
             return std::move(tx).error();
         }
@@ -88,16 +88,24 @@ result<void> check_stock_target(const sku_id& sku, const warehouse_id& warehouse
 
 }  // namespace
 
-result<stock_level> engine::impl::stock_after(const sku_id& sku, const warehouse_id& warehouse) {
-    auto level = ports.store.stock(sku, warehouse);
-    if (!level) {
-        return std::move(level).error();
+// Read through the command's own kind of transaction, so a command inside a
+// batch sees its batch's writes.
+result<stock_level> engine::impl::stock_after(const command_context& ctx, const sku_id& sku,
+                                              const warehouse_id& warehouse) {
+    auto tx = begin(ctx);
+    if (!tx) {
+        return std::move(tx).error();
     }
-    if (!*level) {
-        return error{errc::not_found, "sku",
-                     fmt::format("no stock of '{}' in '{}'", sku, warehouse)};
+    auto levels = (*tx)->find_stock(sku);
+    if (!levels) {
+        return std::move(levels).error();
     }
-    return std::move(**level);
+    for (stock_level& level : *levels) {
+        if (level.warehouse == warehouse) {
+            return std::move(level);
+        }
+    }
+    return error{errc::not_found, "sku", fmt::format("no stock of '{}' in '{}'", sku, warehouse)};
 }
 
 result<stock_level> engine::receive_stock(const command_context& ctx,
@@ -130,7 +138,7 @@ result<stock_level> engine::receive_stock(const command_context& ctx,
     if (!done) {
         return std::move(done).error();
     }
-    return impl_->stock_after(receipt.sku, receipt.warehouse);
+    return impl_->stock_after(ctx, receipt.sku, receipt.warehouse);
 }
 
 result<stock_level> engine::set_safety_stock(const command_context& ctx,
@@ -153,7 +161,7 @@ result<stock_level> engine::set_safety_stock(const command_context& ctx,
     if (!done) {
         return std::move(done).error();
     }
-    return impl_->stock_after(setting.sku, setting.warehouse);
+    return impl_->stock_after(ctx, setting.sku, setting.warehouse);
 }
 
 }  // namespace orderly

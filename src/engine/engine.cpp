@@ -22,6 +22,43 @@ result<std::unique_ptr<engine>> engine::create(engine_ports ports, settings opti
 engine::engine(std::unique_ptr<impl> state) : impl_(std::move(state)) {}
 engine::~engine() = default;
 
+// --- group commit -------------------------------------------------------------
+
+command_batch::command_batch(const void* owner, std::unique_ptr<store_batch> batch) noexcept
+    : owner_(owner), batch_(std::move(batch)) {}
+command_batch::~command_batch() = default;
+command_batch::command_batch(command_batch&&) noexcept = default;
+command_batch& command_batch::operator=(command_batch&&) noexcept = default;
+
+result<void> command_batch::commit() {
+    if (done_ || !batch_) {
+        return error{errc::invalid_value, "batch", "was already committed"};
+    }
+    done_ = true;
+    return batch_->commit();
+}
+
+result<command_batch> engine::begin_batch() {
+    auto batch = impl_->ports.store.begin_batch();
+    if (!batch) {
+        return std::move(batch).error();
+    }
+    return command_batch(impl_.get(), std::move(*batch));
+}
+
+result<std::unique_ptr<store_transaction>> engine::impl::begin(const command_context& ctx) {
+    if (ctx.batch == nullptr) {
+        return ports.store.begin();
+    }
+    if (ctx.batch->owner_ != this) {
+        return error{errc::invalid_value, "batch", "belongs to another engine"};
+    }
+    if (ctx.batch->done_ || !ctx.batch->batch_) {
+        return error{errc::invalid_value, "batch", "was already committed"};
+    }
+    return ctx.batch->batch_->begin();
+}
+
 result<void> engine::impl::write(store_transaction& tx, detail::order_change& change, bool insert) {
     order& o = change.order;
     o.version = insert ? 1 : o.version + 1;
@@ -75,7 +112,7 @@ result<command_outcome> engine::impl::on_order(const command_context& ctx, comma
     const std::string key = scoped_key(what, ctx.idempotency_key);
     const auto held = locks.lock(id);
     for (unsigned attempt = 0;; ++attempt) {
-        auto tx = ports.store.begin();
+        auto tx = begin(ctx);
         if (!tx) {
             return std::move(tx).error();
         }

@@ -110,6 +110,10 @@ struct engine::impl {
 
     [[nodiscard]] timestamp now() const { return ports.clock.now(); }
 
+    // A transaction for a command: inside ctx.batch when it is set (and
+    // belongs to this engine and is still open), otherwise on its own.
+    [[nodiscard]] result<std::unique_ptr<store_transaction>> begin(const command_context& ctx);
+
     // Runs a command on an existing order: lock the order, read it,
     // authorize, replay an idempotent repeat, let `mutate` change it, write
     // everything in one transaction, retry on a lost race.
@@ -160,7 +164,8 @@ struct engine::impl {
     [[nodiscard]] result<bool> on_catalog(
         const command_context& ctx, command what, std::uint64_t fingerprint,
         const std::function<result<void>(store_transaction&)>& write_changes);
-    [[nodiscard]] result<stock_level> stock_after(const sku_id& sku, const warehouse_id& warehouse);
+    [[nodiscard]] result<stock_level> stock_after(const command_context& ctx, const sku_id& sku,
+                                                  const warehouse_id& warehouse);
 
     // Due work: one due order in its own transaction; the payment timeout;
     // the wait before retrying a notification.

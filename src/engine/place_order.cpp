@@ -175,13 +175,42 @@ std::vector<result<command_outcome>> engine::import_orders(const command_context
                                                            std::span<const import_row> rows) {
     std::vector<result<command_outcome>> results;
     results.reserve(rows.size());
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-        const command_context row_ctx{ctx.actor, rows[i].idempotency_key};
+    const auto place_row = [&](std::size_t i, command_batch* batch) {
+        const command_context row_ctx{ctx.actor, rows[i].idempotency_key, batch};
         auto placed = impl_->place(row_ctx, rows[i].request);
         if (!placed) {
             results.emplace_back(std::move(placed).error().within(fmt::format("rows[{}]", i)));
         } else {
             results.emplace_back(std::move(*placed));
+        }
+    };
+    if (ctx.batch != nullptr) {
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            place_row(i, ctx.batch);
+        }
+        return results;
+    }
+    // One group commit per import_batch_size rows; a group that fails to
+    // commit turns each of its placed rows into that error.
+    const std::size_t group = impl_->options.import_batch_size;
+    for (std::size_t first = 0; first < rows.size(); first += group) {
+        const std::size_t last = std::min(rows.size(), first + group);
+        auto batch = begin_batch();
+        if (!batch) {
+            for (std::size_t i = first; i < last; ++i) {
+                results.emplace_back(batch.error().within(fmt::format("rows[{}]", i)));
+            }
+            continue;
+        }
+        for (std::size_t i = first; i < last; ++i) {
+            place_row(i, &*batch);
+        }
+        if (auto committed = batch->commit(); !committed) {
+            for (std::size_t i = first; i < last; ++i) {
+                if (results[i]) {
+                    results[i] = committed.error().within(fmt::format("rows[{}]", i));
+                }
+            }
         }
     }
     return results;
@@ -382,7 +411,7 @@ result<command_outcome> engine::impl::try_place(const command_context& ctx,
                                                 const place_order_request& request,
                                                 const std::string& key, std::uint64_t fingerprint,
                                                 bool& lost_race) {
-    auto tx = ports.store.begin();
+    auto tx = begin(ctx);
     if (!tx) {
         return std::move(tx).error();
     }

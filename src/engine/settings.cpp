@@ -44,6 +44,9 @@ result<void> validate(const settings& s) {
     if (s.conflict_retries == 0) {
         return error{errc::invalid_value, "conflict_retries", "must be at least 1"};
     }
+    if (s.import_batch_size == 0) {
+        return error{errc::invalid_value, "import_batch_size", "must be at least 1"};
+    }
     for (std::size_t i = 0; i < s.review.high_value_at_or_above.size(); ++i) {
         if (!s.review.high_value_at_or_above[i].is_positive()) {
             return error{errc::invalid_value, fmt::format("review.high_value_at_or_above[{}]", i),

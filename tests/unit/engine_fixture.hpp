@@ -1,15 +1,23 @@
 #pragma once
-// Shared set-up for the engine tests: a memory store, a manual clock, a
-// recording notifier, the default access policy, a small catalogue with
-// stock, and a valid order request to vary.
+// Shared set-up for the engine tests: a store, a manual clock, a recording
+// notifier, the default access policy, a small catalogue with stock, and a
+// valid order request to vary. The store is a memory_store, or a SqliteStore
+// on a fresh temporary file when ORDERLY_TEST_STORE=sqlite (ctest runs the
+// engine tests both ways).
 
 #include <orderly/orderly.hpp>
+#include <orderly/storage/sqlite_store.hpp>
 #include <orderly/testing/manual_clock.hpp>
 #include <orderly/testing/recording_notifier.hpp>
 
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -57,8 +65,48 @@ inline sku catalogue_entry(std::string id, std::string_view price, bool restrict
                .status = sku_status::on_sale};
 }
 
+// The store the engine tests run against; see the file comment.
+class test_store {
+public:
+    test_store() {
+        const char* which = std::getenv("ORDERLY_TEST_STORE");
+        if (which != nullptr && std::string_view(which) == "sqlite") {
+            static std::atomic<int> count{0};
+            path_ = std::filesystem::temp_directory_path() /
+                    ("orderly-test-" + std::to_string(::getpid()) + "-" + std::to_string(++count) +
+                     ".db");
+            remove_files();
+            owned_ = sqlite_store::open(sqlite_options{.path = path_}).value();
+        } else {
+            owned_ = std::make_unique<memory_store>();
+        }
+    }
+    ~test_store() {
+        owned_.reset();
+        remove_files();
+    }
+    test_store(const test_store&) = delete;
+    test_store& operator=(const test_store&) = delete;
+
+    [[nodiscard]] orderly::store& get() const noexcept { return *owned_; }
+
+private:
+    void remove_files() const {
+        if (path_.empty()) {
+            return;
+        }
+        std::error_code ignored;
+        for (const char* suffix : {"", "-wal", "-shm"}) {
+            std::filesystem::remove(path_.string() + suffix, ignored);
+        }
+    }
+
+    std::filesystem::path path_;
+    std::unique_ptr<orderly::store> owned_;
+};
+
 struct fixture {
-    explicit fixture(settings options = {}) : clock(start_time()) {
+    explicit fixture(settings options = {}) : store(storage.get()), clock(start_time()) {
         engine = engine::create(engine_ports{store, notifier, clock, policy}, std::move(options))
                      .value();
     }
@@ -96,7 +144,8 @@ struct fixture {
 
     order load(order_id id) { return engine->get_order(admin, id).value(); }
 
-    memory_store store;
+    test_store storage;
+    orderly::store& store;
     recording_notifier notifier;
     manual_clock clock;
     default_access_policy policy;

@@ -47,7 +47,8 @@ TEST_CASE("error codes keep their stored numeric values") {
     CHECK(static_cast<int>(errc::idempotency_key_reused) == 17);
     CHECK(static_cast<int>(errc::storage_failure) == 18);
     CHECK(static_cast<int>(errc::notification_failed) == 19);
-    for (int code = 1; code <= 19; ++code) {
+    CHECK(static_cast<int>(errc::busy) == 20);
+    for (int code = 1; code <= 20; ++code) {
         CHECK(to_string(static_cast<errc>(code)) != "unknown_error");
     }
 }

@@ -37,6 +37,7 @@ enum class errc : std::uint16_t {
     idempotency_key_reused = 17,  ///< The same key came with a different request.
     storage_failure = 18,         ///< The store could not read or write.
     notification_failed = 19,     ///< The host's notifier could not deliver.
+    busy = 20,  ///< The store stayed locked by another writer past its bounded wait; retry later.
 };
 
 /// The stable snake_case name of a code, e.g. "currency_mismatch".
@@ -80,6 +81,8 @@ enum class errc : std::uint16_t {
             return "storage_failure";
         case errc::notification_failed:
             return "notification_failed";
+        case errc::busy:
+            return "busy";
     }
     return "unknown_error";
 }

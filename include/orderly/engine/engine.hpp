@@ -34,6 +34,9 @@
 
 namespace orderly {
 
+/// A group commit; defined below.
+class command_batch;
+
 /// Who runs a command, and the key that makes it idempotent: the same key with
 /// the same request returns the first result and changes nothing; the same
 /// key with a different request is refused (errc::idempotency_key_reused).
@@ -42,6 +45,38 @@ namespace orderly {
 struct command_context {
     orderly::actor actor;         ///< Who, in which role.
     std::string idempotency_key;  ///< 1 to 128 visible characters, chosen by the caller.
+    /// When set, the command runs inside this group commit (see
+    /// engine::begin_batch): it is all-or-nothing as always, but durable only
+    /// once the batch commits.
+    command_batch* batch{nullptr};
+};
+
+/// A group commit (R-3 imports, back-office jobs): commands run with
+/// command_context::batch pointing here are each all-or-nothing, and become
+/// durable together when commit() succeeds. Until then their outcomes are
+/// provisional: if commit() fails, or the batch is destroyed without it, none
+/// of them happened. On SqliteStore the batch holds the database's write lock
+/// from its first command to its end; keep it short. Use it from one thread
+/// at a time.
+class command_batch {
+public:
+    /// Undoes every command of the batch unless commit() succeeded.
+    ~command_batch();
+    command_batch(command_batch&&) noexcept;                  ///< Movable.
+    command_batch& operator=(command_batch&&) noexcept;       ///< Movable.
+    command_batch(const command_batch&) = delete;             ///< Not copyable.
+    command_batch& operator=(const command_batch&) = delete;  ///< Not copyable.
+
+    /// Makes every command of the batch durable at once, or none (the error
+    /// says why). Call at most once; later commands on this batch fail.
+    [[nodiscard]] result<void> commit();
+
+private:
+    friend class engine;
+    command_batch(const void* owner, std::unique_ptr<store_batch> batch) noexcept;
+    const void* owner_{nullptr};
+    std::unique_ptr<store_batch> batch_;
+    bool done_{false};
 };
 
 /// One line of a new order.
@@ -144,6 +179,9 @@ public:
     engine(const engine&) = delete;             ///< Not copyable.
     engine& operator=(const engine&) = delete;  ///< Not copyable.
 
+    /// Opens a group commit on this engine's store; see command_batch.
+    [[nodiscard]] result<command_batch> begin_batch();
+
     // --- catalogue and stock (R-10, R-11) ---
     /// Adds or replaces a catalogue entry.
     [[nodiscard]] result<void> put_sku(const command_context& ctx, const sku& entry);
@@ -161,6 +199,9 @@ public:
                                                       const place_order_request& request);
     /// Places a batch of orders: each row on its own, with its own key;
     /// returns one result per row, in order. ctx.idempotency_key is unused.
+    /// Rows are group-committed settings::import_batch_size at a time (or
+    /// inside ctx.batch when set, which the caller then commits); when a group
+    /// fails to commit, each of its placed rows reports that error instead.
     [[nodiscard]] std::vector<result<command_outcome>> import_orders(
         const command_context& ctx, std::span<const import_row> rows);
     /// A reviewer approves an order waiting in manual review.

@@ -73,6 +73,8 @@ struct settings {
     std::size_t max_tag_bytes{64};
     /// How often a command is re-run when a concurrent change beat it at commit.
     unsigned conflict_retries{16};
+    /// Rows of import_orders made durable per group commit (at least 1).
+    std::size_t import_batch_size{256};
 };
 
 /// Checks settings; the error names the field ("payment_timeout").

@@ -123,6 +123,30 @@ public:
     [[nodiscard]] virtual result<void> commit() = 0;
 };
 
+/// A group commit: many transactions made durable by one store commit (bulk
+/// imports, back-office jobs). Each transaction begun from a batch is still
+/// all-or-nothing on its own: its commit() applies all of its writes or none
+/// of them and returns the error, exactly as a store transaction does, and a
+/// failed one leaves the batch usable. The batch's commit() then makes every
+/// transaction committed inside it durable at once; destroying a batch
+/// without commit() undoes them all.
+///
+/// Reads inside a batch see what the batch's earlier transactions committed.
+/// Whether others see those writes before the batch commits is up to the
+/// store (SqliteStore: no; the pass-through batch: yes). A batch is used by
+/// one thread at a time.
+class store_batch {
+public:
+    /// Rolls back every transaction of the batch unless commit() was called.
+    virtual ~store_batch() = default;
+
+    /// Starts a transaction inside the batch.
+    [[nodiscard]] virtual result<std::unique_ptr<store_transaction>> begin() = 0;
+    /// Makes every transaction committed inside the batch durable at once, or
+    /// none of them. Call at most once.
+    [[nodiscard]] virtual result<void> commit() = 0;
+};
+
 /// Storage for orderly. See the file comment for the contract.
 class store {
 public:
@@ -131,6 +155,10 @@ public:
 
     /// Starts a transaction.
     [[nodiscard]] virtual result<std::unique_ptr<store_transaction>> begin() = 0;
+    /// Starts a group commit. The default is a pass-through batch whose
+    /// transactions commit (and become durable) one by one, for stores with
+    /// nothing to gain from grouping; a durable store overrides it.
+    [[nodiscard]] virtual result<std::unique_ptr<store_batch>> begin_batch();
 
     /// The committed order with this id, if any.
     [[nodiscard]] virtual result<std::optional<order>> load_order(order_id id) = 0;
@@ -168,5 +196,26 @@ public:
     /// How many outbox entries are not yet delivered.
     [[nodiscard]] virtual result<std::size_t> undelivered_count() = 0;
 };
+
+namespace detail {
+
+/// The default store_batch: each transaction commits on its own.
+class pass_through_batch final : public store_batch {
+public:
+    explicit pass_through_batch(store& target) noexcept : target_(target) {}
+    [[nodiscard]] result<std::unique_ptr<store_transaction>> begin() override {
+        return target_.begin();
+    }
+    [[nodiscard]] result<void> commit() override { return {}; }
+
+private:
+    store& target_;
+};
+
+}  // namespace detail
+
+inline result<std::unique_ptr<store_batch>> store::begin_batch() {
+    return std::unique_ptr<store_batch>(std::make_unique<detail::pass_through_batch>(*this));
+}
 
 }  // namespace orderly

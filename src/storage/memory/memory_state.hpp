@@ -9,6 +9,8 @@
 // only ever held alone, to find or insert a row, never while any other lock
 // is held or taken. Reads take one lock at a time.
 
+#include "../stock_rules.hpp"
+
 #include <orderly/storage/memory_store.hpp>
 
 #include <array>
@@ -43,14 +45,6 @@ static_assert(std::size_t{1} << shard_bits == shard_count);
     return static_cast<std::size_t>((static_cast<std::uint64_t>(hash) * golden) >>
                                     (64U - shard_bits));
 }
-
-/// The three counts of a stock row as plain integers, so the hot critical
-/// section is integer arithmetic and nothing else.
-struct stock_counts {
-    std::int64_t on_hand{0};   ///< Units physically there.
-    std::int64_t reserved{0};  ///< Units promised to orders.
-    std::int64_t safety{0};    ///< Units kept back from sale.
-};
 
 /// One stock row with its own lock. Allocated once and never moved or freed
 /// while the store lives, so a commit may hold a pointer to it after the

@@ -1,0 +1,43 @@
+#pragma once
+// How SqliteStore turns an order (and a notification's details) into the JSON
+// text of a column and back. The order body holds every field of the order,
+// so a row decodes from its body alone; the orders table repeats a few
+// fields as columns for indexes and host queries. Enumerations are written as
+// their stable numbers, money as its exact text ("12.50 CNY"), time as Unix
+// milliseconds. A body that does not decode is reported as
+// errc::storage_failure naming the order: the file was changed outside orderly.
+
+#include <orderly/core/error.hpp>
+#include <orderly/order/order.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace orderly::detail::sqlite {
+
+using detail_pairs = std::vector<std::pair<std::string, std::string>>;
+
+// Appends the order's JSON body to `out` (cleared first).
+void encode_order(const order& o, std::string& out);
+[[nodiscard]] result<order> decode_order(std::string_view body);
+
+void encode_details(const detail_pairs& details, std::string& out);
+[[nodiscard]] result<detail_pairs> decode_details(std::string_view text);
+
+// Checks a stored enumeration number against its range.
+template <class Enum>
+[[nodiscard]] result<Enum> enum_from(std::int64_t value, Enum last, std::string_view field) {
+    if (value < 1 || value > static_cast<std::int64_t>(last)) {
+        return error{errc::storage_failure, std::string(field),
+                     "holds " + std::to_string(value) + ", which is not a known value"};
+    }
+    return static_cast<Enum>(value);
+}
+
+// Money from its stored text.
+[[nodiscard]] result<money> money_from(std::string_view text, std::string_view field);
+
+}  // namespace orderly::detail::sqlite

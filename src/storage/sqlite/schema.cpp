@@ -1,0 +1,175 @@
+// The schema, one migration per version. A migration never changes once
+// released: a later change is a new migration with the next number, and its
+// test opens a database of the previous version.
+
+#include "schema.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+
+namespace orderly::detail::sqlite {
+
+namespace {
+
+struct migration {
+    int to_version;
+    const char* sql;
+};
+
+// Version 1. Tables are STRICT (typed) and keyed the way the store reads them.
+// orders: the whole order is `body` (JSON, see codec.hpp); the other columns
+// repeat fields for indexes and for hosts' own queries.
+constexpr const char* version_1 = R"sql(
+CREATE TABLE orders (
+    id         INTEGER PRIMARY KEY,
+    number     INTEGER NOT NULL,
+    version    INTEGER NOT NULL CHECK (version >= 1),
+    state      INTEGER NOT NULL,
+    channel    INTEGER NOT NULL,
+    customer   TEXT NOT NULL,
+    merchant   TEXT NOT NULL,
+    total      TEXT NOT NULL,
+    currency   TEXT NOT NULL,
+    placed_at  INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    due_at     INTEGER,
+    body       TEXT NOT NULL
+) STRICT;
+CREATE INDEX orders_by_state ON orders (state, id);
+CREATE INDEX orders_by_due ON orders (due_at, id) WHERE due_at IS NOT NULL;
+CREATE INDEX orders_by_customer ON orders (customer, placed_at);
+
+CREATE TABLE timeline (
+    order_id   INTEGER NOT NULL,
+    seq        INTEGER NOT NULL,
+    at         INTEGER NOT NULL,
+    actor_id   TEXT NOT NULL,
+    actor_role INTEGER NOT NULL,
+    event      INTEGER NOT NULL,
+    from_state INTEGER,
+    to_state   INTEGER NOT NULL,
+    reason     TEXT NOT NULL,
+    PRIMARY KEY (order_id, seq)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE skus (
+    id         TEXT PRIMARY KEY,
+    merchant   TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    category   TEXT NOT NULL,
+    price      TEXT NOT NULL,
+    weight_g   INTEGER NOT NULL,
+    volume_cm3 INTEGER NOT NULL,
+    fragile    INTEGER NOT NULL,
+    liquid     INTEGER NOT NULL,
+    valuable   INTEGER NOT NULL,
+    restricted INTEGER NOT NULL,
+    status     INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE stock (
+    sku       TEXT NOT NULL,
+    warehouse TEXT NOT NULL,
+    on_hand   INTEGER NOT NULL CHECK (on_hand >= 0),
+    reserved  INTEGER NOT NULL CHECK (reserved >= 0),
+    safety    INTEGER NOT NULL CHECK (safety >= 0),
+    PRIMARY KEY (sku, warehouse),
+    CHECK (on_hand - reserved - safety >= 0)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    order_id        INTEGER NOT NULL,
+    number          INTEGER NOT NULL,
+    kind            INTEGER NOT NULL,
+    audience        INTEGER NOT NULL,
+    recipient       TEXT NOT NULL,
+    message         TEXT NOT NULL,
+    details         TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    delivered       INTEGER NOT NULL DEFAULT 0,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX outbox_undelivered ON outbox (id) WHERE delivered = 0;
+CREATE INDEX outbox_by_order ON outbox (order_id, id);
+
+CREATE TABLE idempotency (
+    key         TEXT PRIMARY KEY,
+    fingerprint INTEGER NOT NULL,
+    order_id    INTEGER NOT NULL,
+    number      INTEGER NOT NULL,
+    state       INTEGER NOT NULL,
+    payment     INTEGER,
+    repeated    INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+)sql";
+
+constexpr std::array<migration, 1> migrations = {{{1, version_1}}};
+
+static_assert(migrations.back().to_version == sqlite_store::schema_version,
+              "the last migration must reach sqlite_store::schema_version");
+
+}  // namespace
+
+result<int> schema_version_of(connection& c) {
+    auto query = c.prepare("PRAGMA user_version");
+    if (!query) {
+        return std::move(query).error();
+    }
+    auto row = query->step();
+    if (!row) {
+        return std::move(row).error();
+    }
+    return static_cast<int>(query->integer(0));
+}
+
+result<void> migrate(connection& c) {
+    // Read first without the write lock: the common case is a current file.
+    auto current = schema_version_of(c);
+    if (!current) {
+        return std::move(current).error();
+    }
+    if (*current == sqlite_store::schema_version) {
+        return {};
+    }
+    if (auto began = c.begin_immediate(); !began) {
+        return began;
+    }
+    current = schema_version_of(c);  // another process may have migrated meanwhile
+    if (!current) {
+        c.rollback();
+        return std::move(current).error();
+    }
+    if (*current > sqlite_store::schema_version) {
+        c.rollback();
+        return error{
+            errc::storage_failure, "path",
+            fmt::format("the database {} has schema version {}, newer than the {} this "
+                        "build of orderly reads; open it with a newer orderly",
+                        c.options().path.string(), *current, sqlite_store::schema_version)};
+    }
+    for (const migration& step : migrations) {
+        if (step.to_version <= *current) {
+            continue;
+        }
+        if (auto done = c.exec(step.sql); !done) {
+            c.rollback();
+            return error{
+                errc::storage_failure, "path",
+                fmt::format("cannot migrate {} to schema version {}: {}", c.options().path.string(),
+                            step.to_version, done.error().message)};
+        }
+        const std::string set = fmt::format("PRAGMA user_version = {}", step.to_version);
+        if (auto done = c.exec(set.c_str()); !done) {
+            c.rollback();
+            return done;
+        }
+    }
+    return c.commit();
+}
+
+}  // namespace orderly::detail::sqlite

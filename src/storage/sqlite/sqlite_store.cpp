@@ -1,0 +1,1110 @@
+// SqliteStore: a pool of connections to one WAL database file. A transaction
+// reads committed rows through its connection and buffers its writes; commit
+// takes the write lock (BEGIN IMMEDIATE, or a savepoint inside a batch),
+// re-checks every condition of the Store contract against the rows as they
+// are now, writes, and commits. Holding SQLite's write lock is what makes the
+// read-check-write of a stock row safe across threads and processes.
+
+#include <orderly/storage/sqlite_store.hpp>
+
+#include "../stock_rules.hpp"
+#include "codec.hpp"
+#include "connection.hpp"
+#include "schema.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace orderly {
+
+using detail::sqlite::connection;
+using detail::sqlite::statement;
+
+struct sqlite_store::state {
+    explicit state(sqlite_options o) : options(std::move(o)) {}
+
+    sqlite_options options;
+    std::mutex mutex;
+    std::vector<std::unique_ptr<connection>> idle;
+
+    // A connection from the pool, or a new one. Never blocks on the pool: a
+    // thread that holds one connection and asks for another gets it.
+    result<std::unique_ptr<connection>> acquire() {
+        {
+            const std::lock_guard lock(mutex);
+            if (!idle.empty()) {
+                auto c = std::move(idle.back());
+                idle.pop_back();
+                return c;
+            }
+        }
+        return connection::open(options);
+    }
+
+    void release(std::unique_ptr<connection> c) {
+        if (!c) {
+            return;
+        }
+        c->rollback();
+        const std::lock_guard lock(mutex);
+        if (idle.size() < options.max_idle_connections) {
+            idle.push_back(std::move(c));
+        }
+    }
+};
+
+namespace detail::sqlite {
+namespace {
+
+// A pooled connection, returned to the pool when it goes out of scope.
+class lease {
+public:
+    lease(sqlite_store::state& pool, std::unique_ptr<connection> c) noexcept
+        : pool_(&pool), c_(std::move(c)) {}
+    ~lease() {
+        if (pool_ != nullptr) {
+            pool_->release(std::move(c_));
+        }
+    }
+    lease(lease&& other) noexcept
+        : pool_(std::exchange(other.pool_, nullptr)), c_(std::move(other.c_)) {}
+    lease(const lease&) = delete;
+    lease& operator=(const lease&) = delete;
+    lease& operator=(lease&&) = delete;
+
+    connection& operator*() const noexcept { return *c_; }
+    connection* operator->() const noexcept { return c_.get(); }
+
+private:
+    sqlite_store::state* pool_;
+    std::unique_ptr<connection> c_;
+};
+
+result<lease> borrow(sqlite_store::state& pool) {
+    auto c = pool.acquire();
+    if (!c) {
+        return std::move(c).error();
+    }
+    return lease(pool, std::move(*c));
+}
+
+// ---- conversions -------------------------------------------------------------
+
+std::int64_t stored(std::uint64_t value) noexcept {
+    return static_cast<std::int64_t>(value);
+}
+std::uint64_t loaded(std::int64_t value) noexcept {
+    return static_cast<std::uint64_t>(value);
+}
+
+// SQLite integers are signed; ids above 2^63−1 would sort below the others.
+result<void> check_order_id(order_id id) {
+    if (id.value() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        return error{errc::invalid_value, "id",
+                     fmt::format("order id {} is above 2^63-1, the largest SqliteStore keeps", id)};
+    }
+    return {};
+}
+
+std::int64_t clamp_limit(std::size_t limit) noexcept {
+    return limit > static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())
+               ? std::numeric_limits<std::int64_t>::max()
+               : static_cast<std::int64_t>(limit);
+}
+
+// ---- reads -------------------------------------------------------------------
+
+result<std::optional<order>> read_order(connection& c, order_id id) {
+    if (auto ok = check_order_id(id); !ok) {
+        return std::optional<order>();
+    }
+    auto q = c.prepare("SELECT body FROM orders WHERE id = ?1");
+    if (!q) {
+        return std::move(q).error();
+    }
+    q->bind(1, stored(id.value()));
+    auto row = q->step();
+    if (!row) {
+        return std::move(row).error();
+    }
+    if (!*row) {
+        return std::optional<order>();
+    }
+    auto decoded = decode_order(q->text(0));
+    if (!decoded) {
+        return std::move(decoded).error();
+    }
+    return std::optional<order>(std::move(*decoded));
+}
+
+result<std::vector<timeline_entry>> read_timeline(connection& c, order_id id) {
+    std::vector<timeline_entry> entries;
+    if (auto ok = check_order_id(id); !ok) {
+        return entries;
+    }
+    auto q = c.prepare(
+        "SELECT at, actor_id, actor_role, event, from_state, to_state, reason FROM timeline "
+        "WHERE order_id = ?1 ORDER BY seq");
+    if (!q) {
+        return std::move(q).error();
+    }
+    q->bind(1, stored(id.value()));
+    for (;;) {
+        auto row = q->step();
+        if (!row) {
+            return std::move(row).error();
+        }
+        if (!*row) {
+            return entries;
+        }
+        auto role_value = enum_from(q->integer(2), role::system, "timeline.actor_role");
+        auto event = enum_from(q->integer(3), order_event::cancelled, "timeline.event");
+        auto to = enum_from(q->integer(5), order_state::cancelled, "timeline.to_state");
+        std::optional<order_state> from;
+        if (!q->is_null(4)) {
+            auto f = enum_from(q->integer(4), order_state::cancelled, "timeline.from_state");
+            if (!f) {
+                return std::move(f).error();
+            }
+            from = *f;
+        }
+        if (!role_value || !event || !to) {
+            return !role_value ? role_value.error() : !event ? event.error() : to.error();
+        }
+        entries.push_back(timeline_entry{.at = from_unix_ms(q->integer(0)),
+                                         .actor = actor{std::string(q->text(1)), *role_value},
+                                         .event = *event,
+                                         .from = from,
+                                         .to = *to,
+                                         .reason = std::string(q->text(6))});
+    }
+}
+
+result<std::vector<order_id>> read_ids(statement& q) {
+    std::vector<order_id> ids;
+    for (;;) {
+        auto row = q.step();
+        if (!row) {
+            return std::move(row).error();
+        }
+        if (!*row) {
+            return ids;
+        }
+        ids.emplace_back(loaded(q.integer(0)));
+    }
+}
+
+result<std::optional<sku>> read_sku(connection& c, const sku_id& id) {
+    auto q = c.prepare(
+        "SELECT merchant, name, category, price, weight_g, volume_cm3, fragile, liquid, "
+        "valuable, restricted, status FROM skus WHERE id = ?1");
+    if (!q) {
+        return std::move(q).error();
+    }
+    q->bind(1, id.value());
+    auto row = q->step();
+    if (!row) {
+        return std::move(row).error();
+    }
+    if (!*row) {
+        return std::optional<sku>();
+    }
+    auto price = money_from(q->text(3), "skus.price");
+    auto status = enum_from(q->integer(10), sku_status::off_shelf, "skus.status");
+    if (!price || !status) {
+        return !price ? price.error() : status.error();
+    }
+    return std::optional<sku>(sku{.id = id,
+                                  .merchant = merchant_id(std::string(q->text(0))),
+                                  .name = std::string(q->text(1)),
+                                  .category = std::string(q->text(2)),
+                                  .price = *price,
+                                  .weight_g = q->integer(4),
+                                  .volume_cm3 = q->integer(5),
+                                  .traits = sku_traits{.fragile = q->integer(6) != 0,
+                                                       .liquid = q->integer(7) != 0,
+                                                       .valuable = q->integer(8) != 0,
+                                                       .restricted = q->integer(9) != 0},
+                                  .status = *status});
+}
+
+stock_level level_of(const sku_id& sku, const warehouse_id& warehouse,
+                     const detail::stock_counts& counts) {
+    // Counts are never negative: the table's CHECK constraints keep them so.
+    return stock_level{.sku = sku,
+                       .warehouse = warehouse,
+                       .on_hand = quantity::of(counts.on_hand).value(),
+                       .reserved = quantity::of(counts.reserved).value(),
+                       .safety = quantity::of(counts.safety).value()};
+}
+
+result<std::vector<stock_level>> read_levels(statement& q) {
+    std::vector<stock_level> levels;
+    for (;;) {
+        auto row = q.step();
+        if (!row) {
+            return std::move(row).error();
+        }
+        if (!*row) {
+            return levels;
+        }
+        levels.push_back(level_of(sku_id(std::string(q.text(0))),
+                                  warehouse_id(std::string(q.text(1))),
+                                  {q.integer(2), q.integer(3), q.integer(4)}));
+    }
+}
+
+result<std::vector<stock_level>> read_stock_of(connection& c, const sku_id& id) {
+    auto q = c.prepare(
+        "SELECT sku, warehouse, on_hand, reserved, safety FROM stock WHERE sku = ?1 "
+        "ORDER BY warehouse");
+    if (!q) {
+        return std::move(q).error();
+    }
+    q->bind(1, id.value());
+    return read_levels(*q);
+}
+
+result<std::optional<idempotency_record>> read_idempotency(connection& c, std::string_view key) {
+    auto q = c.prepare(
+        "SELECT fingerprint, order_id, number, state, payment, repeated, created_at "
+        "FROM idempotency WHERE key = ?1");
+    if (!q) {
+        return std::move(q).error();
+    }
+    q->bind(1, key);
+    auto row = q->step();
+    if (!row) {
+        return std::move(row).error();
+    }
+    if (!*row) {
+        return std::optional<idempotency_record>();
+    }
+    command_outcome outcome;
+    outcome.order = order_id(loaded(q->integer(1)));
+    if (const std::int64_t number = q->integer(2); number != 0) {
+        auto parsed = order_number::from_value(loaded(number));
+        if (!parsed) {
+            return error{errc::storage_failure, "idempotency.number", parsed.error().message};
+        }
+        outcome.number = *parsed;
+    }
+    auto state = enum_from(q->integer(3), order_state::cancelled, "idempotency.state");
+    if (!state) {
+        return std::move(state).error();
+    }
+    outcome.state = *state;
+    if (!q->is_null(4)) {
+        auto p = enum_from(q->integer(4), payment_state::voided, "idempotency.payment");
+        if (!p) {
+            return std::move(p).error();
+        }
+        outcome.payment = *p;
+    }
+    outcome.repeated = q->integer(5) != 0;
+    return std::optional<idempotency_record>(
+        idempotency_record{.key = std::string(key),
+                           .fingerprint = loaded(q->integer(0)),
+                           .outcome = outcome,
+                           .created_at = from_unix_ms(q->integer(6))});
+}
+
+// The outbox columns every outbox read selects, in this order.
+#define ORDERLY_OUTBOX_COLUMNS                                                        \
+    "id, order_id, number, kind, audience, recipient, message, details, created_at, " \
+    "delivered, attempts, next_attempt_at, last_error"
+
+result<outbox_entry> outbox_row(const statement& q) {
+    auto kind = enum_from(q.integer(3), notification_kind::refund_issued, "outbox.kind");
+    auto to = enum_from(q.integer(4), audience::staff, "outbox.audience");
+    auto details = decode_details(q.text(7));
+    if (!kind || !to || !details) {
+        return !kind ? kind.error() : !to ? to.error() : details.error();
+    }
+    order_number number;
+    if (const std::int64_t value = q.integer(2); value != 0) {
+        auto parsed = order_number::from_value(loaded(value));
+        if (!parsed) {
+            return error{errc::storage_failure, "outbox.number", parsed.error().message};
+        }
+        number = *parsed;
+    }
+    const auto attempts = static_cast<std::uint32_t>(q.integer(10));
+    return outbox_entry{.notification = notification{.id = loaded(q.integer(0)),
+                                                     .kind = *kind,
+                                                     .order = order_id(loaded(q.integer(1))),
+                                                     .number = number,
+                                                     .audience = *to,
+                                                     .recipient = std::string(q.text(5)),
+                                                     .text = std::string(q.text(6)),
+                                                     .details = std::move(*details),
+                                                     .created_at = from_unix_ms(q.integer(8)),
+                                                     .attempt = attempts},
+                        .delivered = q.integer(9) != 0,
+                        .attempts = attempts,
+                        .next_attempt_at = from_unix_ms(q.integer(11)),
+                        .last_error = std::string(q.text(12))};
+}
+
+// ---- writes at commit ----------------------------------------------------------
+
+struct write_set {
+    std::vector<order> orders;
+    std::vector<std::pair<order_id, timeline_entry>> timeline;
+    std::vector<sku> skus;
+    std::vector<stock_change> stock;
+    std::vector<notification> notes;
+    std::vector<idempotency_record> idempotency;
+};
+
+result<void> apply_stock(connection& c, const stock_change& change) {
+    auto q =
+        c.prepare("SELECT on_hand, reserved, safety FROM stock WHERE sku = ?1 AND warehouse = ?2");
+    if (!q) {
+        return std::move(q).error();
+    }
+    q->bind(1, change.sku.value()).bind(2, change.warehouse.value());
+    auto row = q->step();
+    if (!row) {
+        return std::move(row).error();
+    }
+    bool exists = *row;
+    detail::stock_counts counts;
+    if (exists) {
+        counts = {q->integer(0), q->integer(1), q->integer(2)};
+    }
+    const detail::stock_counts before = counts;
+    const auto refusal =
+        detail::apply_change(counts, exists, change.operation, change.units.units());
+    if (refusal != detail::stock_refusal::none) {
+        return detail::stock_error(change, refusal, before);
+    }
+    auto put = c.prepare(
+        "INSERT INTO stock (sku, warehouse, on_hand, reserved, safety) VALUES (?1, ?2, ?3, ?4, ?5) "
+        "ON CONFLICT (sku, warehouse) DO UPDATE SET on_hand = excluded.on_hand, "
+        "reserved = excluded.reserved, safety = excluded.safety");
+    if (!put) {
+        return std::move(put).error();
+    }
+    put->bind(1, change.sku.value())
+        .bind(2, change.warehouse.value())
+        .bind(3, counts.on_hand)
+        .bind(4, counts.reserved)
+        .bind(5, counts.safety);
+    return put->run();
+}
+
+result<void> apply_order(connection& c, const order& o, std::string& body) {
+    if (auto ok = check_order_id(o.id); !ok) {
+        return ok;
+    }
+    encode_order(o, body);
+    const std::string total = o.total.to_string();
+    const std::string_view code = o.total.currency().code();
+    const bool insert = o.version == 1;
+    auto q = insert ? c.prepare(
+                          "INSERT INTO orders (id, number, version, state, channel, customer, "
+                          "merchant, total, currency, placed_at, updated_at, due_at, body) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+                          "ON CONFLICT (id) DO NOTHING")
+                    : c.prepare(
+                          "UPDATE orders SET number = ?2, version = ?3, state = ?4, channel = ?5, "
+                          "customer = ?6, merchant = ?7, total = ?8, currency = ?9, "
+                          "placed_at = ?10, updated_at = ?11, due_at = ?12, body = ?13 "
+                          "WHERE id = ?1 AND version = ?3 - 1");
+    if (!q) {
+        return std::move(q).error();
+    }
+    q->bind(1, stored(o.id.value()))
+        .bind(2, stored(o.number.value()))
+        .bind(3, stored(o.version))
+        .bind(4, static_cast<std::int64_t>(o.state))
+        .bind(5, static_cast<std::int64_t>(o.channel))
+        .bind(6, o.customer.value())
+        .bind(7, o.merchant.value())
+        .bind(8, total)
+        .bind(9, code)
+        .bind(10, to_unix_ms(o.placed_at))
+        .bind(11, to_unix_ms(o.updated_at))
+        .bind(13, body);
+    if (o.due_at) {
+        q->bind(12, to_unix_ms(*o.due_at));
+    } else {
+        q->bind_null(12);
+    }
+    if (auto done = q->run(); !done) {
+        return done;
+    }
+    if (q->changes() != 1) {
+        return error{errc::conflict, "version",
+                     insert ? fmt::format("order {} already exists", o.id)
+                            : fmt::format("order {} changed since it was read (expected stored "
+                                          "version {})",
+                                          o.id, o.version - 1)};
+    }
+    return {};
+}
+
+result<void> apply_timeline(connection& c, order_id id, const timeline_entry& e) {
+    auto q = c.prepare(
+        "INSERT INTO timeline (order_id, seq, at, actor_id, actor_role, event, from_state, "
+        "to_state, reason) VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM timeline "
+        "WHERE order_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    if (!q) {
+        return std::move(q).error();
+    }
+    q->bind(1, stored(id.value()))
+        .bind(2, to_unix_ms(e.at))
+        .bind(3, e.actor.id)
+        .bind(4, static_cast<std::int64_t>(e.actor.role))
+        .bind(5, static_cast<std::int64_t>(e.event))
+        .bind(7, static_cast<std::int64_t>(e.to))
+        .bind(8, e.reason);
+    if (e.from) {
+        q->bind(6, static_cast<std::int64_t>(*e.from));
+    } else {
+        q->bind_null(6);
+    }
+    return q->run();
+}
+
+result<void> apply_sku(connection& c, const sku& s) {
+    auto q = c.prepare(
+        "INSERT INTO skus (id, merchant, name, category, price, weight_g, volume_cm3, fragile, "
+        "liquid, valuable, restricted, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+        "?11, ?12) ON CONFLICT (id) DO UPDATE SET merchant = excluded.merchant, "
+        "name = excluded.name, category = excluded.category, price = excluded.price, "
+        "weight_g = excluded.weight_g, volume_cm3 = excluded.volume_cm3, "
+        "fragile = excluded.fragile, liquid = excluded.liquid, valuable = excluded.valuable, "
+        "restricted = excluded.restricted, status = excluded.status");
+    if (!q) {
+        return std::move(q).error();
+    }
+    q->bind(1, s.id.value())
+        .bind(2, s.merchant.value())
+        .bind(3, s.name)
+        .bind(4, s.category)
+        .bind(5, s.price.to_string())
+        .bind(6, s.weight_g)
+        .bind(7, s.volume_cm3)
+        .bind(8, std::int64_t{s.traits.fragile})
+        .bind(9, std::int64_t{s.traits.liquid})
+        .bind(10, std::int64_t{s.traits.valuable})
+        .bind(11, std::int64_t{s.traits.restricted})
+        .bind(12, static_cast<std::int64_t>(s.status));
+    return q->run();
+}
+
+result<void> apply_idempotency(connection& c, const idempotency_record& r) {
+    auto q = c.prepare(
+        "INSERT INTO idempotency (key, fingerprint, order_id, number, state, payment, repeated, "
+        "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (key) DO NOTHING");
+    if (!q) {
+        return std::move(q).error();
+    }
+    q->bind(1, r.key)
+        .bind(2, stored(r.fingerprint))
+        .bind(3, stored(r.outcome.order.value()))
+        .bind(4, stored(r.outcome.number.value()))
+        .bind(5, static_cast<std::int64_t>(r.outcome.state))
+        .bind(7, std::int64_t{r.outcome.repeated})
+        .bind(8, to_unix_ms(r.created_at));
+    if (r.outcome.payment) {
+        q->bind(6, static_cast<std::int64_t>(*r.outcome.payment));
+    } else {
+        q->bind_null(6);
+    }
+    if (auto done = q->run(); !done) {
+        return done;
+    }
+    if (q->changes() != 1) {
+        return error{errc::conflict, "idempotency_key",
+                     fmt::format("the key '{}' was stored by a concurrent command", r.key)};
+    }
+    return {};
+}
+
+result<void> apply_note(connection& c, const notification& n, std::string& details) {
+    encode_details(n.details, details);
+    auto q = c.prepare(
+        "INSERT INTO outbox (order_id, number, kind, audience, recipient, message, details, "
+        "created_at, next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)");
+    if (!q) {
+        return std::move(q).error();
+    }
+    q->bind(1, stored(n.order.value()))
+        .bind(2, stored(n.number.value()))
+        .bind(3, static_cast<std::int64_t>(n.kind))
+        .bind(4, static_cast<std::int64_t>(n.audience))
+        .bind(5, n.recipient)
+        .bind(6, n.text)
+        .bind(7, details)
+        .bind(8, to_unix_ms(n.created_at));
+    return q->run();
+}
+
+// Everything a transaction wrote, checked and applied in the open write
+// transaction. Stock first: it is what most often refuses.
+result<void> apply(connection& c, const write_set& w) {
+    for (const stock_change& change : w.stock) {
+        if (auto r = apply_stock(c, change); !r) {
+            return r;
+        }
+    }
+    std::string scratch;
+    for (const order& o : w.orders) {
+        if (auto r = apply_order(c, o, scratch); !r) {
+            return r;
+        }
+    }
+    for (const auto& [id, entry] : w.timeline) {
+        if (auto r = apply_timeline(c, id, entry); !r) {
+            return r;
+        }
+    }
+    for (const sku& s : w.skus) {
+        if (auto r = apply_sku(c, s); !r) {
+            return r;
+        }
+    }
+    for (const idempotency_record& record : w.idempotency) {
+        if (auto r = apply_idempotency(c, record); !r) {
+            return r;
+        }
+    }
+    for (const notification& note : w.notes) {
+        if (auto r = apply_note(c, note, scratch); !r) {
+            return r;
+        }
+    }
+    return {};
+}
+
+// ---- batch and transaction -----------------------------------------------------
+
+class batch final : public store_batch {
+public:
+    explicit batch(lease held) : held_(std::move(held)) {}
+    ~batch() override {
+        if (began_ && !done_) {
+            held_->rollback();
+        }
+    }
+    batch(const batch&) = delete;
+    batch& operator=(const batch&) = delete;
+
+    result<std::unique_ptr<store_transaction>> begin() override;
+
+    result<void> commit() override {
+        if (done_) {
+            return error{errc::invalid_value, "batch", "was already committed"};
+        }
+        done_ = true;
+        if (!began_) {
+            return {};
+        }
+        if (auto committed = held_->commit(); !committed) {
+            held_->rollback();
+            return committed;
+        }
+        return {};
+    }
+
+    // Opens the batch's write transaction on its first commit.
+    result<void> ensure_begun() {
+        if (done_) {
+            return error{errc::invalid_value, "batch", "was already committed"};
+        }
+        if (!began_) {
+            if (auto r = held_->begin_immediate(); !r) {
+                return r;
+            }
+            began_ = true;
+        }
+        return {};
+    }
+
+    connection& db() noexcept { return *held_; }
+
+private:
+    lease held_;
+    bool began_{false};
+    bool done_{false};
+};
+
+class transaction final : public store_transaction {
+public:
+    // On its own: reads and commits on its pooled connection.
+    explicit transaction(lease held) : own_(std::move(held)), c_(&**own_) {}
+    // Inside a batch: reads and commits on the batch's connection.
+    explicit transaction(batch& in) : c_(&in.db()), batch_(&in) {}
+
+    result<std::optional<order>> find_order(order_id id) override { return read_order(*c_, id); }
+    result<void> put_order(const order& o) override {
+        if (o.version == 0) {
+            return error{errc::invalid_value, "version", "must be at least 1"};
+        }
+        writes_.orders.push_back(o);
+        return {};
+    }
+    result<void> append_timeline(order_id id, const timeline_entry& entry) override {
+        writes_.timeline.emplace_back(id, entry);
+        return {};
+    }
+    result<std::optional<sku>> find_sku(const sku_id& id) override { return read_sku(*c_, id); }
+    result<void> put_sku(const sku& s) override {
+        writes_.skus.push_back(s);
+        return {};
+    }
+    result<std::vector<stock_level>> find_stock(const sku_id& id) override {
+        return read_stock_of(*c_, id);
+    }
+    result<void> change_stock(const stock_change& change) override {
+        writes_.stock.push_back(change);
+        return {};
+    }
+    result<void> enqueue(const notification& note) override {
+        writes_.notes.push_back(note);
+        return {};
+    }
+    result<std::optional<idempotency_record>> find_idempotency(std::string_view key) override {
+        return read_idempotency(*c_, key);
+    }
+    result<void> put_idempotency(const idempotency_record& record) override {
+        writes_.idempotency.push_back(record);
+        return {};
+    }
+
+    result<void> commit() override {
+        if (committed_) {
+            return error{errc::invalid_value, "transaction", "was already committed"};
+        }
+        committed_ = true;
+        return batch_ != nullptr ? commit_in_batch() : commit_alone();
+    }
+
+private:
+    result<void> commit_alone() {
+        if (auto began = c_->begin_immediate(); !began) {
+            return began;
+        }
+        if (auto applied = apply(*c_, writes_); !applied) {
+            c_->rollback();
+            return applied;
+        }
+        if (auto done = c_->commit(); !done) {
+            c_->rollback();
+            return done;
+        }
+        return {};
+    }
+
+    result<void> commit_in_batch() {
+        if (auto began = batch_->ensure_begun(); !began) {
+            return began;
+        }
+        if (auto saved = c_->exec("SAVEPOINT orderly_command"); !saved) {
+            return saved;
+        }
+        auto applied = apply(*c_, writes_);
+        if (!applied) {
+            // Undo this command only; the batch's earlier commands stay.
+            if (auto undone = c_->exec("ROLLBACK TO orderly_command; RELEASE orderly_command");
+                !undone) {
+                return undone;
+            }
+            return applied;
+        }
+        return c_->exec("RELEASE orderly_command");
+    }
+
+    std::optional<lease> own_;
+    connection* c_;
+    batch* batch_{nullptr};
+    write_set writes_;
+    bool committed_{false};
+};
+
+result<std::unique_ptr<store_transaction>> batch::begin() {
+    if (done_) {
+        return error{errc::invalid_value, "batch", "was already committed"};
+    }
+    return std::unique_ptr<store_transaction>(std::make_unique<transaction>(*this));
+}
+
+// Runs `work` on a pooled connection.
+template <class Work>
+auto with_connection(sqlite_store::state& pool, Work&& work)
+    -> decltype(work(std::declval<connection&>())) {
+    auto held = borrow(pool);
+    if (!held) {
+        return std::move(held).error();
+    }
+    return work(**held);
+}
+
+result<void> validate_options(const sqlite_options& o) {
+    if (o.path.empty()) {
+        return error{errc::missing_value, "path", "a SqliteStore needs a database file"};
+    }
+    if (o.path == ":memory:" || o.path.string().starts_with("file:")) {
+        return error{errc::invalid_value, "path",
+                     "must be a file path; use memory_store for a store in memory"};
+    }
+    if (o.durability != sqlite_durability::full && o.durability != sqlite_durability::normal) {
+        return error{errc::invalid_value, "durability", "must be full or normal"};
+    }
+    if (o.busy_timeout.count() < 0 || o.busy_timeout.count() > std::numeric_limits<int>::max()) {
+        return error{errc::invalid_value, "busy_timeout", "must be from 0 to 2^31-1 milliseconds"};
+    }
+    if (o.cache_kib == 0 || o.cache_kib > (std::size_t{1} << 30)) {
+        return error{errc::invalid_value, "cache_kib", "must be from 1 KiB to 1 TiB"};
+    }
+    return {};
+}
+
+// Runs a backup between two open databases to the end, retrying while the
+// destination or source is briefly locked.
+result<void> copy_database(sqlite3* to, sqlite3* from, const sqlite_backup_options& how,
+                           std::string_view what) {
+    sqlite3_backup* copy = sqlite3_backup_init(to, "main", from, "main");
+    if (copy == nullptr) {
+        return error{errc::storage_failure,
+                     {},
+                     fmt::format("cannot start the {}: {}", what, sqlite3_errmsg(to))};
+    }
+    int code = SQLITE_OK;
+    do {
+        code = sqlite3_backup_step(copy, how.pages_per_step);
+        if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        } else if (code == SQLITE_OK && how.pause.count() > 0) {
+            std::this_thread::sleep_for(how.pause);
+        }
+    } while (code == SQLITE_OK || code == SQLITE_BUSY || code == SQLITE_LOCKED);
+    sqlite3_backup_finish(copy);
+    if (code != SQLITE_DONE) {
+        return error{errc::storage_failure,
+                     {},
+                     fmt::format("the {} failed: {}", what, sqlite3_errstr(code))};
+    }
+    return {};
+}
+
+}  // namespace
+}  // namespace detail::sqlite
+
+// ---- sqlite_store ----------------------------------------------------------------
+
+using namespace detail::sqlite;
+
+sqlite_store::sqlite_store(std::unique_ptr<state> s) noexcept : state_(std::move(s)) {}
+sqlite_store::~sqlite_store() = default;
+
+const sqlite_options& sqlite_store::options() const noexcept {
+    return state_->options;
+}
+
+result<std::unique_ptr<sqlite_store>> sqlite_store::open(const sqlite_options& options) {
+    if (auto valid = validate_options(options); !valid) {
+        return std::move(valid).error();
+    }
+    auto s = std::make_unique<state>(options);
+    auto first = s->acquire();
+    if (!first) {
+        return std::move(first).error();
+    }
+    if (auto migrated = migrate(**first); !migrated) {
+        return std::move(migrated).error();
+    }
+    s->release(std::move(*first));
+    return std::unique_ptr<sqlite_store>(new sqlite_store(std::move(s)));
+}
+
+result<std::unique_ptr<store_transaction>> sqlite_store::begin() {
+    auto held = borrow(*state_);
+    if (!held) {
+        return std::move(held).error();
+    }
+    return std::unique_ptr<store_transaction>(std::make_unique<transaction>(std::move(*held)));
+}
+
+result<std::unique_ptr<store_batch>> sqlite_store::begin_batch() {
+    auto held = borrow(*state_);
+    if (!held) {
+        return std::move(held).error();
+    }
+    return std::unique_ptr<store_batch>(std::make_unique<batch>(std::move(*held)));
+}
+
+result<std::optional<order>> sqlite_store::load_order(order_id id) {
+    return with_connection(*state_, [&](connection& c) { return read_order(c, id); });
+}
+
+result<std::vector<timeline_entry>> sqlite_store::timeline(order_id id) {
+    return with_connection(*state_, [&](connection& c) { return read_timeline(c, id); });
+}
+
+result<std::vector<order_id>> sqlite_store::orders_in_state(order_state wanted, order_id after,
+                                                            std::size_t limit) {
+    return with_connection(*state_, [&](connection& c) -> result<std::vector<order_id>> {
+        if (auto ok = check_order_id(after); !ok) {
+            return std::vector<order_id>();
+        }
+        auto q =
+            c.prepare("SELECT id FROM orders WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT ?3");
+        if (!q) {
+            return std::move(q).error();
+        }
+        q->bind(1, static_cast<std::int64_t>(wanted))
+            .bind(2, stored(after.value()))
+            .bind(3, clamp_limit(limit));
+        return read_ids(*q);
+    });
+}
+
+result<std::vector<order_id>> sqlite_store::due_orders(timestamp now, std::size_t limit) {
+    return with_connection(*state_, [&](connection& c) -> result<std::vector<order_id>> {
+        auto q = c.prepare(
+            "SELECT id FROM orders WHERE due_at IS NOT NULL AND due_at <= ?1 "
+            "ORDER BY due_at, id LIMIT ?2");
+        if (!q) {
+            return std::move(q).error();
+        }
+        q->bind(1, to_unix_ms(now)).bind(2, clamp_limit(limit));
+        return read_ids(*q);
+    });
+}
+
+result<std::optional<sku>> sqlite_store::load_sku(const sku_id& id) {
+    return with_connection(*state_, [&](connection& c) { return read_sku(c, id); });
+}
+
+result<std::optional<stock_level>> sqlite_store::stock(const sku_id& sku,
+                                                       const warehouse_id& warehouse) {
+    return with_connection(*state_, [&](connection& c) -> result<std::optional<stock_level>> {
+        auto q = c.prepare(
+            "SELECT sku, warehouse, on_hand, reserved, safety FROM stock "
+            "WHERE sku = ?1 AND warehouse = ?2");
+        if (!q) {
+            return std::move(q).error();
+        }
+        q->bind(1, sku.value()).bind(2, warehouse.value());
+        auto levels = read_levels(*q);
+        if (!levels) {
+            return std::move(levels).error();
+        }
+        if (levels->empty()) {
+            return std::optional<stock_level>();
+        }
+        return std::optional<stock_level>(std::move(levels->front()));
+    });
+}
+
+result<std::vector<stock_level>> sqlite_store::all_stock() {
+    return with_connection(*state_, [&](connection& c) -> result<std::vector<stock_level>> {
+        auto q = c.prepare(
+            "SELECT sku, warehouse, on_hand, reserved, safety FROM stock ORDER BY sku, warehouse");
+        if (!q) {
+            return std::move(q).error();
+        }
+        return read_levels(*q);
+    });
+}
+
+result<std::vector<notification>> sqlite_store::claim_notifications(timestamp now, duration lease,
+                                                                    std::size_t limit) {
+    return with_connection(*state_, [&](connection& c) -> result<std::vector<notification>> {
+        // One statement is one write transaction: two claimers, in this
+        // process or another, are serialised by SQLite's write lock.
+        auto q = c.prepare(
+            "UPDATE outbox SET next_attempt_at = ?2, attempts = attempts + 1 WHERE id IN "
+            "(SELECT id FROM outbox WHERE delivered = 0 AND next_attempt_at <= ?1 ORDER BY id "
+            "LIMIT ?3) RETURNING " ORDERLY_OUTBOX_COLUMNS);
+        if (!q) {
+            return std::move(q).error();
+        }
+        q->bind(1, to_unix_ms(now)).bind(2, to_unix_ms(now + lease)).bind(3, clamp_limit(limit));
+        std::vector<notification> claimed;
+        for (;;) {
+            auto row = q->step();
+            if (!row) {
+                return std::move(row).error();
+            }
+            if (!*row) {
+                break;
+            }
+            auto entry = outbox_row(*q);
+            if (!entry) {
+                return std::move(entry).error();
+            }
+            claimed.push_back(std::move(entry->notification));
+        }
+        // RETURNING gives no order; the contract says oldest first.
+        std::sort(claimed.begin(), claimed.end(),
+                  [](const notification& a, const notification& b) { return a.id < b.id; });
+        return claimed;
+    });
+}
+
+namespace {
+
+result<void> check_notification_exists(connection& c, std::uint64_t id) {
+    auto q = c.prepare("SELECT 1 FROM outbox WHERE id = ?1");
+    if (!q) {
+        return std::move(q).error();
+    }
+    q->bind(1, stored(id));
+    auto row = q->step();
+    if (!row) {
+        return std::move(row).error();
+    }
+    if (!*row) {
+        return error{errc::not_found, "id", fmt::format("there is no notification {}", id)};
+    }
+    return {};
+}
+
+}  // namespace
+
+result<void> sqlite_store::mark_delivered(std::uint64_t id) {
+    return with_connection(*state_, [&](connection& c) -> result<void> {
+        auto q = c.prepare("UPDATE outbox SET delivered = 1 WHERE id = ?1");
+        if (!q) {
+            return std::move(q).error();
+        }
+        q->bind(1, stored(id));
+        if (auto done = q->run(); !done) {
+            return done;
+        }
+        if (q->changes() == 0) {
+            return check_notification_exists(c, id);
+        }
+        return {};
+    });
+}
+
+result<void> sqlite_store::reschedule(std::uint64_t id, timestamp next_attempt_at,
+                                      std::string_view last_error) {
+    return with_connection(*state_, [&](connection& c) -> result<void> {
+        // A delivered entry stays delivered: a late failure report from a
+        // dispatcher whose lease ran out must not bring it back.
+        auto q = c.prepare(
+            "UPDATE outbox SET next_attempt_at = ?2, last_error = ?3 WHERE id = ?1 AND "
+            "delivered = 0");
+        if (!q) {
+            return std::move(q).error();
+        }
+        q->bind(1, stored(id)).bind(2, to_unix_ms(next_attempt_at)).bind(3, last_error);
+        if (auto done = q->run(); !done) {
+            return done;
+        }
+        if (q->changes() == 0) {
+            return check_notification_exists(c, id);
+        }
+        return {};
+    });
+}
+
+result<std::vector<outbox_entry>> sqlite_store::outbox_of(order_id id) {
+    return with_connection(*state_, [&](connection& c) -> result<std::vector<outbox_entry>> {
+        std::vector<outbox_entry> entries;
+        if (auto ok = check_order_id(id); !ok) {
+            return entries;
+        }
+        auto q = c.prepare("SELECT " ORDERLY_OUTBOX_COLUMNS
+                           " FROM outbox WHERE order_id = ?1 ORDER BY id");
+        if (!q) {
+            return std::move(q).error();
+        }
+        q->bind(1, stored(id.value()));
+        for (;;) {
+            auto row = q->step();
+            if (!row) {
+                return std::move(row).error();
+            }
+            if (!*row) {
+                return entries;
+            }
+            auto entry = outbox_row(*q);
+            if (!entry) {
+                return std::move(entry).error();
+            }
+            entries.push_back(std::move(*entry));
+        }
+    });
+}
+
+result<std::size_t> sqlite_store::undelivered_count() {
+    return with_connection(*state_, [&](connection& c) -> result<std::size_t> {
+        auto q = c.prepare("SELECT count(*) FROM outbox WHERE delivered = 0");
+        if (!q) {
+            return std::move(q).error();
+        }
+        auto row = q->step();
+        if (!row) {
+            return std::move(row).error();
+        }
+        return static_cast<std::size_t>(q->integer(0));
+    });
+}
+
+result<void> sqlite_store::backup_to(const std::filesystem::path& target,
+                                     const sqlite_backup_options& how) {
+    if (target.empty()) {
+        return error{errc::missing_value, "target", "a backup needs a file"};
+    }
+    if (how.pages_per_step == 0 || how.pause.count() < 0) {
+        return error{errc::invalid_value, "how",
+                     "pages_per_step must not be 0 (-1 copies everything in one step) and "
+                     "pause must not be negative"};
+    }
+    std::error_code ignored;
+    std::filesystem::remove(target, ignored);
+    sqlite_options target_options = state_->options;
+    target_options.path = target;
+    auto to = connection::open(target_options);
+    if (!to) {
+        return std::move(to).error().within("target");
+    }
+    return with_connection(*state_, [&](connection& from) {
+        return copy_database((*to)->handle(), from.handle(), how, "backup");
+    });
+}
+
+result<void> sqlite_store::restore_from(const std::filesystem::path& source) {
+    sqlite_options source_options = state_->options;
+    source_options.path = source;
+    if (!std::filesystem::exists(source)) {
+        return error{errc::not_found, "source",
+                     fmt::format("there is no backup file {}", source.string())};
+    }
+    auto from = connection::open(source_options);
+    if (!from) {
+        return std::move(from).error().within("source");
+    }
+    auto version = schema_version_of(**from);
+    if (!version) {
+        return std::move(version).error().within("source");
+    }
+    if (*version < 1 || *version > schema_version) {
+        return error{errc::storage_failure, "source",
+                     fmt::format("{} has schema version {}; this build restores versions 1 to {}",
+                                 source.string(), *version, schema_version)};
+    }
+    return with_connection(*state_, [&](connection& to) -> result<void> {
+        if (auto copied = copy_database(to.handle(), (*from)->handle(), {-1, {}}, "restore");
+            !copied) {
+            return copied;
+        }
+        return migrate(to);
+    });
+}
+
+}  // namespace orderly

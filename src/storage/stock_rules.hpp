@@ -1,0 +1,136 @@
+#pragma once
+// The rules of stock_operation (include/orderly/ports/store.hpp), shared by
+// every store orderly ships so that each refuses the same changes with the
+// same error: memory_store applies them under its row locks, SqliteStore
+// inside its write transaction.
+
+#include <orderly/ports/store.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdint>
+
+namespace orderly::detail {
+
+/// The three counts of a stock row as plain integers, so the hot critical
+/// section is integer arithmetic and nothing else.
+struct stock_counts {
+    std::int64_t on_hand{0};   ///< Units physically there.
+    std::int64_t reserved{0};  ///< Units promised to orders.
+    std::int64_t safety{0};    ///< Units kept back from sale.
+};
+
+// Why a stock change was refused; turned into an error after the row locks
+// are released, so a refused reservation on a hot row formats nothing while
+// holding it.
+enum class stock_refusal : std::uint8_t {
+    none,
+    missing_row,
+    not_enough_available,
+    not_enough_reserved,
+    not_enough_on_hand,
+    too_large,
+    safety_too_high,
+    unknown_operation,
+};
+
+inline std::int64_t available(const stock_counts& row) noexcept {
+    return row.on_hand - row.reserved - row.safety;
+}
+
+// Applies one change to a scratch row with the rules of stock_operation.
+// Leaves the row untouched when it refuses.
+inline stock_refusal apply_change(stock_counts& row, bool& exists, stock_operation operation,
+                                  std::int64_t units) noexcept {
+    switch (operation) {
+        case stock_operation::reserve:
+            if (!exists) {
+                return stock_refusal::missing_row;
+            }
+            if (available(row) < units) {
+                return stock_refusal::not_enough_available;
+            }
+            row.reserved += units;
+            return stock_refusal::none;
+        case stock_operation::release:
+            if (!exists || row.reserved < units) {
+                return stock_refusal::not_enough_reserved;
+            }
+            row.reserved -= units;
+            return stock_refusal::none;
+        case stock_operation::consume:
+            if (!exists || row.reserved < units) {
+                return stock_refusal::not_enough_reserved;
+            }
+            if (row.on_hand < units) {
+                return stock_refusal::not_enough_on_hand;
+            }
+            row.on_hand -= units;
+            row.reserved -= units;
+            return stock_refusal::none;
+        case stock_operation::receive: {
+            std::int64_t sum = 0;
+            if (__builtin_add_overflow(row.on_hand, units, &sum)) {
+                return stock_refusal::too_large;
+            }
+            row.on_hand = sum;
+            exists = true;
+            return stock_refusal::none;
+        }
+        case stock_operation::set_safety:
+            if (row.on_hand - row.reserved < units) {
+                return stock_refusal::safety_too_high;
+            }
+            row.safety = units;
+            exists = true;
+            return stock_refusal::none;
+    }
+    return stock_refusal::unknown_operation;
+}
+
+// The refusal as an error naming the change's field. `row` is the row as it
+// stood just before the refused change (after the transaction's earlier ones).
+inline error stock_error(const stock_change& change, stock_refusal refusal,
+                         const stock_counts& row) {
+    const std::int64_t units = change.units.units();
+    switch (refusal) {
+        case stock_refusal::missing_row:
+            return error{
+                errc::insufficient_stock, change.field,
+                fmt::format("SKU {} has no stock in warehouse {}", change.sku, change.warehouse)};
+        case stock_refusal::not_enough_available:
+            return error{errc::insufficient_stock, change.field,
+                         fmt::format("only {} units of SKU {} are available in warehouse {}, "
+                                     "{} requested",
+                                     std::max<std::int64_t>(available(row), 0), change.sku,
+                                     change.warehouse, units)};
+        case stock_refusal::not_enough_reserved:
+            return error{errc::conflict, change.field,
+                         fmt::format("cannot take {} reserved units of SKU {} in warehouse {}: "
+                                     "only {} are reserved",
+                                     units, change.sku, change.warehouse, row.reserved)};
+        case stock_refusal::not_enough_on_hand:
+            return error{errc::conflict, change.field,
+                         fmt::format("cannot ship {} units of SKU {} from warehouse {}: only {} "
+                                     "are on hand",
+                                     units, change.sku, change.warehouse, row.on_hand)};
+        case stock_refusal::too_large:
+            return error{errc::overflow, change.field,
+                         fmt::format("receiving {} units of SKU {} in warehouse {} would exceed "
+                                     "the largest count a stock row holds",
+                                     units, change.sku, change.warehouse)};
+        case stock_refusal::safety_too_high:
+            return error{
+                errc::invalid_value, change.field,
+                fmt::format("a safety stock of {} units of SKU {} in warehouse {} is "
+                            "more than the {} units on hand and not reserved",
+                            units, change.sku, change.warehouse, row.on_hand - row.reserved)};
+        case stock_refusal::none:
+        case stock_refusal::unknown_operation:
+            break;
+    }
+    return error{errc::invalid_value, change.field, "is not a known stock operation"};
+}
+
+}  // namespace orderly::detail
