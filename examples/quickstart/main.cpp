@@ -2,15 +2,21 @@
 //
 // 1. Implement the ports the host owns: here a Notifier that prints (a real
 //    host sends SMS, app pushes or webhooks) and the system clock. The store
-//    is orderly's own; the access policy is orderly's default role table.
+//    is orderly's embedded default, SqliteStore on one file (--memory: the
+//    in-memory store); the access policy is orderly's default role table.
 // 2. Create the engine once and call it from any thread.
 // 3. Call run_due_work() from the host's scheduler: it cancels unpaid orders,
 //    confirms receipt after the waiting period and delivers notifications.
 //
 // Two orders: one from placement to completion, one cancelled by the payment
 // timeout. A manual clock stands in for the passing of 30 minutes and 7 days.
+// Run it twice on the same file: the second run finds every command's
+// idempotency key and replays the first results, changing nothing.
+//
+// Usage: quickstart [--db FILE | --memory]   (default: ./orderly-quickstart.db)
 
 #include <orderly/orderly.hpp>
+#include <orderly/storage/sqlite_store.hpp>
 #include <orderly/testing/manual_clock.hpp>
 
 #include <fmt/chrono.h>
@@ -18,8 +24,10 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <mutex>
+#include <string_view>
 
 namespace {
 
@@ -65,14 +73,38 @@ void print_timeline(orderly::engine& engine, const orderly::actor& who, orderly:
     }
 }
 
+// The store the command line asks for; exits with the usage on a bad one.
+std::unique_ptr<orderly::store> open_store(int argc, char** argv) {
+    const std::string_view mode = argc > 1 ? argv[1] : "";
+    if (mode == "--memory" && argc == 2) {
+        fmt::print("store: in memory (nothing is kept when the program ends)\n\n");
+        return std::make_unique<orderly::memory_store>();
+    }
+    if (!mode.empty() && !(mode == "--db" && argc == 3)) {
+        fmt::print(stderr, "usage: quickstart [--db FILE | --memory]\n");
+        std::exit(2);
+    }
+    const std::filesystem::path file = argc == 3 ? argv[2] : "orderly-quickstart.db";
+    const bool existed = std::filesystem::exists(file);
+    // synchronous=FULL by default: an acknowledged command survives power loss.
+    auto store = must(orderly::sqlite_store::open({.path = file}), "open the SQLite store");
+    fmt::print("store: SQLite file {} (WAL, synchronous=FULL){}\n\n",
+               std::filesystem::absolute(file).string(),
+               existed ? "; it existed, so every command below is replayed from its "
+                         "idempotency key and changes nothing"
+                       : "; run again to see every command replayed");
+    return store;
+}
+
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
     using namespace std::chrono_literals;
     using orderly::actor;
     using orderly::role;
 
-    orderly::memory_store store;
+    const std::unique_ptr<orderly::store> owned = open_store(argc, argv);
+    orderly::store& store = *owned;
     printing_notifier notifier;
     orderly::manual_clock clock(std::chrono::time_point_cast<orderly::duration>(
         std::chrono::sys_days{std::chrono::year{2026} / 11 / 22} + 9h));

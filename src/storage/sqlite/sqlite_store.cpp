@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <limits>
 #include <mutex>
 #include <thread>
@@ -32,6 +33,13 @@ struct sqlite_store::state {
     sqlite_options options;
     std::mutex mutex;
     std::vector<std::unique_ptr<connection>> idle;
+
+    // Writers of this process queue here before they ask SQLite for its
+    // write lock: a mutex hands over in microseconds, where SQLite's busy
+    // handler sleeps a millisecond or more. Other processes still meet at
+    // SQLite's lock, with its busy timeout.
+    std::timed_mutex writer;
+    std::atomic<std::thread::id> writer_thread{};
 
     // A connection from the pool, or a new one. Never blocks on the pool: a
     // thread that holds one connection and asks for another gets it.
@@ -62,6 +70,57 @@ struct sqlite_store::state {
 namespace detail::sqlite {
 namespace {
 
+// This process's write turn (see state::writer); released when it goes out
+// of scope. Taking it is bounded by the busy timeout, like SQLite's lock.
+class write_turn {
+public:
+    write_turn() = default;
+    ~write_turn() { release(); }
+    write_turn(write_turn&& other) noexcept : pool_(std::exchange(other.pool_, nullptr)) {}
+    write_turn& operator=(write_turn&& other) noexcept {
+        if (this != &other) {
+            release();
+            pool_ = std::exchange(other.pool_, nullptr);
+        }
+        return *this;
+    }
+    write_turn(const write_turn&) = delete;
+    write_turn& operator=(const write_turn&) = delete;
+
+    [[nodiscard]] static result<write_turn> take(sqlite_store::state& pool) {
+        if (pool.writer_thread.load(std::memory_order_acquire) == std::this_thread::get_id()) {
+            // Waiting would wait for ourselves: this thread has a batch open.
+            return error{errc::busy,
+                         {},
+                         "this thread holds an open batch on the same store; write inside the "
+                         "batch or commit it first"};
+        }
+        if (!pool.writer.try_lock_for(pool.options.busy_timeout)) {
+            return error{
+                errc::busy,
+                {},
+                fmt::format("another writer of this process held the database {} for "
+                            "more than {} ms; retry later",
+                            pool.options.path.string(), pool.options.busy_timeout.count())};
+        }
+        pool.writer_thread.store(std::this_thread::get_id(), std::memory_order_release);
+        write_turn turn;
+        turn.pool_ = &pool;
+        return turn;
+    }
+
+    void release() noexcept {
+        if (pool_ != nullptr) {
+            pool_->writer_thread.store(std::thread::id{}, std::memory_order_release);
+            pool_->writer.unlock();
+            pool_ = nullptr;
+        }
+    }
+
+private:
+    sqlite_store::state* pool_{nullptr};
+};
+
 // A pooled connection, returned to the pool when it goes out of scope.
 class lease {
 public:
@@ -80,6 +139,7 @@ public:
 
     connection& operator*() const noexcept { return *c_; }
     connection* operator->() const noexcept { return c_.get(); }
+    sqlite_store::state& pool() const noexcept { return *pool_; }
 
 private:
     sqlite_store::state* pool_;
@@ -609,11 +669,12 @@ public:
         if (!began_) {
             return {};
         }
-        if (auto committed = held_->commit(); !committed) {
+        auto committed = held_->commit();
+        if (!committed) {
             held_->rollback();
-            return committed;
         }
-        return {};
+        turn_.release();
+        return committed;
     }
 
     // Opens the batch's write transaction on its first commit.
@@ -622,9 +683,14 @@ public:
             return error{errc::invalid_value, "batch", "was already committed"};
         }
         if (!began_) {
+            auto turn = write_turn::take(held_.pool());
+            if (!turn) {
+                return std::move(turn).error();
+            }
             if (auto r = held_->begin_immediate(); !r) {
                 return r;
             }
+            turn_ = std::move(*turn);
             began_ = true;
         }
         return {};
@@ -634,6 +700,7 @@ public:
 
 private:
     lease held_;
+    write_turn turn_;  // After held_: released before the connection goes back.
     bool began_{false};
     bool done_{false};
 };
@@ -691,6 +758,10 @@ public:
 
 private:
     result<void> commit_alone() {
+        auto turn = write_turn::take(own_->pool());
+        if (!turn) {
+            return std::move(turn).error();
+        }
         if (auto began = c_->begin_immediate(); !began) {
             return began;
         }
@@ -747,6 +818,17 @@ auto with_connection(sqlite_store::state& pool, Work&& work)
         return std::move(held).error();
     }
     return work(**held);
+}
+
+// The same for a write outside a store transaction (the outbox calls).
+template <class Work>
+auto with_write_turn(sqlite_store::state& pool, Work&& work)
+    -> decltype(work(std::declval<connection&>())) {
+    auto turn = write_turn::take(pool);
+    if (!turn) {
+        return std::move(turn).error();
+    }
+    return with_connection(pool, std::forward<Work>(work));
 }
 
 result<void> validate_options(const sqlite_options& o) {
@@ -920,7 +1002,7 @@ result<std::vector<stock_level>> sqlite_store::all_stock() {
 
 result<std::vector<notification>> sqlite_store::claim_notifications(timestamp now, duration lease,
                                                                     std::size_t limit) {
-    return with_connection(*state_, [&](connection& c) -> result<std::vector<notification>> {
+    return with_write_turn(*state_, [&](connection& c) -> result<std::vector<notification>> {
         // One statement is one write transaction: two claimers, in this
         // process or another, are serialised by SQLite's write lock.
         auto q = c.prepare(
@@ -974,7 +1056,7 @@ result<void> check_notification_exists(connection& c, std::uint64_t id) {
 }  // namespace
 
 result<void> sqlite_store::mark_delivered(std::uint64_t id) {
-    return with_connection(*state_, [&](connection& c) -> result<void> {
+    return with_write_turn(*state_, [&](connection& c) -> result<void> {
         auto q = c.prepare("UPDATE outbox SET delivered = 1 WHERE id = ?1");
         if (!q) {
             return std::move(q).error();
@@ -992,7 +1074,7 @@ result<void> sqlite_store::mark_delivered(std::uint64_t id) {
 
 result<void> sqlite_store::reschedule(std::uint64_t id, timestamp next_attempt_at,
                                       std::string_view last_error) {
-    return with_connection(*state_, [&](connection& c) -> result<void> {
+    return with_write_turn(*state_, [&](connection& c) -> result<void> {
         // A delivered entry stays delivered: a late failure report from a
         // dispatcher whose lease ran out must not bring it back.
         auto q = c.prepare(
@@ -1098,7 +1180,7 @@ result<void> sqlite_store::restore_from(const std::filesystem::path& source) {
                      fmt::format("{} has schema version {}; this build restores versions 1 to {}",
                                  source.string(), *version, schema_version)};
     }
-    return with_connection(*state_, [&](connection& to) -> result<void> {
+    return with_write_turn(*state_, [&](connection& to) -> result<void> {
         if (auto copied = copy_database(to.handle(), (*from)->handle(), {-1, {}}, "restore");
             !copied) {
             return copied;
