@@ -21,9 +21,9 @@ statement& statement::bind(int index, std::int64_t value) {
 }
 
 statement& statement::bind(int index, std::string_view value) {
-    // SQLITE_TRANSIENT: SQLite copies the text, so temporaries are safe.
-    sqlite3_bind_text(handle_, index, value.data(), static_cast<int>(value.size()),
-                      SQLITE_TRANSIENT);
+    // SQLITE_STATIC: SQLite reads the caller's bytes while it steps, without
+    // a copy; the statement is reset and unbound before the handle goes.
+    sqlite3_bind_text(handle_, index, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
     return *this;
 }
 
@@ -134,6 +134,14 @@ result<void> connection::exec(const char* sql) {
         return failure(code, sql);
     }
     return {};
+}
+
+result<void> connection::run(const char* sql) {
+    auto q = prepare(sql);
+    if (!q) {
+        return std::move(q).error();
+    }
+    return q->run();
 }
 
 void connection::rollback() noexcept {

@@ -30,6 +30,8 @@ public:
     statement& operator=(statement&&) = delete;
 
     statement& bind(int index, std::int64_t value);
+    // Binds text without copying it: `value` must stay alive until the
+    // statement has been stepped for the last time (never bind a temporary).
     statement& bind(int index, std::string_view value);
     statement& bind_null(int index);
 
@@ -78,9 +80,13 @@ public:
 
     // Transaction control. begin_immediate waits for the write lock up to the
     // busy timeout; rollback never fails (it is only called after a failure).
-    [[nodiscard]] result<void> begin_immediate() { return exec("BEGIN IMMEDIATE"); }
-    [[nodiscard]] result<void> commit() { return exec("COMMIT"); }
+    [[nodiscard]] result<void> begin_immediate() { return run("BEGIN IMMEDIATE"); }
+    [[nodiscard]] result<void> commit() { return run("COMMIT"); }
     void rollback() noexcept;
+
+    // Runs one cached statement without parameters (transaction control,
+    // savepoints): prepared once per connection, unlike exec().
+    [[nodiscard]] result<void> run(const char* sql);
 
     [[nodiscard]] const sqlite_options& options() const noexcept { return options_; }
 

@@ -95,7 +95,12 @@ public:
                          "this thread holds an open batch on the same store; write inside the "
                          "batch or commit it first"};
         }
-        if (!pool.writer.try_lock_for(pool.options.busy_timeout)) {
+        // try_lock_until on the system clock, not try_lock_for: libstdc++
+        // turns the latter into pthread_mutex_clocklock, which GCC 12's
+        // ThreadSanitizer does not intercept. A wall-clock step during the
+        // wait can only lengthen or shorten this bounded wait.
+        if (!pool.writer.try_lock_until(std::chrono::system_clock::now() +
+                                        pool.options.busy_timeout)) {
             return error{
                 errc::busy,
                 {},
@@ -423,7 +428,30 @@ struct write_set {
     std::vector<idempotency_record> idempotency;
 };
 
+// The common case in one statement: a reservation that fits. Anything else
+// (a refusal, another operation) takes the general path below, which applies
+// the shared rules of stock_rules.hpp to the row as read under the write lock.
+result<bool> reserve_if_available(connection& c, const stock_change& change) {
+    auto q = c.prepare(
+        "UPDATE stock SET reserved = reserved + ?3 WHERE sku = ?1 AND warehouse = ?2 AND "
+        "on_hand - reserved - safety >= ?3");
+    if (!q) {
+        return std::move(q).error();
+    }
+    q->bind(1, change.sku.value()).bind(2, change.warehouse.value()).bind(3, change.units.units());
+    if (auto done = q->run(); !done) {
+        return std::move(done).error();
+    }
+    return q->changes() == 1;
+}
+
 result<void> apply_stock(connection& c, const stock_change& change) {
+    if (change.operation == stock_operation::reserve) {
+        auto reserved = reserve_if_available(c, change);
+        if (!reserved || *reserved) {
+            return reserved ? result<void>() : result<void>(std::move(reserved).error());
+        }
+    }
     auto q =
         c.prepare("SELECT on_hand, reserved, safety FROM stock WHERE sku = ?1 AND warehouse = ?2");
     if (!q) {
@@ -502,11 +530,12 @@ result<void> apply_order(connection& c, const order& o, std::string& body) {
         return done;
     }
     if (q->changes() != 1) {
+        if (insert) {
+            return error{errc::conflict, "id", fmt::format("order {} already exists", o.id)};
+        }
         return error{errc::conflict, "version",
-                     insert ? fmt::format("order {} already exists", o.id)
-                            : fmt::format("order {} changed since it was read (expected stored "
-                                          "version {})",
-                                          o.id, o.version - 1)};
+                     fmt::format("order {} changed since it was read (expected stored version {})",
+                                 o.id, o.version - 1)};
     }
     return {};
 }
@@ -546,11 +575,12 @@ result<void> apply_sku(connection& c, const sku& s) {
     if (!q) {
         return std::move(q).error();
     }
+    const std::string price = s.price.to_string();
     q->bind(1, s.id.value())
         .bind(2, s.merchant.value())
         .bind(3, s.name)
         .bind(4, s.category)
-        .bind(5, s.price.to_string())
+        .bind(5, price)
         .bind(6, s.weight_g)
         .bind(7, s.volume_cm3)
         .bind(8, std::int64_t{s.traits.fragile})
@@ -610,16 +640,23 @@ result<void> apply_note(connection& c, const notification& n, std::string& detai
 }
 
 // Everything a transaction wrote, checked and applied in the open write
-// transaction. Stock first: it is what most often refuses.
+// transaction. Keys first, then versions, then stock (as memory_store): a
+// racing retry of the same request finds its key taken (conflict, re-run,
+// replay) rather than the stock its twin just reserved.
 result<void> apply(connection& c, const write_set& w) {
-    for (const stock_change& change : w.stock) {
-        if (auto r = apply_stock(c, change); !r) {
+    for (const idempotency_record& record : w.idempotency) {
+        if (auto r = apply_idempotency(c, record); !r) {
             return r;
         }
     }
     std::string scratch;
     for (const order& o : w.orders) {
         if (auto r = apply_order(c, o, scratch); !r) {
+            return r;
+        }
+    }
+    for (const stock_change& change : w.stock) {
+        if (auto r = apply_stock(c, change); !r) {
             return r;
         }
     }
@@ -630,11 +667,6 @@ result<void> apply(connection& c, const write_set& w) {
     }
     for (const sku& s : w.skus) {
         if (auto r = apply_sku(c, s); !r) {
-            return r;
-        }
-    }
-    for (const idempotency_record& record : w.idempotency) {
-        if (auto r = apply_idempotency(c, record); !r) {
             return r;
         }
     }
@@ -715,7 +747,7 @@ public:
     result<std::optional<order>> find_order(order_id id) override { return read_order(*c_, id); }
     result<void> put_order(const order& o) override {
         if (o.version == 0) {
-            return error{errc::invalid_value, "version", "must be at least 1"};
+            return error{errc::invalid_value, "version", "an order's version starts at 1"};
         }
         writes_.orders.push_back(o);
         return {};
@@ -780,7 +812,7 @@ private:
         if (auto began = batch_->ensure_begun(); !began) {
             return began;
         }
-        if (auto saved = c_->exec("SAVEPOINT orderly_command"); !saved) {
+        if (auto saved = c_->run("SAVEPOINT orderly_command"); !saved) {
             return saved;
         }
         auto applied = apply(*c_, writes_);
@@ -792,7 +824,7 @@ private:
             }
             return applied;
         }
-        return c_->exec("RELEASE orderly_command");
+        return c_->run("RELEASE orderly_command");
     }
 
     std::optional<lease> own_;
