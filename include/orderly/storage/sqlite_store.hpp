@@ -45,8 +45,10 @@ struct sqlite_options {
 
 /// How an online backup proceeds.
 struct sqlite_backup_options {
-    /// Database pages copied per step; between steps writers may commit.
-    int pages_per_step{1024};
+    /// Database pages copied per step (-1: all in one step). The copy reads
+    /// one snapshot throughout, so writers go on committing between steps
+    /// and the backup still finishes.
+    int pages_per_step{-1};
     /// Pause between steps, so a large backup leaves room for commands.
     std::chrono::milliseconds pause{0};
 };
@@ -68,8 +70,10 @@ public:
     static constexpr int schema_version = 1;
 
     /// Opens (creating or migrating as needed) the database at options.path.
-    /// Fails with errc::invalid_value on bad options, errc::storage_failure
-    /// when the file cannot be opened or its schema is newer than this build.
+    /// Fails with errc::missing_value (no path) or errc::invalid_value on bad
+    /// options, errc::busy when other writers hold the file past busy_timeout,
+    /// errc::storage_failure when the file cannot be opened or its schema is
+    /// newer than this build.
     [[nodiscard]] static result<std::unique_ptr<sqlite_store>> open(const sqlite_options& options);
 
     /// Closes every connection.

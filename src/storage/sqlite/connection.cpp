@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <thread>
 #include <utility>
 
 namespace orderly::detail::sqlite {
@@ -91,8 +93,18 @@ result<std::unique_ptr<connection>> connection::open(const sqlite_options& optio
         "PRAGMA journal_mode=WAL; PRAGMA synchronous={}; PRAGMA foreign_keys=ON; "
         "PRAGMA cache_size=-{}; PRAGMA temp_store=MEMORY;",
         options.durability == sqlite_durability::full ? "FULL" : "NORMAL", options.cache_kib);
+    // Switching a new file to WAL needs a moment of exclusive access; SQLite
+    // answers SQLITE_BUSY at once, without its busy handler, when another
+    // process is creating the same file. Retry until the busy timeout.
+    const auto deadline = std::chrono::steady_clock::now() + options.busy_timeout;
     char* message = nullptr;
-    const int set = sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, &message);
+    int set = sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, &message);
+    while ((set & 0xFF) == SQLITE_BUSY && std::chrono::steady_clock::now() < deadline) {
+        sqlite3_free(message);
+        message = nullptr;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        set = sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, &message);
+    }
     if (set != SQLITE_OK) {
         std::string why = message != nullptr ? message : sqlite3_errstr(set);
         sqlite3_free(message);

@@ -883,26 +883,52 @@ result<void> validate_options(const sqlite_options& o) {
     return {};
 }
 
+// Inside an explicit transaction, a first read takes the snapshot; it stays
+// after the statement is reset, until the transaction ends.
+result<void> start_reading(connection& c) {
+    auto q = c.prepare("SELECT count(*) FROM sqlite_schema");
+    if (!q) {
+        return std::move(q).error();
+    }
+    auto row = q->step();
+    if (!row) {
+        return std::move(row).error();
+    }
+    return {};
+}
+
 // Runs a backup between two open databases to the end, retrying while the
-// destination or source is briefly locked.
+// destination or source is briefly locked, up to `patience`.
 result<void> copy_database(sqlite3* to, sqlite3* from, const sqlite_backup_options& how,
-                           std::string_view what) {
+                           std::chrono::milliseconds patience, std::string_view what) {
     sqlite3_backup* copy = sqlite3_backup_init(to, "main", from, "main");
     if (copy == nullptr) {
         return error{errc::storage_failure,
                      {},
                      fmt::format("cannot start the {}: {}", what, sqlite3_errmsg(to))};
     }
+    const auto deadline = std::chrono::steady_clock::now() + patience;
     int code = SQLITE_OK;
-    do {
+    for (;;) {
         code = sqlite3_backup_step(copy, how.pages_per_step);
-        if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+        const bool locked = code == SQLITE_BUSY || code == SQLITE_LOCKED;
+        if ((code != SQLITE_OK && !locked) ||
+            (locked && std::chrono::steady_clock::now() >= deadline)) {
+            break;
+        }
+        if (locked) {
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        } else if (code == SQLITE_OK && how.pause.count() > 0) {
+        } else if (how.pause.count() > 0) {
             std::this_thread::sleep_for(how.pause);
         }
-    } while (code == SQLITE_OK || code == SQLITE_BUSY || code == SQLITE_LOCKED);
+    }
     sqlite3_backup_finish(copy);
+    if ((code & 0xFF) == SQLITE_BUSY || (code & 0xFF) == SQLITE_LOCKED) {
+        return error{errc::busy,
+                     {},
+                     fmt::format("the {} found the database locked for more than {} ms", what,
+                                 patience.count())};
+    }
     if (code != SQLITE_DONE) {
         return error{errc::storage_failure,
                      {},
@@ -1179,16 +1205,34 @@ result<void> sqlite_store::backup_to(const std::filesystem::path& target,
                      "pages_per_step must not be 0 (-1 copies everything in one step) and "
                      "pause must not be negative"};
     }
+    // A stale -wal or -shm beside the target (an interrupted earlier backup)
+    // would be read as part of the new file: remove them too.
     std::error_code ignored;
-    std::filesystem::remove(target, ignored);
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+        std::filesystem::remove(target.string() + suffix, ignored);
+    }
     sqlite_options target_options = state_->options;
     target_options.path = target;
     auto to = connection::open(target_options);
     if (!to) {
         return std::move(to).error().within("target");
     }
-    return with_connection(*state_, [&](connection& from) {
-        return copy_database((*to)->handle(), from.handle(), how, "backup");
+    return with_connection(*state_, [&](connection& from) -> result<void> {
+        // A read transaction on the source pins one snapshot for the whole
+        // copy (WAL: writers go on). Without it SQLite restarts a stepped
+        // backup whenever a command commits, and under steady load it would
+        // never finish.
+        if (auto began = from.run("BEGIN"); !began) {
+            return began;
+        }
+        if (auto read = start_reading(from); !read) {
+            from.rollback();
+            return read;
+        }
+        auto copied = copy_database((*to)->handle(), from.handle(), how,
+                                    state_->options.busy_timeout, "backup");
+        from.rollback();  // ends the read transaction; nothing was written
+        return copied;
     });
 }
 
@@ -1213,7 +1257,8 @@ result<void> sqlite_store::restore_from(const std::filesystem::path& source) {
                                  source.string(), *version, schema_version)};
     }
     return with_write_turn(*state_, [&](connection& to) -> result<void> {
-        if (auto copied = copy_database(to.handle(), (*from)->handle(), {-1, {}}, "restore");
+        if (auto copied = copy_database(to.handle(), (*from)->handle(), {-1, {}},
+                                        state_->options.busy_timeout, "restore");
             !copied) {
             return copied;
         }

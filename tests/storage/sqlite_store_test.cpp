@@ -1,0 +1,438 @@
+// SqliteStore on its own: schema creation and versions, refusal of files it
+// cannot read, option checks, the bounded wait for the write lock, both
+// durability modes, and online backup and restore.
+
+#include "storage_checks.hpp"
+
+#include <atomic>
+#include <fstream>
+#include <iterator>
+#include <thread>
+
+using namespace orderly;
+using namespace orderly::storage_test;
+
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+std::unique_ptr<engine_on_file> open_engine(const sqlite_options& options, unsigned node) {
+    auto opened = engine_on_file::open(options, node, workload_stock);
+    REQUIRE_MESSAGE(opened.has_value(), to_string(opened.error()));
+    return std::move(*opened);
+}
+
+store_dump dump_of(store& s) {
+    auto d = read_dump(s, workload_skus);
+    REQUIRE_MESSAGE(d.has_value(), to_string(d.error()));
+    return std::move(*d);
+}
+
+void check_invariants(store& s) {
+    const auto problems = check_dump(dump_of(s), received_of(workload_stock), workload_settings(0));
+    CHECK_MESSAGE(problems.empty(), joined(problems));
+}
+
+const std::array<std::pair<std::string_view, std::int64_t>, 2> two_lines{{{"tea", 2}, {"cup", 1}}};
+
+// Places an order under `key` and, for every other one, pays it in full.
+result<command_outcome> place_and_maybe_pay(engine_on_file& e, const std::string& key, bool pay) {
+    auto placed = e.engine->place_order(command_context{test::admin, key}, order_for(two_lines));
+    if (!placed || !pay) {
+        return placed;
+    }
+    auto o = e.store->load_order(placed->order);
+    if (!o || !*o) {
+        return o ? error{errc::not_found, "", "placed order vanished"} : o.error();
+    }
+    return e.engine->record_payment(
+        command_context{test::gateway, key + "-pay"},
+        payment_callback{placed->order, key + "-ref", payment_method::card,
+                         payment_callback::outcome::captured, (*o)->total, ""});
+}
+
+// An order through its whole life, one cancelled, one cash on delivery.
+void run_scenario(engine_on_file& e) {
+    auto paid = place_and_maybe_pay(e, "life", true);
+    REQUIRE(paid.has_value());
+    const order_id id = paid->order;
+    engine& en = *e.engine;
+    REQUIRE(en.allocate_order(command_context{test::keeper, "alloc"}, id).has_value());
+    REQUIRE(en.pack_order(command_context{test::keeper, "pack"}, id).has_value());
+    REQUIRE(en.ship_order(command_context{test::keeper, "ship"},
+                          shipment_request{id, carrier_id("sf"), "SF1001"})
+                .has_value());
+    auto delivered = en.deliver_order(command_context{test::keeper, "deliver"}, id);
+    REQUIRE(delivered.has_value());
+    CHECK(delivered->state == order_state::delivered);
+    auto cancelled = place_and_maybe_pay(e, "to-cancel", true);
+    REQUIRE(cancelled.has_value());
+    REQUIRE(
+        en.cancel_order(command_context{test::admin, "cancel"}, cancelled->order, "changed mind")
+            .has_value());
+    auto cod = en.place_order(command_context{test::admin, "cod"},
+                              order_for(two_lines, payment_method::cash_on_delivery));
+    REQUIRE(cod.has_value());
+    CHECK(cod->state == order_state::paid);
+}
+
+std::string file_bytes(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_file(const std::filesystem::path& path, const std::string& bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << bytes;
+}
+
+}  // namespace
+
+TEST_CASE("the invariant checks find every kind of partial or missing write") {
+    temp_dir dir("sqlite-checks");
+    const auto e = open_engine(sqlite_options{.path = dir / "orders.db"}, 1);
+    run_scenario(*e);
+    store_dump d = dump_of(*e->store);
+    REQUIRE(d.orders.size() == 3);
+    const auto problems = [&] {
+        return check_dump(d, received_of(workload_stock), workload_settings(0)).size();
+    };
+    REQUIRE(problems() == 0);
+    order& delivered = d.orders.front();  // the order run through its life
+    REQUIRE(delivered.state == order_state::delivered);
+    SUBCASE("state written without its timeline entry") {
+        delivered.state = order_state::completed;
+        CHECK(problems() > 0);
+    }
+    SUBCASE("a timeline entry lost from the middle") {
+        auto& t = d.timelines.front();
+        t.erase(t.begin() + 2);
+        CHECK(problems() > 0);
+    }
+    SUBCASE("an outbox entry lost") {
+        d.outboxes.front().pop_back();
+        --d.undelivered;
+        CHECK(problems() > 0);
+    }
+    SUBCASE("an outbox entry of a muted kind") {
+        d.outboxes.front().push_back(d.outboxes.front().back());
+        d.outboxes.front().back().notification.kind = notification_kind::completed;
+        ++d.undelivered;
+        CHECK(problems() > 0);
+    }
+    SUBCASE("an outbox entry for an order that does not exist") {
+        ++d.undelivered;
+        CHECK(problems() > 0);
+    }
+    SUBCASE("a reservation not moved with its order") {
+        delivered.reservations.front().state = reservation_state::committed;
+        CHECK(problems() > 0);
+    }
+    SUBCASE("stock reserved without an order") {
+        d.stock.front().reserved = test::units(d.stock.front().reserved.units() + 1);
+        CHECK(problems() > 0);
+    }
+    SUBCASE("a shipment that did not take its units off hand") {
+        for (stock_level& level : d.stock) {
+            level.on_hand = test::units(level.on_hand.units() + 1);
+        }
+        CHECK(problems() > 0);
+    }
+    SUBCASE("a capture without its money") {
+        delivered.payments.front().captured = test::cny("1.00");
+        CHECK(problems() > 0);
+    }
+}
+
+TEST_CASE("a new file is created at the schema version in WAL mode and reopens with its data") {
+    temp_dir dir("sqlite-schema");
+    const auto path = dir / "orders.db";
+    store_dump before;
+    {
+        const auto e = open_engine(sqlite_options{.path = path}, 1);
+        run_scenario(*e);
+        before = dump_of(*e->store);
+        CHECK(before.orders.size() == 3);
+    }
+    {
+        raw_db raw(path);
+        CHECK(raw.scalar("PRAGMA user_version") == std::to_string(sqlite_store::schema_version));
+        CHECK(raw.scalar("PRAGMA journal_mode") == "wal");
+    }
+    auto reopened = sqlite_store::open(sqlite_options{.path = path});
+    REQUIRE(reopened.has_value());
+    const store_dump after = dump_of(**reopened);
+    CHECK_MESSAGE(after == before, first_difference(after, before));
+    check_invariants(**reopened);
+}
+
+TEST_CASE("an empty file and an empty SQLite database (version 0) are brought to the schema") {
+    temp_dir dir("sqlite-version-0");
+    SUBCASE("a file of zero bytes") {
+        write_file(dir / "orders.db", "");
+    }
+    SUBCASE("a database with no table, user_version 0") {
+        raw_db raw(dir / "orders.db");
+        REQUIRE(raw.exec("CREATE TABLE scratch (x); DROP TABLE scratch;") == SQLITE_OK);
+        CHECK(raw.scalar("PRAGMA user_version") == "0");
+    }
+    {
+        const auto e = open_engine(sqlite_options{.path = dir / "orders.db"}, 1);
+        run_scenario(*e);
+        check_invariants(*e->store);
+    }
+    raw_db raw(dir / "orders.db");
+    CHECK(raw.scalar("PRAGMA user_version") == std::to_string(sqlite_store::schema_version));
+}
+
+TEST_CASE("a file of a newer schema version is refused, naming both versions") {
+    temp_dir dir("sqlite-newer");
+    const auto path = dir / "orders.db";
+    REQUIRE(sqlite_store::open(sqlite_options{.path = path}).has_value());
+    const int newer = sqlite_store::schema_version + 41;
+    {
+        raw_db raw(path);
+        REQUIRE(raw.exec(fmt::format("PRAGMA user_version = {}", newer)) == SQLITE_OK);
+    }
+    auto refused = sqlite_store::open(sqlite_options{.path = path});
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().code == errc::storage_failure);
+    const std::string& message = refused.error().message;
+    CHECK_MESSAGE(message.find(std::to_string(newer)) != std::string::npos, message);
+    CHECK_MESSAGE(message.find(std::to_string(sqlite_store::schema_version)) != std::string::npos,
+                  message);
+    raw_db raw(path);
+    CHECK(raw.scalar("PRAGMA user_version") == std::to_string(newer));  // left as it was
+
+    // Nor is it accepted as a backup to restore.
+    const auto e = open_engine(sqlite_options{.path = dir / "other.db"}, 1);
+    const store_dump before = dump_of(*e->store);
+    auto restored = e->store->restore_from(path);
+    REQUIRE_FALSE(restored.has_value());
+    CHECK(restored.error().code == errc::storage_failure);
+    CHECK(dump_of(*e->store) == before);
+}
+
+TEST_CASE("a file that is not a database is refused and left untouched") {
+    temp_dir dir("sqlite-garbage");
+    const auto path = dir / "orders.db";
+    std::string garbage;
+    for (int i = 0; i < 400; ++i) {
+        garbage += fmt::format("line {} of a file that is not a database\n", i);
+    }
+    write_file(path, garbage);
+    auto refused = sqlite_store::open(sqlite_options{.path = path});
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error().code == errc::storage_failure);
+    CHECK(file_bytes(path) == garbage);
+
+    const auto e = open_engine(sqlite_options{.path = dir / "other.db"}, 1);
+    run_scenario(*e);
+    const store_dump before = dump_of(*e->store);
+    auto restored = e->store->restore_from(path);
+    REQUIRE_FALSE(restored.has_value());
+    CHECK(restored.error().code == errc::storage_failure);
+    CHECK(file_bytes(path) == garbage);
+    CHECK(dump_of(*e->store) == before);
+}
+
+TEST_CASE("options are checked before anything is opened") {
+    temp_dir dir("sqlite-options");
+    auto no_path = sqlite_store::open(sqlite_options{});
+    REQUIRE_FALSE(no_path.has_value());
+    // errc's own words: missing_value is "a required field is empty".
+    CHECK(no_path.error().code == errc::missing_value);
+    CHECK(no_path.error().field == "path");
+    auto negative = sqlite_store::open(
+        sqlite_options{.path = dir / "orders.db", .busy_timeout = milliseconds(-1)});
+    REQUIRE_FALSE(negative.has_value());
+    CHECK(negative.error().code == errc::invalid_value);
+    CHECK(negative.error().field == "busy_timeout");
+    CHECK_FALSE(std::filesystem::exists(dir / "orders.db"));
+
+    auto opened = sqlite_store::open(sqlite_options{.path = dir / "orders.db"});
+    REQUIRE(opened.has_value());
+    auto no_steps = (*opened)->backup_to(dir / "backup.db", {.pages_per_step = 0});
+    REQUIRE_FALSE(no_steps.has_value());
+    CHECK(no_steps.error().code == errc::invalid_value);
+}
+
+TEST_CASE("a writer blocked by another writer fails with busy after the bounded wait") {
+    temp_dir dir("sqlite-busy");
+    const auto path = dir / "orders.db";
+    constexpr milliseconds wait(100);
+    const auto e = open_engine(sqlite_options{.path = path, .busy_timeout = wait}, 1);
+    const auto request = order_for(two_lines);
+    const command_context ctx{test::admin, "blocked"};
+
+    // Times a placement that must fail with busy while the lock is held.
+    const auto blocked_placement = [&] {
+        const auto started = steady_clock::now();
+        auto placed = e->engine->place_order(ctx, request);
+        const auto waited = std::chrono::duration_cast<milliseconds>(steady_clock::now() - started);
+        INFO("waited " << waited.count() << " ms");
+        REQUIRE_FALSE(placed.has_value());
+        CHECK_MESSAGE(placed.error().code == errc::busy, to_string(placed.error()));
+        CHECK(waited >= wait - milliseconds(10));
+        CHECK(waited < wait * 20);
+        CHECK(e->store->all_stock().has_value());  // readers are not blocked
+    };
+    SUBCASE("another connection holds BEGIN IMMEDIATE") {
+        raw_db holder(path);
+        REQUIRE(holder.exec("BEGIN IMMEDIATE") == SQLITE_OK);
+        blocked_placement();
+        REQUIRE(holder.exec("COMMIT") == SQLITE_OK);
+    }
+    SUBCASE("another store on the file has a group commit open") {
+        const auto other = open_engine(sqlite_options{.path = path, .busy_timeout = wait}, 2);
+        auto batch = other->engine->begin_batch();
+        REQUIRE(batch.has_value());
+        REQUIRE(
+            other->engine->place_order(command_context{test::admin, "in-batch", &*batch}, request)
+                .has_value());
+        blocked_placement();
+        REQUIRE(batch->commit().has_value());
+    }
+    // The failed attempt stored nothing, so the same key now places the order.
+    auto placed = e->engine->place_order(ctx, request);
+    REQUIRE_MESSAGE(placed.has_value(), to_string(placed.error()));
+    CHECK_FALSE(placed->repeated);
+    check_invariants(*e->store);
+}
+
+TEST_CASE("both durability modes run the engine and read each other's files") {
+    for (const auto& [mode, other] :
+         {std::pair{sqlite_durability::full, sqlite_durability::normal},
+          std::pair{sqlite_durability::normal, sqlite_durability::full}}) {
+        CAPTURE(static_cast<int>(mode));
+        temp_dir dir("sqlite-durability");
+        const auto path = dir / "orders.db";
+        store_dump before;
+        {
+            const auto e = open_engine(sqlite_options{.path = path, .durability = mode}, 1);
+            CHECK(e->store->options().durability == mode);
+            run_scenario(*e);
+            check_invariants(*e->store);
+            before = dump_of(*e->store);
+        }
+        auto reopened = sqlite_store::open(sqlite_options{.path = path, .durability = other});
+        REQUIRE(reopened.has_value());
+        CHECK(dump_of(**reopened) == before);
+    }
+}
+
+namespace {
+
+// Places orders on `e` (paying every other one) from a thread until stopped,
+// or until it gives up after `limit`, so a backup that waits for a quiet
+// moment still ends.
+class background_writer {
+public:
+    background_writer(engine_on_file& e, std::chrono::seconds limit)
+        : thread_([this, &e, limit] { run(e, limit); }) {}
+    ~background_writer() { stop(); }
+    background_writer(const background_writer&) = delete;
+    background_writer& operator=(const background_writer&) = delete;
+
+    void stop() {
+        stop_ = true;
+        if (thread_.joinable()) {
+            thread_.join();
+        }
+    }
+    [[nodiscard]] int placed() const { return placed_.load(); }
+    [[nodiscard]] int failures() const { return failures_.load(); }
+    [[nodiscard]] bool gave_up() const { return gave_up_.load(); }
+
+private:
+    void run(engine_on_file& e, std::chrono::seconds limit) {
+        const auto end = steady_clock::now() + limit;
+        for (int i = 0; !stop_.load(); ++i) {
+            if (steady_clock::now() > end) {
+                gave_up_ = true;
+                return;
+            }
+            auto done = place_and_maybe_pay(e, fmt::format("w{}", i), i % 2 == 0);
+            (done ? placed_ : failures_) += 1;
+        }
+    }
+
+    std::atomic<bool> stop_{false};
+    std::atomic<int> placed_{0};
+    std::atomic<int> failures_{0};
+    std::atomic<bool> gave_up_{false};
+    std::thread thread_;  // last: starts once the counters exist
+};
+
+// Backs `source` up while `writer` keeps placing orders: the backup must end
+// while the writer still runs, and be a consistent database holding at least
+// what was committed before it started.
+void backup_while_writing(engine_on_file& source, const background_writer& writer,
+                          const std::filesystem::path& target, const sqlite_backup_options& how) {
+    CAPTURE(how.pages_per_step);
+    const int before = writer.placed();
+    const auto started = steady_clock::now();
+    auto backed_up = source.store->backup_to(target, how);
+    const auto took = std::chrono::duration_cast<milliseconds>(steady_clock::now() - started);
+    const int during = writer.placed() - before;
+    REQUIRE_MESSAGE(backed_up.has_value(), to_string(backed_up.error()));
+    MESSAGE(during << " orders committed during the backup's " << took.count() << " ms");
+    CHECK_MESSAGE(!writer.gave_up(), "the backup ended only once the writer had stopped");
+    raw_db raw(target);
+    CHECK(raw.scalar("PRAGMA integrity_check") == "ok");
+    auto copy = sqlite_store::open(sqlite_options{.path = target});
+    REQUIRE(copy.has_value());
+    check_invariants(**copy);
+    CHECK(dump_of(**copy).orders.size() >= static_cast<std::size_t>(before));
+}
+
+}  // namespace
+
+TEST_CASE("an online backup taken while orders are placed is consistent and restores equal") {
+    temp_dir dir("sqlite-backup");
+    const auto source = open_engine(sqlite_options{.path = dir / "source.db"}, 1);
+    const auto backup = dir / "backup.db";
+    {
+        background_writer writer(*source, std::chrono::seconds(10));
+        while (writer.placed() < 300 && writer.failures() == 0) {
+            std::this_thread::sleep_for(milliseconds(5));
+        }
+        SUBCASE("default steps") {
+            backup_while_writing(*source, writer, backup, {});
+        }
+        SUBCASE("two pages per step, commands committing between the steps") {
+            backup_while_writing(*source, writer, backup,
+                                 {.pages_per_step = 2, .pause = milliseconds(1)});
+        }
+        writer.stop();
+        CHECK(writer.failures() == 0);
+    }
+
+    // Quiet now: a second backup over the first is equal to the source.
+    REQUIRE(source->store->backup_to(backup).has_value());
+    const store_dump original = dump_of(*source->store);
+    {
+        auto copy = sqlite_store::open(sqlite_options{.path = backup});
+        REQUIRE(copy.has_value());
+        const store_dump copied = dump_of(**copy);
+        CHECK_MESSAGE(copied == original, first_difference(copied, original));
+    }
+
+    // Restore into a store with other content: equal to the source, with its
+    // idempotency records (a repeated key replays the first result).
+    const auto target = open_engine(sqlite_options{.path = dir / "target.db"}, 3);
+    REQUIRE(place_and_maybe_pay(*target, "target-only", false).has_value());
+    REQUIRE(target->store->restore_from(backup).has_value());
+    const store_dump restored = dump_of(*target->store);
+    CHECK_MESSAGE(restored == original, first_difference(restored, original));
+    const command_context first{test::admin, "w1"};
+    auto at_source = source->engine->place_order(first, order_for(two_lines));
+    auto repeated = target->engine->place_order(first, order_for(two_lines));
+    REQUIRE(at_source.has_value());
+    REQUIRE(repeated.has_value());
+    CHECK(repeated->repeated);
+    CHECK(repeated->order == at_source->order);
+    REQUIRE(place_and_maybe_pay(*target, "after-restore", true).has_value());
+    check_invariants(*target->store);
+}
