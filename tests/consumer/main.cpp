@@ -8,7 +8,27 @@
 
 #include <filesystem>
 
-int main() {
+namespace {
+
+// One committed transaction; it ends with this function, before the store.
+bool put_tea(orderly::store& store, const orderly::money& price) {
+    auto tx = store.begin();
+    return tx &&
+           (*tx)->put_sku({.id = orderly::sku_id("tea"),
+                           .merchant = {},
+                           .name = "Tea",
+                           .category = "tea",
+                           .price = price,
+                           .weight_g = 100,
+                           .volume_cm3 = 100,
+                           .traits = {},
+                           .status = orderly::sku_status::on_sale}) &&
+           (*tx)->commit();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
     const auto price = orderly::money::parse("12.50 CNY");
     if (!price) {
         fmt::print(stderr, "{}\n", price.error());
@@ -19,7 +39,10 @@ int main() {
         fmt::print(stderr, "{}\n", total.error());
         return 1;
     }
-    const auto file = std::filesystem::temp_directory_path() / "orderly-consumer-test.db";
+    // Each consumer build passes its own file: the two run side by side.
+    const std::filesystem::path file =
+        argc > 1 ? std::filesystem::path(argv[1])
+                 : std::filesystem::temp_directory_path() / "orderly-consumer-test.db";
     for (const char* suffix : {"", "-wal", "-shm"}) {
         std::filesystem::remove(file.string() + suffix);
     }
@@ -28,18 +51,7 @@ int main() {
         fmt::print(stderr, "{}\n", store.error());
         return 1;
     }
-    auto tx = (*store)->begin();
-    if (!tx ||
-        !(*tx)->put_sku({.id = orderly::sku_id("tea"),
-                         .merchant = {},
-                         .name = "Tea",
-                         .category = "tea",
-                         .price = *price,
-                         .weight_g = 100,
-                         .volume_cm3 = 100,
-                         .traits = {},
-                         .status = orderly::sku_status::on_sale}) ||
-        !(*tx)->commit()) {
+    if (!put_tea(**store, *price)) {
         fmt::print(stderr, "could not write to {}\n", file.string());
         return 1;
     }

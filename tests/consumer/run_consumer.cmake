@@ -39,4 +39,4 @@ endif()
 
 run(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_ROOT}/${MODE} -B ${work}/build ${configure_args})
 run(${CMAKE_COMMAND} --build ${work}/build)
-run(${work}/build/my_shop)
+run(${work}/build/my_shop ${work}/my_shop.db)

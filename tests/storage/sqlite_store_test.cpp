@@ -167,6 +167,50 @@ TEST_CASE("a new file is created at the schema version in WAL mode and reopens w
     check_invariants(**reopened);
 }
 
+TEST_CASE("a transaction or batch destroyed after its store closes its connection cleanly") {
+    temp_dir dir("sqlite-outlive");
+    const auto path = dir / "orders.db";
+    const sku tea{.id = sku_id("tea"),
+                  .merchant = {},
+                  .name = "Tea",
+                  .category = "tea",
+                  .price = *money::parse("12.50 CNY"),
+                  .weight_g = 100,
+                  .volume_cm3 = 100,
+                  .traits = {},
+                  .status = sku_status::on_sale};
+    auto store = sqlite_store::open(sqlite_options{.path = path});
+    REQUIRE(store.has_value());
+    auto committed = (*store)->begin();
+    REQUIRE(committed.has_value());
+    REQUIRE((*committed)->put_sku(tea).has_value());
+    REQUIRE((*committed)->commit().has_value());
+    auto open_tx = (*store)->begin();
+    REQUIRE(open_tx.has_value());
+    REQUIRE((*open_tx)->find_sku(tea.id).has_value());  // holds a read snapshot
+    auto batch = (*store)->begin_batch();
+    REQUIRE(batch.has_value());
+    {
+        auto in_batch = (*batch)->begin();
+        REQUIRE(in_batch.has_value());
+        auto renamed = tea;
+        renamed.name = "Green tea";
+        REQUIRE((*in_batch)->put_sku(renamed).has_value());
+        REQUIRE((*in_batch)->commit().has_value());
+    }
+    store->reset();  // the store goes first; ASan watches what follows
+    committed->reset();
+    open_tx->reset();
+    batch->reset();  // never committed: its write is undone
+
+    auto reopened = sqlite_store::open(sqlite_options{.path = path});
+    REQUIRE(reopened.has_value());
+    const auto loaded = (*reopened)->load_sku(tea.id);
+    REQUIRE(loaded.has_value());
+    REQUIRE(loaded->has_value());
+    CHECK((**loaded).name == "Tea");
+}
+
 TEST_CASE("an empty file and an empty SQLite database (version 0) are brought to the schema") {
     temp_dir dir("sqlite-version-0");
     SUBCASE("a file of zero bytes") {

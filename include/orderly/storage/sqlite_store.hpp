@@ -140,8 +140,8 @@ public:
     struct state;  ///< Private: the connection pool and options.
 
 private:
-    explicit sqlite_store(std::unique_ptr<state> s) noexcept;
-    std::unique_ptr<state> state_;
+    explicit sqlite_store(std::shared_ptr<state> s) noexcept;
+    std::shared_ptr<state> state_;  ///< Shared with open transactions.
 };
 
 }  // namespace orderly

@@ -126,18 +126,19 @@ private:
     sqlite_store::state* pool_{nullptr};
 };
 
-// A pooled connection, returned to the pool when it goes out of scope.
+// A pooled connection, returned to the pool when it goes out of scope. It
+// shares the pool, so a transaction the host destroys after its store still
+// finds the pool (and closes its connection with it).
 class lease {
 public:
-    lease(sqlite_store::state& pool, std::unique_ptr<connection> c) noexcept
-        : pool_(&pool), c_(std::move(c)) {}
+    lease(std::shared_ptr<sqlite_store::state> pool, std::unique_ptr<connection> c) noexcept
+        : pool_(std::move(pool)), c_(std::move(c)) {}
     ~lease() {
         if (pool_ != nullptr) {
             pool_->release(std::move(c_));
         }
     }
-    lease(lease&& other) noexcept
-        : pool_(std::exchange(other.pool_, nullptr)), c_(std::move(other.c_)) {}
+    lease(lease&& other) noexcept = default;
     lease(const lease&) = delete;
     lease& operator=(const lease&) = delete;
     lease& operator=(lease&&) = delete;
@@ -147,12 +148,12 @@ public:
     sqlite_store::state& pool() const noexcept { return *pool_; }
 
 private:
-    sqlite_store::state* pool_;
+    std::shared_ptr<sqlite_store::state> pool_;
     std::unique_ptr<connection> c_;
 };
 
-result<lease> borrow(sqlite_store::state& pool) {
-    auto c = pool.acquire();
+result<lease> borrow(const std::shared_ptr<sqlite_store::state>& pool) {
+    auto c = pool->acquire();
     if (!c) {
         return std::move(c).error();
     }
@@ -843,7 +844,7 @@ result<std::unique_ptr<store_transaction>> batch::begin() {
 
 // Runs `work` on a pooled connection.
 template <class Work>
-auto with_connection(sqlite_store::state& pool, Work&& work)
+auto with_connection(const std::shared_ptr<sqlite_store::state>& pool, Work&& work)
     -> decltype(work(std::declval<connection&>())) {
     auto held = borrow(pool);
     if (!held) {
@@ -854,9 +855,9 @@ auto with_connection(sqlite_store::state& pool, Work&& work)
 
 // The same for a write outside a store transaction (the outbox calls).
 template <class Work>
-auto with_write_turn(sqlite_store::state& pool, Work&& work)
+auto with_write_turn(const std::shared_ptr<sqlite_store::state>& pool, Work&& work)
     -> decltype(work(std::declval<connection&>())) {
-    auto turn = write_turn::take(pool);
+    auto turn = write_turn::take(*pool);
     if (!turn) {
         return std::move(turn).error();
     }
@@ -944,7 +945,7 @@ result<void> copy_database(sqlite3* to, sqlite3* from, const sqlite_backup_optio
 
 using namespace detail::sqlite;
 
-sqlite_store::sqlite_store(std::unique_ptr<state> s) noexcept : state_(std::move(s)) {}
+sqlite_store::sqlite_store(std::shared_ptr<state> s) noexcept : state_(std::move(s)) {}
 sqlite_store::~sqlite_store() = default;
 
 const sqlite_options& sqlite_store::options() const noexcept {
@@ -955,7 +956,7 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const sqlite_options& o
     if (auto valid = validate_options(options); !valid) {
         return std::move(valid).error();
     }
-    auto s = std::make_unique<state>(options);
+    auto s = std::make_shared<state>(options);
     auto first = s->acquire();
     if (!first) {
         return std::move(first).error();
@@ -968,7 +969,7 @@ result<std::unique_ptr<sqlite_store>> sqlite_store::open(const sqlite_options& o
 }
 
 result<std::unique_ptr<store_transaction>> sqlite_store::begin() {
-    auto held = borrow(*state_);
+    auto held = borrow(state_);
     if (!held) {
         return std::move(held).error();
     }
@@ -976,7 +977,7 @@ result<std::unique_ptr<store_transaction>> sqlite_store::begin() {
 }
 
 result<std::unique_ptr<store_batch>> sqlite_store::begin_batch() {
-    auto held = borrow(*state_);
+    auto held = borrow(state_);
     if (!held) {
         return std::move(held).error();
     }
@@ -984,16 +985,16 @@ result<std::unique_ptr<store_batch>> sqlite_store::begin_batch() {
 }
 
 result<std::optional<order>> sqlite_store::load_order(order_id id) {
-    return with_connection(*state_, [&](connection& c) { return read_order(c, id); });
+    return with_connection(state_, [&](connection& c) { return read_order(c, id); });
 }
 
 result<std::vector<timeline_entry>> sqlite_store::timeline(order_id id) {
-    return with_connection(*state_, [&](connection& c) { return read_timeline(c, id); });
+    return with_connection(state_, [&](connection& c) { return read_timeline(c, id); });
 }
 
 result<std::vector<order_id>> sqlite_store::orders_in_state(order_state wanted, order_id after,
                                                             std::size_t limit) {
-    return with_connection(*state_, [&](connection& c) -> result<std::vector<order_id>> {
+    return with_connection(state_, [&](connection& c) -> result<std::vector<order_id>> {
         if (auto ok = check_order_id(after); !ok) {
             return std::vector<order_id>();
         }
@@ -1010,7 +1011,7 @@ result<std::vector<order_id>> sqlite_store::orders_in_state(order_state wanted, 
 }
 
 result<std::vector<order_id>> sqlite_store::due_orders(timestamp now, std::size_t limit) {
-    return with_connection(*state_, [&](connection& c) -> result<std::vector<order_id>> {
+    return with_connection(state_, [&](connection& c) -> result<std::vector<order_id>> {
         auto q = c.prepare(
             "SELECT id FROM orders WHERE due_at IS NOT NULL AND due_at <= ?1 "
             "ORDER BY due_at, id LIMIT ?2");
@@ -1023,12 +1024,12 @@ result<std::vector<order_id>> sqlite_store::due_orders(timestamp now, std::size_
 }
 
 result<std::optional<sku>> sqlite_store::load_sku(const sku_id& id) {
-    return with_connection(*state_, [&](connection& c) { return read_sku(c, id); });
+    return with_connection(state_, [&](connection& c) { return read_sku(c, id); });
 }
 
 result<std::optional<stock_level>> sqlite_store::stock(const sku_id& sku,
                                                        const warehouse_id& warehouse) {
-    return with_connection(*state_, [&](connection& c) -> result<std::optional<stock_level>> {
+    return with_connection(state_, [&](connection& c) -> result<std::optional<stock_level>> {
         auto q = c.prepare(
             "SELECT sku, warehouse, on_hand, reserved, safety FROM stock "
             "WHERE sku = ?1 AND warehouse = ?2");
@@ -1048,7 +1049,7 @@ result<std::optional<stock_level>> sqlite_store::stock(const sku_id& sku,
 }
 
 result<std::vector<stock_level>> sqlite_store::all_stock() {
-    return with_connection(*state_, [&](connection& c) -> result<std::vector<stock_level>> {
+    return with_connection(state_, [&](connection& c) -> result<std::vector<stock_level>> {
         auto q = c.prepare(
             "SELECT sku, warehouse, on_hand, reserved, safety FROM stock ORDER BY sku, warehouse");
         if (!q) {
@@ -1060,7 +1061,7 @@ result<std::vector<stock_level>> sqlite_store::all_stock() {
 
 result<std::vector<notification>> sqlite_store::claim_notifications(timestamp now, duration lease,
                                                                     std::size_t limit) {
-    return with_write_turn(*state_, [&](connection& c) -> result<std::vector<notification>> {
+    return with_write_turn(state_, [&](connection& c) -> result<std::vector<notification>> {
         // One statement is one write transaction: two claimers, in this
         // process or another, are serialised by SQLite's write lock.
         auto q = c.prepare(
@@ -1114,7 +1115,7 @@ result<void> check_notification_exists(connection& c, std::uint64_t id) {
 }  // namespace
 
 result<void> sqlite_store::mark_delivered(std::uint64_t id) {
-    return with_write_turn(*state_, [&](connection& c) -> result<void> {
+    return with_write_turn(state_, [&](connection& c) -> result<void> {
         auto q = c.prepare("UPDATE outbox SET delivered = 1 WHERE id = ?1");
         if (!q) {
             return std::move(q).error();
@@ -1132,7 +1133,7 @@ result<void> sqlite_store::mark_delivered(std::uint64_t id) {
 
 result<void> sqlite_store::reschedule(std::uint64_t id, timestamp next_attempt_at,
                                       std::string_view last_error) {
-    return with_write_turn(*state_, [&](connection& c) -> result<void> {
+    return with_write_turn(state_, [&](connection& c) -> result<void> {
         // A delivered entry stays delivered: a late failure report from a
         // dispatcher whose lease ran out must not bring it back.
         auto q = c.prepare(
@@ -1153,7 +1154,7 @@ result<void> sqlite_store::reschedule(std::uint64_t id, timestamp next_attempt_a
 }
 
 result<std::vector<outbox_entry>> sqlite_store::outbox_of(order_id id) {
-    return with_connection(*state_, [&](connection& c) -> result<std::vector<outbox_entry>> {
+    return with_connection(state_, [&](connection& c) -> result<std::vector<outbox_entry>> {
         std::vector<outbox_entry> entries;
         if (auto ok = check_order_id(id); !ok) {
             return entries;
@@ -1182,7 +1183,7 @@ result<std::vector<outbox_entry>> sqlite_store::outbox_of(order_id id) {
 }
 
 result<std::size_t> sqlite_store::undelivered_count() {
-    return with_connection(*state_, [&](connection& c) -> result<std::size_t> {
+    return with_connection(state_, [&](connection& c) -> result<std::size_t> {
         auto q = c.prepare("SELECT count(*) FROM outbox WHERE delivered = 0");
         if (!q) {
             return std::move(q).error();
@@ -1217,7 +1218,7 @@ result<void> sqlite_store::backup_to(const std::filesystem::path& target,
     if (!to) {
         return std::move(to).error().within("target");
     }
-    return with_connection(*state_, [&](connection& from) -> result<void> {
+    return with_connection(state_, [&](connection& from) -> result<void> {
         // A read transaction on the source pins one snapshot for the whole
         // copy (WAL: writers go on). Without it SQLite restarts a stepped
         // backup whenever a command commits, and under steady load it would
@@ -1256,7 +1257,7 @@ result<void> sqlite_store::restore_from(const std::filesystem::path& source) {
                      fmt::format("{} has schema version {}; this build restores versions 1 to {}",
                                  source.string(), *version, schema_version)};
     }
-    return with_write_turn(*state_, [&](connection& to) -> result<void> {
+    return with_write_turn(state_, [&](connection& to) -> result<void> {
         if (auto copied = copy_database(to.handle(), (*from)->handle(), {-1, {}},
                                         state_->options.busy_timeout, "restore");
             !copied) {
