@@ -1,73 +1,17 @@
-// The engine from many threads: no oversold unit on a hot SKU, commands on
-// one order serialised. Runs under ThreadSanitizer in CI as well.
+// The engine from many threads: commands on one order serialised. Runs
+// under ThreadSanitizer in CI as well. Threads placing orders for one hot SKU
+// (no oversold unit) are a scenario of the store conformance suite
+// (orderly/testing/store_conformance.hpp), run on every store; for the memory
+// store in store_conformance_memory_test.
 
 #include "engine_fixture.hpp"
 
 #include <atomic>
-#include <random>
 #include <thread>
 #include <vector>
 
 using namespace orderly;
 using namespace orderly::test;
-
-TEST_CASE("8 threads placing orders for one hot SKU never oversell") {
-    fixture f;
-    constexpr std::int64_t stock = 1000;
-    f.stock_up("hot", "12.50", stock);
-    constexpr int threads = 8;
-    constexpr int attempts_per_thread = 200;  // 8 × 200 × 2 units on average: far more than stock
-    std::atomic<std::int64_t> reserved_by_success{0};
-    std::atomic<int> successes{0};
-    std::atomic<int> wrong_errors{0};
-    std::atomic<int> refusals{0};
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t) {
-        pool.emplace_back([&, t] {
-            std::mt19937 rng(static_cast<std::uint32_t>(1234 + t));
-            std::uniform_int_distribution<std::int64_t> pick(1, 3);
-            for (int i = 0; i < attempts_per_thread; ++i) {
-                const std::int64_t n = pick(rng);
-                place_order_request r;
-                r.customer = customer_id("c" + std::to_string(t));
-                r.ship_to = home();
-                r.lines.push_back(line_request{sku_id("hot"), units(n), cny("12.50")});
-                const actor buyer{"c" + std::to_string(t), role::customer};
-                auto placed = f.engine->place_order(
-                    command_context{buyer, "t" + std::to_string(t) + "-" + std::to_string(i)}, r);
-                if (placed) {
-                    reserved_by_success += n;
-                    ++successes;
-                } else if (placed.error().code == errc::insufficient_stock) {
-                    ++refusals;
-                } else {
-                    ++wrong_errors;
-                }
-            }
-        });
-    }
-    for (auto& thread : pool) {
-        thread.join();
-    }
-    const auto level = f.store.stock(sku_id("hot"), warehouse_id("wh-hz")).value();
-    REQUIRE(level.has_value());
-    CHECK(wrong_errors.load() == 0);
-    CHECK(refusals.load() > 0);
-    CHECK(level->reserved.units() + level->available() == stock);
-    CHECK(level->reserved.units() == reserved_by_success.load());
-    CHECK(level->available() >= 0);
-    CHECK(level->available() < 3);  // refused only when fewer than 3 were left at some point
-    // Every successful order holds exactly what it was promised.
-    std::int64_t held = 0;
-    auto ids = f.store.orders_in_state(order_state::awaiting_payment, {}, 100000).value();
-    CHECK(static_cast<int>(ids.size()) == successes.load());
-    for (const order_id id : ids) {
-        for (const auto& r : f.load(id).reservations) {
-            held += r.units.units();
-        }
-    }
-    CHECK(held == reserved_by_success.load());
-}
 
 TEST_CASE("commands racing on one order serialise: one cancel, no cent kept") {
     for (int round = 0; round < 20; ++round) {

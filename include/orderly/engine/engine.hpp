@@ -53,14 +53,20 @@ struct command_context {
 
 /// A group commit (R-3 imports, back-office jobs): commands run with
 /// command_context::batch pointing here are each all-or-nothing, and become
-/// durable together when commit() succeeds. Until then their outcomes are
-/// provisional: if commit() fails, or the batch is destroyed without it, none
-/// of them happened. On SqliteStore the batch holds the database's write lock
-/// from its first command to its end; keep it short. Use it from one thread
-/// at a time.
+/// durable together when commit() succeeds: one disk sync for the lot.
+///
+/// On a grouping store (SqliteStore) their outcomes are provisional until
+/// then: if commit() fails, or the batch is destroyed without it, none of
+/// them happened, and other threads do not see them before. The batch holds
+/// the database's write lock from its first command to its end; keep it
+/// short. On a store without grouping (memory_store, or a host store that
+/// keeps store::begin_batch's default) each command is final when it
+/// returns and nothing is undone; a batch is never a way to make several
+/// commands all-or-nothing together. Use it from one thread at a time.
 class command_batch {
 public:
-    /// Undoes every command of the batch unless commit() succeeded.
+    /// On a grouping store, undoes every command of the batch unless
+    /// commit() succeeded.
     ~command_batch();
     command_batch(command_batch&&) noexcept;                  ///< Movable.
     command_batch& operator=(command_batch&&) noexcept;       ///< Movable.
@@ -201,7 +207,8 @@ public:
     /// returns one result per row, in order. ctx.idempotency_key is unused.
     /// Rows are group-committed settings::import_batch_size at a time (or
     /// inside ctx.batch when set, which the caller then commits); when a group
-    /// fails to commit, each of its placed rows reports that error instead.
+    /// of a grouping store fails to commit, each of its placed rows reports
+    /// that error instead.
     [[nodiscard]] std::vector<result<command_outcome>> import_orders(
         const command_context& ctx, std::span<const import_row> rows);
     /// A reviewer approves an order waiting in manual review.

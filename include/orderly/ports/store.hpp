@@ -23,6 +23,12 @@
 ///     the key exists.
 /// - A store and its read functions are safe to call from many threads; one
 ///   transaction is used by one thread at a time.
+/// - A transaction or batch may be destroyed after the store that began it
+///   (the bundled stores keep what they need alive), but not used after it.
+///   A transaction begun from a batch ends before the batch does.
+/// - Errors name what failed: a put_order that loses a race is errc::conflict
+///   with field "id" (version 1, the id exists) or "version"; a refused
+///   stock_change carries the change's field.
 
 #include <orderly/catalog/sku.hpp>
 #include <orderly/core/error.hpp>
@@ -128,16 +134,22 @@ public:
 /// all-or-nothing on its own: its commit() applies all of its writes or none
 /// of them and returns the error, exactly as a store transaction does, and a
 /// failed one leaves the batch usable. The batch's commit() then makes every
-/// transaction committed inside it durable at once; destroying a batch
-/// without commit() undoes them all.
+/// transaction committed inside it durable at once.
 ///
-/// Reads inside a batch see what the batch's earlier transactions committed.
-/// Whether others see those writes before the batch commits is up to the
-/// store (SqliteStore: no; the pass-through batch: yes). A batch is used by
-/// one thread at a time.
+/// What a batch groups depends on the store. A grouping store (SqliteStore)
+/// holds the batch's transactions in one store transaction: others do not see
+/// them before the batch commits, and destroying the batch without commit()
+/// undoes them all. The pass-through batch that store::begin_batch() returns
+/// by default commits each transaction on its own: its transactions are
+/// visible and durable as soon as their commit() returns, and destroying the
+/// batch undoes nothing. Callers that need all-or-nothing across many
+/// commands must not rely on a batch for it. Reads inside a batch see what
+/// the batch's earlier transactions committed. A batch is used by one thread
+/// at a time.
 class store_batch {
 public:
-    /// Rolls back every transaction of the batch unless commit() was called.
+    /// A grouping store rolls back every transaction of the batch unless
+    /// commit() was called; the pass-through batch has nothing to undo.
     virtual ~store_batch() = default;
 
     /// Starts a transaction inside the batch.

@@ -1,0 +1,4979 @@
+#pragma once
+/// \file
+/// The store conformance suite: the scenarios and invariants every
+/// implementation of the Store port (orderly/ports/store.hpp) must pass, run
+/// the same way against orderly's own stores and against a host's.
+///
+/// It checks the port contract one rule at a time (round trips of every
+/// field, order versions, each stock operation and its error, idempotency
+/// keys, atomic commits, indexes, the outbox and its leases), group commits
+/// through store::begin_batch, races between threads (a hot stock row, two
+/// writers of one order version, concurrent claims), and finally the whole
+/// engine over the store: a seeded random run of every command with the
+/// invariants checked after every step, and threads placing orders for one
+/// hot SKU.
+///
+/// The suite is framework-neutral: run_store_conformance() returns the
+/// failures, each with its scenario, file, line and a sentence. For doctest,
+/// orderly/testing/store_conformance_doctest.hpp registers one test case per
+/// scenario. Every scenario asks the factory for fresh, empty stores, so a
+/// factory must hand out a new store (a new database file, say) on each call.
+///
+/// Replay a randomized failure with the seed the failure names
+/// (conformance_options::seed, or ORDERLY_SEED=<n> through from_environment()).
+
+#include <orderly/orderly.hpp>
+#include <orderly/testing/manual_clock.hpp>
+#include <orderly/testing/recording_notifier.hpp>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <exception>
+#include <functional>
+#include <future>
+#include <initializer_list>
+#include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace orderly::testing {
+
+/// Makes the store under test. Each call must return a fresh, empty store
+/// that nothing else uses; scenarios call it once or several times.
+using store_factory = std::function<std::unique_ptr<store>()>;
+
+/// How the suite runs: the seed and size of its randomized scenarios and the
+/// number of threads of its concurrent ones.
+struct conformance_options {
+    /// Seed of every randomized scenario; a failure names it for replay.
+    std::uint64_t seed{20261122};
+    /// Commands in the engine's random scenario (about 1.5 ms each on the
+    /// memory store under AddressSanitizer).
+    std::size_t random_steps{1000};
+    /// Threads in each concurrent scenario; fewer than 2 counts as 2.
+    std::size_t threads{4};
+    /// Prints every step of the engine scenario to standard output.
+    bool trace{false};
+
+    /// `defaults`, overridden by the environment when set: ORDERLY_SEED,
+    /// ORDERLY_STEPS, ORDERLY_THREADS (numbers) and ORDERLY_TRACE (any value).
+    [[nodiscard]] static conformance_options from_environment(conformance_options defaults);
+    /// The default options, overridden by the environment (see above).
+    [[nodiscard]] static conformance_options from_environment();
+};
+
+/// One broken rule: where it was checked and what went wrong.
+struct conformance_failure {
+    std::string scenario;  ///< The scenario's name.
+    std::string file;      ///< The source file of the check.
+    int line{0};           ///< The line of the check.
+    std::string message;   ///< What was expected and what the store did.
+
+    /// Failures are equal when every field is.
+    friend bool operator==(const conformance_failure&, const conformance_failure&) = default;
+};
+
+/// Where a check was made. Like std::source_location, which Clang before 16
+/// cannot compile with libstdc++: a default argument of current() captures
+/// the file and line of the call that used it.
+struct conformance_location {
+    const char* file{""};  ///< The source file.
+    int line{0};           ///< The line in it.
+
+    /// The location of the call (when used as a default argument, of its caller).
+    [[nodiscard]] static constexpr conformance_location current(
+        const char* file = __builtin_FILE(), int line = __builtin_LINE()) noexcept {
+        return conformance_location{file, line};
+    }
+};
+
+/// Thrown by conformance_checker::require() and need() to stop a scenario
+/// that cannot go on; run_conformance_scenario() catches it. Deliberately not
+/// a std::exception, so no handler in a scenario swallows it.
+struct conformance_abort {};
+
+/// Collects the failures of one scenario. Thread-safe: the concurrent
+/// scenarios check from their worker threads. require() and need() throw
+/// conformance_abort, so call them on the scenario's own thread only.
+class conformance_checker {
+public:
+    /// Failures kept per scenario; later ones are counted, not kept.
+    static constexpr std::size_t max_kept_failures = 64;
+
+    /// A checker for the scenario named `scenario`.
+    explicit conformance_checker(std::string scenario = {}) : scenario_(std::move(scenario)) {}
+
+    /// The scenario's name.
+    [[nodiscard]] const std::string& scenario() const noexcept { return scenario_; }
+
+    /// Records a failure saying `message` at `where`.
+    void fail(std::string_view message,
+              conformance_location where = conformance_location::current()) {
+        const std::lock_guard lock(mutex_);
+        ++failure_count_;
+        if (failures_.size() < max_kept_failures) {
+            failures_.push_back(
+                conformance_failure{scenario_, where.file, where.line, std::string(message)});
+        }
+    }
+
+    /// Records a failure unless `passed`; returns `passed`.
+    bool check(bool passed, std::string_view message,
+               conformance_location where = conformance_location::current()) {
+        if (!passed) {
+            fail(message, where);
+        }
+        return passed;
+    }
+
+    /// Records "`expression`: `message`" unless `passed` (ORDERLY_CONFORM_CHECK).
+    bool check(bool passed, std::string_view expression, std::string_view message,
+               conformance_location where = conformance_location::current()) {
+        if (!passed) {
+            fail(fmt::format("{} (failed: {})", message, expression), where);
+        }
+        return passed;
+    }
+
+    /// Like check(), but stops the scenario (throws conformance_abort) on failure.
+    void require(bool passed, std::string_view message,
+                 conformance_location where = conformance_location::current()) {
+        if (!passed) {
+            fail(message, where);
+            throw conformance_abort{};
+        }
+    }
+
+    /// The value of `r`; records "`what` failed: <error>" and stops the
+    /// scenario when `r` is an error.
+    template <class T>
+    T need(result<T> r, std::string_view what,
+           conformance_location where = conformance_location::current()) {
+        if (r.has_error()) {
+            fail(fmt::format("{} failed: {}", what, to_string(r.error())), where);
+            throw conformance_abort{};
+        }
+        if constexpr (!std::is_void_v<T>) {
+            return std::move(*r);
+        }
+    }
+
+    /// Records "`what` failed: <error>" when `r` is an error; returns whether it succeeded.
+    template <class T>
+    bool succeeded(const result<T>& r, std::string_view what,
+                   conformance_location where = conformance_location::current()) {
+        if (r.has_error()) {
+            fail(fmt::format("{} failed: {}", what, to_string(r.error())), where);
+            return false;
+        }
+        return true;
+    }
+
+    /// Checks that `r` is an error with `code` and, when given, `field`;
+    /// returns whether it is.
+    template <class T>
+    bool refused(const result<T>& r, errc code, std::optional<std::string_view> field,
+                 std::string_view what,
+                 conformance_location where = conformance_location::current()) {
+        const std::string wanted = field ? fmt::format("{} on field '{}'", to_string(code), *field)
+                                         : std::string(to_string(code));
+        if (!r.has_error()) {
+            fail(fmt::format("{}: expected a refusal ({}), got success", what, wanted), where);
+            return false;
+        }
+        const error& e = r.error();
+        if (e.code != code || (field && e.field != *field)) {
+            fail(fmt::format("{}: expected {}, got {}", what, wanted, to_string(e)), where);
+            return false;
+        }
+        return true;
+    }
+
+    /// Keeps a remark for the report (what a randomized run covered, say).
+    void note(std::string text) {
+        const std::lock_guard lock(mutex_);
+        notes_.push_back(std::move(text));
+    }
+
+    /// The failures recorded so far, oldest first (at most max_kept_failures).
+    [[nodiscard]] std::vector<conformance_failure> failures() const {
+        const std::lock_guard lock(mutex_);
+        return failures_;
+    }
+    /// Every failure recorded so far, kept or not.
+    [[nodiscard]] std::size_t failure_count() const {
+        const std::lock_guard lock(mutex_);
+        return failure_count_;
+    }
+    /// The remarks kept so far.
+    [[nodiscard]] std::vector<std::string> notes() const {
+        const std::lock_guard lock(mutex_);
+        return notes_;
+    }
+    /// True while nothing failed.
+    [[nodiscard]] bool passed() const { return failure_count() == 0; }
+
+private:
+    std::string scenario_;
+    mutable std::mutex mutex_;
+    std::vector<conformance_failure> failures_;
+    std::vector<std::string> notes_;
+    std::size_t failure_count_{0};
+};
+
+/// One scenario of the suite: a name to report and the function that runs it
+/// against stores from the factory, recording failures in the checker.
+struct conformance_scenario {
+    std::string_view name;  ///< Short, unique, without commas (a test name).
+    /// Runs the scenario; may throw conformance_abort (see conformance_checker).
+    void (*run)(const store_factory& make, const conformance_options& options,
+                conformance_checker& checker);
+};
+
+}  // namespace orderly::testing
+
+/// Checks `condition` in a conformance scenario; on failure records `message`
+/// and the condition's text at this file and line. Evaluates to the result.
+#define ORDERLY_CONFORM_CHECK(checker, condition, message) \
+    (checker).check(static_cast<bool>(condition), #condition, (message))
+
+/// Like ORDERLY_CONFORM_CHECK, but stops the scenario when `condition` is false.
+#define ORDERLY_CONFORM_REQUIRE(checker, condition, message) \
+    (checker).require(static_cast<bool>(condition),          \
+                      ::fmt::format("{} (failed: {})", (message), #condition))
+
+/// Internals of the conformance suite: builders, store helpers and the
+/// scenarios themselves. Not part of the API; names may change.
+namespace orderly::testing::detail {
+
+// ---- randomness -------------------------------------------------------------------
+
+/// splitmix64: the same sequence on every platform and standard library, so
+/// a seed replays anywhere.
+class prng {
+public:
+    explicit prng(std::uint64_t seed) : state_(seed) {}
+
+    std::uint64_t next() {
+        std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30U)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27U)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31U);
+    }
+    std::size_t below(std::size_t n) { return n == 0 ? 0 : static_cast<std::size_t>(next() % n); }
+    std::int64_t between(std::int64_t lo, std::int64_t hi) {
+        return lo + static_cast<std::int64_t>(next() % static_cast<std::uint64_t>(hi - lo + 1));
+    }
+    bool percent(std::uint64_t p) { return next() % 100 < p; }
+    template <class T>
+    const T& pick(const std::vector<T>& items) {
+        return items[below(items.size())];
+    }
+
+private:
+    std::uint64_t state_;
+};
+
+// ---- values -----------------------------------------------------------------------
+
+inline timestamp at_ms(std::int64_t ms) {
+    return from_unix_ms(ms);
+}
+
+inline quantity units(std::int64_t n) {
+    return quantity::of(n).value();
+}
+
+inline money cny(std::int64_t fen) {
+    return money::from_minor(fen, currencies::CNY);
+}
+
+inline money amount(std::string_view text, currency in) {
+    return money::parse(text, in).value();
+}
+
+inline std::size_t thread_count(const conformance_options& options) {
+    return std::max<std::size_t>(2, options.threads);
+}
+
+/// A complete but plain order; scenarios change the fields they are about.
+inline order plain_order(std::uint64_t id, std::uint64_t version = 1,
+                         order_state state = order_state::pending_review,
+                         std::optional<timestamp> due_at = std::nullopt) {
+    const auto line = [](std::string_view sku, std::int64_t count) {
+        return order_line{.sku = sku_id(std::string(sku)),
+                          .units = units(count),
+                          .unit_price = cny(1999),
+                          .discount = money::zero(currencies::CNY)};
+    };
+    return order{.id = order_id(id),
+                 .number = order_number(),
+                 .version = version,
+                 .channel = order_channel::web,
+                 .customer = customer_id("c-1"),
+                 .merchant = merchant_id("m-1"),
+                 .ship_to = address{},
+                 .lines = {line("SKU-1", 2), line("SKU-2", 1)},
+                 .subtotal = cny(5997),
+                 .discount = money::zero(currencies::CNY),
+                 .shipping_fee = cny(800),
+                 .total = cny(6797),
+                 .method = payment_method::card,
+                 .state = state,
+                 .held_from = order_state::pending_review,
+                 .tags = {},
+                 .review_flags = {},
+                 .reservations = {},
+                 .payments = {},
+                 .payment_failures = 0,
+                 .warehouse = warehouse_id(),
+                 .carrier = carrier_id(),
+                 .tracking_number = {},
+                 .placed_at = at_ms(1000),
+                 .updated_at = at_ms(1000),
+                 .due_at = due_at};
+}
+
+/// Text a store must keep byte for byte: CJK, accents, emoji, quotes,
+/// backslashes and the characters SQL's LIKE treats specially.
+inline const std::string tricky_text =
+    "张伟 · Zoë «quoted» \"double\" 'single' \\back\\slash 100% _under_ 🚚📦";
+
+/// An order with every field set to something other than its default: three
+/// lines with discounts, a reservation in each state, payments in several
+/// states, tags, review flags, Unicode text, amounts far beyond 64 bits, and
+/// a deadline. KWD has three minor digits, so a store that assumes two fails.
+inline order rich_order(std::uint64_t id) {
+    const currency kwd = currency::of<"KWD">();
+    const auto big = [&](std::string_view text) { return amount(text, kwd); };
+    const auto make_payment = [&](std::uint64_t pid, payment_method m, std::string reference,
+                                  payment_state state, std::string_view authorized,
+                                  std::string_view captured, std::string_view refunded,
+                                  std::string reason, std::int64_t updated_ms) {
+        return payment{.id = payment_id(pid),
+                       .method = m,
+                       .gateway_reference = std::move(reference),
+                       .state = state,
+                       .authorized = big(authorized),
+                       .captured = big(captured),
+                       .refunded = big(refunded),
+                       .failure_reason = std::move(reason),
+                       .updated_at = at_ms(updated_ms)};
+    };
+    const auto make_reservation = [](std::uint64_t rid, std::string sku, std::string warehouse,
+                                     std::int64_t count, reservation_state state) {
+        return reservation{.id = reservation_id(rid),
+                           .sku = sku_id(std::move(sku)),
+                           .warehouse = warehouse_id(std::move(warehouse)),
+                           .units = units(count),
+                           .state = state};
+    };
+    return order{
+        .id = order_id(id),
+        .number = order_number::from_value((std::uint64_t{1} << 62) + 987654321).value(),
+        .version = 1,
+        .channel = order_channel::marketplace,
+        .customer = customer_id("cust-0042"),
+        .merchant = merchant_id("merchant-7"),
+        .ship_to = address{.recipient = "张伟 (Zhāng Wěi) 👋",
+                           .phone = "+86 138-1234-5678",
+                           .country = "CN",
+                           .province = "浙江省",
+                           .city = "杭州市",
+                           .district = "西湖区",
+                           .street = tricky_text,
+                           .postcode = "310000"},
+        .lines = {order_line{.sku = sku_id("SKU-TEA"),
+                             .units = units(3),
+                             .unit_price = big("12.345"),
+                             .discount = big("1.005")},
+                  order_line{.sku = sku_id("SKU-GOLD"),
+                             .units = units(1'000'000),
+                             .unit_price = big("98765432109876543210.999"),
+                             .discount = big("0")},
+                  order_line{.sku = sku_id("SKU-CUP"),
+                             .units = units(1),
+                             .unit_price = big("0.001"),
+                             .discount = big("0.001")}},
+        .subtotal = big("98765432109876543210999000037.036"),
+        .discount = big("1.006"),
+        .shipping_fee = big("7.5"),
+        .total = big("98765432109876543210999000043.530"),
+        .method = payment_method::bank_transfer,
+        .state = order_state::on_hold,
+        .held_from = order_state::packed,
+        .tags = {"vip", "礼品 gift", "tag with spaces", "a,b;c"},
+        .review_flags = {"high_value", "restricted_sku"},
+        .reservations =
+            {make_reservation(11, "SKU-TEA", "WH-NORTH", 3, reservation_state::held),
+             make_reservation(12, "SKU-GOLD", "WH-SOUTH", 1'000'000, reservation_state::committed),
+             make_reservation(13, "SKU-CUP", "WH-NORTH", 1, reservation_state::consumed),
+             make_reservation(14, "SKU-CUP", "WH-EAST", 2, reservation_state::released)},
+        .payments = {make_payment(21, payment_method::card, "gw-21", payment_state::failed, "0",
+                                  "0", "0", "卡被拒绝 card declined ❌", 1'795'000'000'100),
+                     make_payment(
+                         22, payment_method::wallet, "gw-22", payment_state::partially_refunded,
+                         "98765432109876543210999000043.530", "98765432109876543210999000043.530",
+                         "12.345", "", 1'795'000'000'200),
+                     make_payment(23, payment_method::bank_transfer, "gw-23",
+                                  payment_state::authorized, "5.000", "0", "0", "",
+                                  1'795'000'000'300)},
+        .payment_failures = 2,
+        .warehouse = warehouse_id("WH-NORTH"),
+        .carrier = carrier_id("sf-express"),
+        .tracking_number = "SF1234567890",
+        .placed_at = at_ms(1'795'000'000'123),
+        .updated_at = at_ms(1'795'000'000'456),
+        .due_at = at_ms(1'795'000'999'789)};
+}
+
+/// An order whose collections are empty and whose deadline is unset, in a
+/// currency without minor digits (JPY).
+inline order sparse_order(std::uint64_t id) {
+    const currency jpy = currency::of<"JPY">();
+    return order{.id = order_id(id),
+                 .number = order_number::from_value(4242).value(),
+                 .version = 1,
+                 .channel = order_channel::import,
+                 .customer = customer_id("c"),
+                 .merchant = merchant_id(),
+                 .ship_to = address{},
+                 .lines = {},
+                 .subtotal = money::zero(jpy),
+                 .discount = money::zero(jpy),
+                 .shipping_fee = money::zero(jpy),
+                 .total = money::zero(jpy),
+                 .method = payment_method::cash_on_delivery,
+                 .state = order_state::closed,
+                 .held_from = order_state::delivered,
+                 .tags = {},
+                 .review_flags = {},
+                 .reservations = {},
+                 .payments = {},
+                 .payment_failures = 0,
+                 .warehouse = warehouse_id(),
+                 .carrier = carrier_id(),
+                 .tracking_number = {},
+                 .placed_at = at_ms(0),
+                 .updated_at = at_ms(1),
+                 .due_at = std::nullopt};
+}
+
+inline timeline_entry entry(order_event event, std::string reason, timestamp at = at_ms(1000),
+                            std::optional<order_state> from = std::nullopt,
+                            order_state to = order_state::pending_review,
+                            actor who = system_actor()) {
+    return timeline_entry{.at = at,
+                          .actor = std::move(who),
+                          .event = event,
+                          .from = from,
+                          .to = to,
+                          .reason = std::move(reason)};
+}
+
+inline notification note(std::uint64_t order, std::string text,
+                         timestamp created_at = at_ms(1000)) {
+    return notification{.id = 0,
+                        .kind = notification_kind::order_confirmed,
+                        .order = order_id(order),
+                        .number = order_number(),
+                        .audience = audience::customer,
+                        .recipient = "c-1",
+                        .text = std::move(text),
+                        .details = {{"channel", "web"}},
+                        .created_at = created_at,
+                        .attempt = 0};
+}
+
+inline stock_change change(std::string_view sku, std::string_view warehouse,
+                           stock_operation operation, std::int64_t count,
+                           std::string field = "lines[0].units") {
+    return stock_change{.sku = sku_id(std::string(sku)),
+                        .warehouse = warehouse_id(std::string(warehouse)),
+                        .operation = operation,
+                        .units = units(count),
+                        .field = std::move(field)};
+}
+
+inline idempotency_record record(std::string key, std::uint64_t order) {
+    return idempotency_record{.key = std::move(key),
+                              .fingerprint = 42,
+                              .outcome = command_outcome{.order = order_id(order),
+                                                         .number = order_number(),
+                                                         .state = order_state::pending_review,
+                                                         .payment = std::nullopt,
+                                                         .repeated = false},
+                              .created_at = at_ms(1000)};
+}
+
+inline sku plain_sku(std::string_view id, std::int64_t price_fen) {
+    return sku{.id = sku_id(std::string(id)),
+               .merchant = merchant_id("m-1"),
+               .name = "Tea",
+               .category = "food",
+               .price = cny(price_fen),
+               .weight_g = 250,
+               .volume_cm3 = 800,
+               .traits = sku_traits{},
+               .status = sku_status::on_sale};
+}
+
+// ---- describing differences ---------------------------------------------------------
+
+inline std::string show(const money& m) {
+    return m.to_string();
+}
+inline std::string show(timestamp t) {
+    return fmt::format("{} ms", to_unix_ms(t));
+}
+inline std::string show(const std::string& s) {
+    return fmt::format("'{}'", s);
+}
+inline std::string show(quantity q) {
+    return fmt::format("{}", q.units());
+}
+template <class Tag, class Rep>
+std::string show(const strong_id<Tag, Rep>& id) {
+    return fmt::format("{}", id.value());
+}
+template <class T>
+requires std::is_enum_v<T> std::string show(T e) {
+    return std::string(to_string(e));
+}
+template <class T>
+requires std::is_arithmetic_v<T> std::string show(T v) {
+    return fmt::format("{}", v);
+}
+inline std::string show(const order_number& n) {
+    return fmt::format("{}", n.value());
+}
+inline std::string show(const std::vector<std::string>& v) {
+    return fmt::format("[{}]", fmt::join(v, "|"));
+}
+template <class T>
+std::string show(const std::optional<T>& v) {
+    return v ? show(*v) : std::string("(none)");
+}
+
+/// Collects the fields of two values that differ, as "name: expected X, got Y".
+class difference {
+public:
+    template <class T>
+    void field(std::string_view name, const T& expected, const T& actual) {
+        if (!(expected == actual)) {
+            found_.push_back(
+                fmt::format("{}: expected {}, got {}", name, show(expected), show(actual)));
+        }
+    }
+    template <class T, class Each>
+    void list(std::string_view name, const std::vector<T>& expected, const std::vector<T>& actual,
+              Each&& each) {
+        if (expected.size() != actual.size()) {
+            found_.push_back(fmt::format("{}: expected {} entries, got {}", name, expected.size(),
+                                         actual.size()));
+            return;
+        }
+        for (std::size_t i = 0; i < expected.size(); ++i) {
+            const std::size_t before = found_.size();
+            each(*this, expected[i], actual[i]);
+            for (std::size_t k = before; k < found_.size(); ++k) {
+                found_[k] = fmt::format("{}[{}].{}", name, i, found_[k]);
+            }
+        }
+    }
+    [[nodiscard]] std::string text() const {
+        return found_.empty() ? std::string("a field not compared here differs")
+                              : fmt::format("{}", fmt::join(found_, "; "));
+    }
+
+private:
+    std::vector<std::string> found_;
+};
+
+inline void compare_address(difference& d, const address& e, const address& a) {
+    d.field("ship_to.recipient", e.recipient, a.recipient);
+    d.field("ship_to.phone", e.phone, a.phone);
+    d.field("ship_to.country", e.country, a.country);
+    d.field("ship_to.province", e.province, a.province);
+    d.field("ship_to.city", e.city, a.city);
+    d.field("ship_to.district", e.district, a.district);
+    d.field("ship_to.street", e.street, a.street);
+    d.field("ship_to.postcode", e.postcode, a.postcode);
+}
+
+inline void compare_parts(difference& d, const order& e, const order& a) {
+    d.list("lines", e.lines, a.lines, [](difference& x, const order_line& p, const order_line& q) {
+        x.field("sku", p.sku, q.sku);
+        x.field("units", p.units, q.units);
+        x.field("unit_price", p.unit_price, q.unit_price);
+        x.field("discount", p.discount, q.discount);
+    });
+    d.list("reservations", e.reservations, a.reservations,
+           [](difference& x, const reservation& p, const reservation& q) {
+               x.field("id", p.id, q.id);
+               x.field("sku", p.sku, q.sku);
+               x.field("warehouse", p.warehouse, q.warehouse);
+               x.field("units", p.units, q.units);
+               x.field("state", p.state, q.state);
+           });
+    d.list("payments", e.payments, a.payments,
+           [](difference& x, const payment& p, const payment& q) {
+               x.field("id", p.id, q.id);
+               x.field("method", p.method, q.method);
+               x.field("gateway_reference", p.gateway_reference, q.gateway_reference);
+               x.field("state", p.state, q.state);
+               x.field("authorized", p.authorized, q.authorized);
+               x.field("captured", p.captured, q.captured);
+               x.field("refunded", p.refunded, q.refunded);
+               x.field("failure_reason", p.failure_reason, q.failure_reason);
+               x.field("updated_at", p.updated_at, q.updated_at);
+           });
+}
+
+/// Which fields of two orders differ, field by field.
+inline std::string order_difference(const order& e, const order& a) {
+    difference d;
+    d.field("id", e.id, a.id);
+    d.field("number", e.number, a.number);
+    d.field("version", e.version, a.version);
+    d.field("channel", e.channel, a.channel);
+    d.field("customer", e.customer, a.customer);
+    d.field("merchant", e.merchant, a.merchant);
+    compare_address(d, e.ship_to, a.ship_to);
+    compare_parts(d, e, a);
+    d.field("subtotal", e.subtotal, a.subtotal);
+    d.field("discount", e.discount, a.discount);
+    d.field("shipping_fee", e.shipping_fee, a.shipping_fee);
+    d.field("total", e.total, a.total);
+    d.field("method", e.method, a.method);
+    d.field("state", e.state, a.state);
+    d.field("held_from", e.held_from, a.held_from);
+    d.field("tags", e.tags, a.tags);
+    d.field("review_flags", e.review_flags, a.review_flags);
+    d.field("payment_failures", e.payment_failures, a.payment_failures);
+    d.field("warehouse", e.warehouse, a.warehouse);
+    d.field("carrier", e.carrier, a.carrier);
+    d.field("tracking_number", e.tracking_number, a.tracking_number);
+    d.field("placed_at", e.placed_at, a.placed_at);
+    d.field("updated_at", e.updated_at, a.updated_at);
+    d.field("due_at", e.due_at, a.due_at);
+    return d.text();
+}
+
+inline std::string sku_difference(const sku& e, const sku& a) {
+    difference d;
+    d.field("id", e.id, a.id);
+    d.field("merchant", e.merchant, a.merchant);
+    d.field("name", e.name, a.name);
+    d.field("category", e.category, a.category);
+    d.field("price", e.price, a.price);
+    d.field("weight_g", e.weight_g, a.weight_g);
+    d.field("volume_cm3", e.volume_cm3, a.volume_cm3);
+    d.field("traits.fragile", e.traits.fragile, a.traits.fragile);
+    d.field("traits.liquid", e.traits.liquid, a.traits.liquid);
+    d.field("traits.valuable", e.traits.valuable, a.traits.valuable);
+    d.field("traits.restricted", e.traits.restricted, a.traits.restricted);
+    d.field("status", e.status, a.status);
+    return d.text();
+}
+
+inline std::string note_difference(const notification& e, const notification& a) {
+    difference d;
+    d.field("kind", e.kind, a.kind);
+    d.field("order", e.order, a.order);
+    d.field("number", e.number, a.number);
+    d.field("audience", e.audience, a.audience);
+    d.field("recipient", e.recipient, a.recipient);
+    d.field("text", e.text, a.text);
+    if (e.details != a.details) {
+        d.field("details", std::string("(as enqueued)"), std::string("(something else)"));
+    }
+    d.field("created_at", e.created_at, a.created_at);
+    return d.text();
+}
+
+inline std::string timeline_text(const std::vector<timeline_entry>& entries) {
+    std::vector<std::string> parts;
+    parts.reserve(entries.size());
+    for (const timeline_entry& e : entries) {
+        parts.push_back(fmt::format("{}@{}:{}->{} by {} '{}'", e.event, to_unix_ms(e.at),
+                                    e.from ? to_string(*e.from) : "-", e.to, e.actor, e.reason));
+    }
+    return fmt::format("[{}]", fmt::join(parts, ", "));
+}
+
+inline std::string ids_text(const std::vector<std::uint64_t>& ids) {
+    return fmt::format("[{}]", fmt::join(ids, ", "));
+}
+
+// ---- working with the store under test ------------------------------------------------
+
+using here = conformance_location;
+
+inline std::unique_ptr<store> fresh(const store_factory& make, conformance_checker& c,
+                                    here where = here::current()) {
+    c.require(static_cast<bool>(make), "the store factory is empty", where);
+    std::unique_ptr<store> made = make();
+    c.require(made != nullptr, "the store factory returned no store", where);
+    return made;
+}
+
+inline std::unique_ptr<store_transaction> begin(store& s, conformance_checker& c,
+                                                here where = here::current()) {
+    auto tx = c.need(s.begin(), "store::begin", where);
+    c.require(tx != nullptr, "store::begin returned no transaction", where);
+    return tx;
+}
+
+/// The first error of a sequence of writes, or the commit's result: a store
+/// may refuse a write when it is made or at commit, the outcome is the same.
+class writes {
+public:
+    explicit writes(std::unique_ptr<store_transaction> tx) : tx_(std::move(tx)) {}
+    writes& operator<<(const result<void>& r) {
+        if (!first_error_ && r.has_error()) {
+            first_error_ = r.error();
+        }
+        return *this;
+    }
+    [[nodiscard]] store_transaction& tx() { return *tx_; }
+    /// The first refused write, or else the commit.
+    [[nodiscard]] result<void> commit() {
+        if (first_error_) {
+            tx_.reset();
+            return *first_error_;
+        }
+        auto committed = tx_->commit();
+        tx_.reset();  // ended either way: let it go before the caller reads the store again
+        return committed;
+    }
+
+private:
+    std::unique_ptr<store_transaction> tx_;
+    std::optional<error> first_error_;
+};
+
+inline result<void> commit_order(store& s, conformance_checker& c, const order& o) {
+    writes w(begin(s, c));
+    w << w.tx().put_order(o);
+    return w.commit();
+}
+
+inline result<void> commit_changes(store& s, conformance_checker& c,
+                                   const std::vector<stock_change>& changes) {
+    writes w(begin(s, c));
+    for (const stock_change& x : changes) {
+        w << w.tx().change_stock(x);
+    }
+    return w.commit();
+}
+
+inline void put(store& s, conformance_checker& c, const order& o, here where = here::current()) {
+    c.need(commit_order(s, c, o), fmt::format("committing order {} at version {}", o.id, o.version),
+           where);
+}
+
+inline std::optional<order> load(store& s, conformance_checker& c, std::uint64_t id,
+                                 here where = here::current()) {
+    return c.need(s.load_order(order_id(id)), fmt::format("load_order({})", id), where);
+}
+
+inline void expect_order(conformance_checker& c, const std::optional<order>& actual,
+                         const order& expected, std::string_view what,
+                         here where = here::current()) {
+    if (!actual) {
+        c.fail(fmt::format("{}: order {} is missing", what, expected.id), where);
+    } else if (*actual != expected) {
+        c.fail(fmt::format("{}: order {} differs: {}", what, expected.id,
+                           order_difference(expected, *actual)),
+               where);
+    }
+}
+
+inline void expect_stored(conformance_checker& c, store& s, const order& expected,
+                          std::string_view what, here where = here::current()) {
+    expect_order(c, load(s, c, expected.id.value(), where), expected, what, where);
+}
+
+inline void expect_absent(conformance_checker& c, store& s, std::uint64_t id, std::string_view what,
+                          here where = here::current()) {
+    c.check(!load(s, c, id, where).has_value(),
+            fmt::format("{}: order {} should not exist", what, id), where);
+}
+
+using stock_counts = std::array<std::int64_t, 3>;  // on_hand, reserved, safety
+
+inline std::optional<stock_level> stock_of(store& s, conformance_checker& c, std::string_view sku,
+                                           std::string_view warehouse,
+                                           here where = here::current()) {
+    return c.need(s.stock(sku_id(std::string(sku)), warehouse_id(std::string(warehouse))),
+                  fmt::format("stock({}, {})", sku, warehouse), where);
+}
+
+/// The row's (on_hand, reserved, safety) must be `expected`, or the row must
+/// be missing when `expected` is empty.
+inline void expect_stock(conformance_checker& c, store& s, std::string_view sku,
+                         std::string_view warehouse, std::optional<stock_counts> expected,
+                         std::string_view what, here where = here::current()) {
+    const auto level = stock_of(s, c, sku, warehouse, where);
+    const auto text = [](const std::optional<stock_counts>& v) {
+        return v ? fmt::format("on_hand {} reserved {} safety {}", (*v)[0], (*v)[1], (*v)[2])
+                 : std::string("no row");
+    };
+    std::optional<stock_counts> actual;
+    if (level) {
+        actual =
+            stock_counts{level->on_hand.units(), level->reserved.units(), level->safety.units()};
+        if (level->sku.value() != sku || level->warehouse.value() != warehouse) {
+            c.fail(fmt::format("{}: stock({}, {}) returned the row of {}/{}", what, sku, warehouse,
+                               level->sku, level->warehouse),
+                   where);
+        }
+    }
+    if (actual != expected) {
+        c.fail(fmt::format("{}: stock {}/{} should have {}, has {}", what, sku, warehouse,
+                           text(expected), text(actual)),
+               where);
+    }
+}
+
+inline std::vector<std::uint64_t> raw(const std::vector<order_id>& ids) {
+    std::vector<std::uint64_t> values;
+    values.reserve(ids.size());
+    for (const order_id id : ids) {
+        values.push_back(id.value());
+    }
+    return values;
+}
+
+inline std::vector<std::uint64_t> in_state(store& s, conformance_checker& c, order_state state,
+                                           std::uint64_t after = 0, std::size_t limit = 100000,
+                                           here where = here::current()) {
+    return raw(c.need(s.orders_in_state(state, order_id(after), limit),
+                      fmt::format("orders_in_state({}, {}, {})", state, after, limit), where));
+}
+
+inline std::vector<std::uint64_t> due(store& s, conformance_checker& c, std::int64_t now_ms,
+                                      std::size_t limit = 100000, here where = here::current()) {
+    return raw(c.need(s.due_orders(at_ms(now_ms), limit),
+                      fmt::format("due_orders({} ms, {})", now_ms, limit), where));
+}
+
+inline std::vector<std::uint64_t> ids_of(const std::vector<notification>& notes) {
+    std::vector<std::uint64_t> ids;
+    ids.reserve(notes.size());
+    for (const notification& n : notes) {
+        ids.push_back(n.id);
+    }
+    return ids;
+}
+
+inline std::vector<notification> claim(store& s, conformance_checker& c, std::int64_t now_ms,
+                                       std::int64_t lease_ms, std::size_t limit,
+                                       here where = here::current()) {
+    return c.need(
+        s.claim_notifications(at_ms(now_ms), duration(lease_ms), limit),
+        fmt::format("claim_notifications({} ms, lease {} ms, limit {})", now_ms, lease_ms, limit),
+        where);
+}
+
+inline std::vector<outbox_entry> outbox(store& s, conformance_checker& c, std::uint64_t order,
+                                        here where = here::current()) {
+    return c.need(s.outbox_of(order_id(order)), fmt::format("outbox_of({})", order), where);
+}
+
+inline std::vector<std::uint64_t> outbox_ids(store& s, conformance_checker& c, std::uint64_t order,
+                                             here where = here::current()) {
+    std::vector<std::uint64_t> ids;
+    for (const outbox_entry& e : outbox(s, c, order, where)) {
+        ids.push_back(e.notification.id);
+    }
+    return ids;
+}
+
+inline std::size_t undelivered(store& s, conformance_checker& c, here where = here::current()) {
+    return c.need(s.undelivered_count(), "undelivered_count", where);
+}
+
+inline std::vector<timeline_entry> timeline_of(store& s, conformance_checker& c, std::uint64_t id,
+                                               here where = here::current()) {
+    return c.need(s.timeline(order_id(id)), fmt::format("timeline({})", id), where);
+}
+
+inline std::optional<idempotency_record> find_record(store& s, conformance_checker& c,
+                                                     std::string_view key,
+                                                     here where = here::current()) {
+    auto tx = begin(s, c, where);
+    return c.need(tx->find_idempotency(key), fmt::format("find_idempotency('{}')", key), where);
+}
+
+inline std::optional<sku> find_catalogue(store& s, conformance_checker& c, std::string_view id,
+                                         here where = here::current()) {
+    return c.need(s.load_sku(sku_id(std::string(id))), fmt::format("load_sku({})", id), where);
+}
+
+/// Equality with a message naming both sides, for printable values.
+template <class T>
+bool expect_equal(conformance_checker& c, const T& actual, const T& expected, std::string_view what,
+                  here where = here::current()) {
+    if (actual == expected) {
+        return true;
+    }
+    if constexpr (std::is_same_v<T, std::vector<std::uint64_t>>) {
+        c.fail(fmt::format("{}: expected {}, got {}", what, ids_text(expected), ids_text(actual)),
+               where);
+    } else {
+        c.fail(fmt::format("{}: expected {}, got {}", what, show(expected), show(actual)), where);
+    }
+    return false;
+}
+
+/// Runs `read` on another thread while the caller keeps a transaction or a
+/// batch open. A store may make readers wait for a writer; then nothing can be
+/// judged, and the check is skipped with a note instead of hanging the suite.
+/// The future returned waits for the reader when destroyed: keep it until the
+/// writer has finished.
+template <class Read>
+auto read_aside(Read read) {
+    return std::async(std::launch::async, std::move(read));
+}
+
+template <class Future>
+bool finished(Future& f, conformance_checker& c, std::string_view what) {
+    if (f.wait_for(std::chrono::seconds(5)) == std::future_status::ready) {
+        return true;
+    }
+    c.note(fmt::format("{}: the store made a reader wait for an open writer; not judged", what));
+    return false;
+}
+
+// ---- scenarios: orders -------------------------------------------------------------------
+
+inline void order_round_trip(const store_factory& make, const conformance_options& /*options*/,
+                             conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const order full = rich_order(1001);
+    const order sparse = sparse_order(1002);
+    {
+        auto tx = begin(*s, c);
+        c.need(tx->put_order(full), "put_order of an order with every field set");
+        c.need(tx->put_order(sparse), "put_order of an order with empty collections");
+        c.need(tx->commit(), "commit of two new orders");
+    }
+    for (const order* o : {&full, &sparse}) {
+        expect_stored(c, *s, *o, "load_order after the insert");
+        auto tx = begin(*s, c);
+        expect_order(c, c.need(tx->find_order(o->id), "find_order"), *o,
+                     "find_order after the insert");
+    }
+    // Replacing keeps every field too, including ones that became empty or set.
+    order next = full;
+    next.version = 2;
+    next.state = order_state::shipped;
+    next.held_from = order_state::pending_review;
+    next.lines.pop_back();
+    next.tags.clear();
+    next.payments.back().state = payment_state::captured;
+    next.payments.back().captured = next.payments.back().authorized;
+    next.reservations.front().state = reservation_state::consumed;
+    next.due_at.reset();
+    next.updated_at = at_ms(1'795'000'001'000);
+    order next_sparse = sparse;
+    next_sparse.version = 2;
+    next_sparse.tags = {"late"};
+    next_sparse.due_at = at_ms(5);
+    {
+        auto tx = begin(*s, c);
+        c.need(tx->put_order(next), "put_order of version 2");
+        c.need(tx->put_order(next_sparse), "put_order of version 2 with a deadline");
+        c.need(tx->commit(), "commit of two replacements");
+    }
+    expect_stored(c, *s, next, "load_order after the replacement");
+    expect_stored(c, *s, next_sparse, "load_order after the replacement");
+    expect_absent(c, *s, 1003, "an order never put");
+    auto tx = begin(*s, c);
+    c.check(!c.need(tx->find_order(order_id(1003)), "find_order").has_value(),
+            "find_order of an order never put returned one");
+}
+
+inline void order_versions(const store_factory& make, const conformance_options& /*options*/,
+                           conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const order first = plain_order(7);
+    put(*s, c, first);
+    c.refused(commit_order(*s, c, plain_order(7, 1, order_state::paid)), errc::conflict,
+              std::nullopt, "inserting version 1 of an order that exists");
+    expect_stored(c, *s, first, "after a refused duplicate insert");
+
+    const order second = plain_order(7, 2, order_state::awaiting_payment);
+    c.succeeded(commit_order(*s, c, second), "version 2 over a stored version 1");
+    expect_stored(c, *s, second, "after the replacement");
+    c.refused(commit_order(*s, c, plain_order(7, 2, order_state::cancelled)), errc::conflict,
+              std::nullopt, "a stale version 2 over a stored version 2");
+    c.refused(commit_order(*s, c, plain_order(7, 4, order_state::cancelled)), errc::conflict,
+              std::nullopt, "version 4 over a stored version 2");
+    expect_stored(c, *s, second, "after refused stale and future versions");
+
+    c.refused(commit_order(*s, c, plain_order(8, 2)), errc::conflict, std::nullopt,
+              "version 2 of an order that does not exist");
+    expect_absent(c, *s, 8, "after a refused replacement of a missing order");
+    expect_equal(c, in_state(*s, c, order_state::pending_review), std::vector<std::uint64_t>{},
+                 "orders_in_state(pending_review) after refused writes");
+
+    const order third = plain_order(7, 3, order_state::paid);
+    c.succeeded(commit_order(*s, c, third), "version 3 over a stored version 2");
+    expect_stored(c, *s, third, "after the second replacement");
+}
+
+// ---- scenarios: catalogue and idempotency ---------------------------------------------------
+
+inline void sku_round_trip(const store_factory& make, const conformance_options& /*options*/,
+                           conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const std::array<currency, 4> currencies_used = {currencies::CNY, currency::of<"JPY">(),
+                                                     currency::of<"KWD">(), currency::of<"CLF">()};
+    std::vector<sku> entries;
+    for (unsigned mask = 0; mask < 16; ++mask) {
+        sku e = plain_sku(fmt::format("SKU-T{:02}", mask), 1999);
+        e.traits = sku_traits{.fragile = (mask & 1U) != 0,
+                              .liquid = (mask & 2U) != 0,
+                              .valuable = (mask & 4U) != 0,
+                              .restricted = (mask & 8U) != 0};
+        e.status = mask % 3 == 0 ? sku_status::off_shelf : sku_status::on_sale;
+        const std::int64_t m = mask;
+        e.price = money::from_minor(1 + m * 1'000'003, currencies_used[mask % 4]);
+        e.merchant = mask % 2 == 0 ? merchant_id() : merchant_id(fmt::format("m-{}", mask));
+        e.name = mask % 5 == 0 ? tricky_text : fmt::format("商品 {}", mask);
+        e.category = mask % 4 == 0 ? "" : "category-é";
+        e.weight_g = mask == 15 ? std::numeric_limits<std::int64_t>::max() : m * 100;
+        e.volume_cm3 = mask == 14 ? std::numeric_limits<std::int64_t>::max() : 0;
+        entries.push_back(std::move(e));
+    }
+    entries.back().price = amount("123456789012345678901234567890.99", currencies::CNY);
+    {
+        auto tx = begin(*s, c);
+        for (const sku& e : entries) {
+            c.need(tx->put_sku(e), fmt::format("put_sku({})", e.id));
+        }
+        c.need(tx->commit(), "commit of 16 catalogue entries");
+    }
+    const auto expect_entry = [&](const sku& e, std::string_view what) {
+        const auto loaded = find_catalogue(*s, c, e.id.value());
+        auto tx = begin(*s, c);
+        const auto found = c.need(tx->find_sku(e.id), "find_sku");
+        for (const auto& [got, how] :
+             {std::pair{loaded, "load_sku"}, std::pair{found, "find_sku"}}) {
+            if (!got) {
+                c.fail(fmt::format("{}: {} finds no {}", what, how, e.id));
+            } else if (*got != e) {
+                c.fail(fmt::format("{}: {} of {} differs: {}", what, how, e.id,
+                                   sku_difference(e, *got)));
+            }
+        }
+    };
+    for (const sku& e : entries) {
+        expect_entry(e, "after the insert");
+    }
+    // Replacing an entry replaces every field.
+    entries[3].price = cny(1);
+    entries[3].status = sku_status::on_sale;
+    entries[3].traits = sku_traits{};
+    entries[3].name = "renamed";
+    {
+        auto tx = begin(*s, c);
+        c.need(tx->put_sku(entries[3]), "put_sku replacing an entry");
+        c.need(tx->commit(), "commit of a replaced entry");
+    }
+    expect_entry(entries[3], "after the replacement");
+    expect_entry(entries[4], "an entry the replacement did not touch");
+    c.check(!find_catalogue(*s, c, "SKU-T99").has_value(), "load_sku of an unknown SKU found one");
+}
+
+inline void idempotency_records(const store_factory& make, const conformance_options& /*options*/,
+                                conformance_checker& c) {
+    const auto s = fresh(make, c);
+    std::string visible;
+    for (char ch = '!'; ch <= '~'; ++ch) {
+        visible.push_back(ch);
+    }
+    idempotency_record full = record("place_order/" + visible + visible.substr(0, 34), 7);
+    full.fingerprint = std::numeric_limits<std::uint64_t>::max();
+    full.outcome = command_outcome{.order = order_id((std::uint64_t{1} << 63) - 1),
+                                   .number = order_number::from_value(77'777).value(),
+                                   .state = order_state::shipped,
+                                   .payment = payment_state::partially_refunded,
+                                   .repeated = true};
+    full.created_at = at_ms(1'795'000'000'999);
+    idempotency_record other = record("record_payment/evt-1", 8);
+    other.fingerprint = 0;
+    {
+        auto tx = begin(*s, c);
+        c.need(tx->put_idempotency(full), "put_idempotency");
+        c.need(tx->put_idempotency(other), "put_idempotency");
+        c.need(tx->commit(), "commit of two idempotency records");
+    }
+    for (const idempotency_record* r : {&full, &other}) {
+        const auto found = find_record(*s, c, r->key);
+        if (!found) {
+            c.fail(fmt::format("find_idempotency('{}') finds nothing after commit", r->key));
+        } else if (*found != *r) {
+            c.fail(fmt::format(
+                "find_idempotency('{}') differs: fingerprint {} (put {}), order {} (put {}), "
+                "state {} (put {}), payment {} (put {}), repeated {} (put {}), created_at {} "
+                "(put {})",
+                r->key, found->fingerprint, r->fingerprint, found->outcome.order, r->outcome.order,
+                found->outcome.state, r->outcome.state, show(found->outcome.payment),
+                show(r->outcome.payment), found->outcome.repeated, r->outcome.repeated,
+                show(found->created_at), show(r->created_at)));
+        }
+    }
+    c.check(!find_record(*s, c, "place_order/").has_value(),
+            "find_idempotency of a prefix of a stored key found a record");
+    c.check(!find_record(*s, c, "place_order/%").has_value(),
+            "find_idempotency('place_order/%') found a record (a LIKE pattern?)");
+
+    writes dup(begin(*s, c));
+    dup << dup.tx().put_order(plain_order(8)) << dup.tx().put_idempotency(record(other.key, 9));
+    c.refused(dup.commit(), errc::conflict, "idempotency_key",
+              "put_idempotency of a key that exists");
+    expect_absent(c, *s, 8, "the order written with a refused idempotency key");
+    const auto kept = find_record(*s, c, other.key);
+    c.check(kept.has_value() && *kept == other,
+            "a refused idempotency key changed the stored record");
+    writes later(begin(*s, c));
+    later << later.tx().put_idempotency(record("record_payment/evt-2", 9));
+    c.succeeded(later.commit(), "a new key after a refused one");
+    c.check(find_record(*s, c, "record_payment/evt-2").has_value(),
+            "a committed idempotency record is not found");
+}
+
+// ---- scenarios: stock ------------------------------------------------------------------------
+
+inline void stock_receive(store& s, conformance_checker& c) {
+    expect_stock(c, s, "SKU-1", "WH-1", std::nullopt, "before any change");
+    c.succeeded(commit_changes(s, c, {change("SKU-1", "WH-1", stock_operation::receive, 10)}),
+                "receive on a missing row");
+    expect_stock(c, s, "SKU-1", "WH-1", stock_counts{10, 0, 0}, "receive creates the row");
+    c.succeeded(commit_changes(s, c, {change("SKU-1", "WH-1", stock_operation::receive, 5)}),
+                "receive on an existing row");
+    expect_stock(c, s, "SKU-1", "WH-1", stock_counts{15, 0, 0}, "receive adds to on hand");
+    const auto most = std::numeric_limits<std::int64_t>::max();
+    c.succeeded(commit_changes(s, c, {change("SKU-BIG", "WH-1", stock_operation::receive, most)}),
+                "receive of the largest quantity");
+    c.refused(
+        commit_changes(s, c, {change("SKU-BIG", "WH-1", stock_operation::receive, 1, "units")}),
+        errc::overflow, "units", "receive past the largest quantity");
+    expect_stock(c, s, "SKU-BIG", "WH-1", stock_counts{most, 0, 0}, "after a refused overflow");
+}
+
+inline void stock_reserve(store& s, conformance_checker& c) {
+    c.succeeded(commit_changes(s, c,
+                               {change("SKU-1", "WH-1", stock_operation::receive, 10),
+                                change("SKU-1", "WH-1", stock_operation::set_safety, 2)}),
+                "receive and set_safety");
+    c.succeeded(commit_changes(s, c, {change("SKU-1", "WH-1", stock_operation::reserve, 5)}),
+                "reserve within available");
+    expect_stock(c, s, "SKU-1", "WH-1", stock_counts{10, 5, 2}, "after a reservation");
+    c.refused(
+        commit_changes(s, c, {change("SKU-1", "WH-1", stock_operation::reserve, 4, "lines[3]")}),
+        errc::insufficient_stock, "lines[3]", "reserve beyond available (safety kept back)");
+    c.succeeded(commit_changes(s, c, {change("SKU-1", "WH-1", stock_operation::reserve, 3)}),
+                "reserve exactly what is available");
+    c.refused(commit_changes(s, c, {change("SKU-1", "WH-1", stock_operation::reserve, 1)}),
+              errc::insufficient_stock, "lines[0].units", "reserve with nothing available");
+    expect_stock(c, s, "SKU-1", "WH-1", stock_counts{10, 8, 2}, "after refused reservations");
+    c.refused(
+        commit_changes(s, c, {change("SKU-1", "WH-2", stock_operation::reserve, 1, "lines[0]")}),
+        errc::insufficient_stock, "lines[0]", "reserve in a warehouse without a row");
+    c.refused(
+        commit_changes(s, c, {change("SKU-2", "WH-1", stock_operation::reserve, 1, "lines[1]")}),
+        errc::insufficient_stock, "lines[1]", "reserve of a SKU without a row");
+    expect_stock(c, s, "SKU-1", "WH-2", std::nullopt, "a refused reservation creates no row");
+    expect_stock(c, s, "SKU-2", "WH-1", std::nullopt, "a refused reservation creates no row");
+}
+
+inline void stock_release_consume(store& s, conformance_checker& c) {
+    c.succeeded(commit_changes(s, c,
+                               {change("SKU-1", "WH-1", stock_operation::receive, 10),
+                                change("SKU-1", "WH-1", stock_operation::reserve, 6)}),
+                "receive and reserve");
+    c.succeeded(commit_changes(s, c, {change("SKU-1", "WH-1", stock_operation::release, 2)}),
+                "release of reserved units");
+    expect_stock(c, s, "SKU-1", "WH-1", stock_counts{10, 4, 0}, "release lowers reserved");
+    c.succeeded(commit_changes(s, c, {change("SKU-1", "WH-1", stock_operation::consume, 3)}),
+                "consume of reserved units");
+    expect_stock(c, s, "SKU-1", "WH-1", stock_counts{7, 1, 0},
+                 "consume lowers on hand and reserved");
+    c.refused(
+        commit_changes(s, c, {change("SKU-1", "WH-1", stock_operation::release, 2, "release")}),
+        errc::conflict, "release", "release of more than is reserved");
+    c.refused(commit_changes(s, c, {change("SKU-1", "WH-1", stock_operation::consume, 2, "ship")}),
+              errc::conflict, "ship", "consume of more than is reserved");
+    c.refused(
+        commit_changes(s, c, {change("SKU-1", "WH-9", stock_operation::release, 1, "release")}),
+        errc::conflict, "release", "release on a missing row");
+    c.refused(commit_changes(s, c, {change("SKU-1", "WH-9", stock_operation::consume, 1, "ship")}),
+              errc::conflict, "ship", "consume on a missing row");
+    expect_stock(c, s, "SKU-1", "WH-1", stock_counts{7, 1, 0}, "after refused releases");
+    expect_stock(c, s, "SKU-1", "WH-9", std::nullopt, "a refused release creates no row");
+}
+
+inline void stock_safety(store& s, conformance_checker& c) {
+    c.succeeded(commit_changes(s, c,
+                               {change("SKU-1", "WH-1", stock_operation::receive, 10),
+                                change("SKU-1", "WH-1", stock_operation::reserve, 6)}),
+                "receive and reserve");
+    c.succeeded(commit_changes(s, c, {change("SKU-1", "WH-1", stock_operation::set_safety, 4)}),
+                "set_safety down to zero available");
+    c.refused(
+        commit_changes(s, c, {change("SKU-1", "WH-1", stock_operation::set_safety, 5, "safety")}),
+        errc::invalid_value, "safety", "set_safety pushing available below zero");
+    c.succeeded(commit_changes(s, c, {change("SKU-1", "WH-1", stock_operation::set_safety, 1)}),
+                "set_safety lowered");
+    expect_stock(c, s, "SKU-1", "WH-1", stock_counts{10, 6, 1}, "set_safety replaces safety");
+    c.succeeded(commit_changes(s, c, {change("SKU-2", "WH-1", stock_operation::set_safety, 0)}),
+                "set_safety 0 on a missing row");
+    expect_stock(c, s, "SKU-2", "WH-1", stock_counts{0, 0, 0}, "set_safety 0 creates the row");
+    c.refused(
+        commit_changes(s, c, {change("SKU-3", "WH-1", stock_operation::set_safety, 1, "safety")}),
+        errc::invalid_value, "safety", "set_safety 1 on a missing row");
+    expect_stock(c, s, "SKU-3", "WH-1", std::nullopt, "a refused set_safety creates no row");
+    auto tx = begin(s, c);
+    c.check(c.need(tx->find_stock(sku_id("SKU-3")), "find_stock").empty(),
+            "find_stock shows a row a refused set_safety would have created");
+}
+
+inline void stock_operations(const store_factory& make, const conformance_options& /*options*/,
+                             conformance_checker& c) {
+    for (const auto part :
+         {&stock_receive, &stock_reserve, &stock_release_consume, &stock_safety}) {
+        const auto s = fresh(make, c);
+        part(*s, c);
+    }
+}
+
+inline void stock_sequence_in_one_row(store& s, conformance_checker& c) {
+    c.succeeded(commit_changes(s, c,
+                               {change("SKU-1", "WH-1", stock_operation::receive, 10),
+                                change("SKU-1", "WH-1", stock_operation::reserve, 6),
+                                change("SKU-1", "WH-1", stock_operation::reserve, 4),
+                                change("SKU-1", "WH-1", stock_operation::consume, 3)}),
+                "receive, reserve twice and consume in one transaction");
+    expect_stock(c, s, "SKU-1", "WH-1", stock_counts{7, 7, 0}, "changes applied in order");
+    c.succeeded(commit_changes(s, c,
+                               {change("SKU-1", "WH-1", stock_operation::release, 7),
+                                change("SKU-1", "WH-1", stock_operation::reserve, 7)}),
+                "release and reserve of the freed units, nothing available before");
+    c.succeeded(commit_changes(s, c, {change("SKU-1", "WH-1", stock_operation::release, 4)}),
+                "release");
+    expect_stock(c, s, "SKU-1", "WH-1", stock_counts{7, 3, 0}, "release then reserve");
+    c.refused(commit_changes(s, c,
+                             {change("SKU-1", "WH-1", stock_operation::reserve, 3, "lines[0]"),
+                              change("SKU-2", "WH-1", stock_operation::receive, 1, "lines[1]"),
+                              change("SKU-1", "WH-1", stock_operation::reserve, 2, "lines[2]")}),
+              errc::insufficient_stock, "lines[2]",
+              "a second reservation of a row that the first one nearly emptied");
+    expect_stock(c, s, "SKU-1", "WH-1", stock_counts{7, 3, 0}, "after a refused sequence");
+    expect_stock(c, s, "SKU-2", "WH-1", std::nullopt, "a receive in a refused transaction");
+    c.refused(commit_changes(s, c,
+                             {change("SKU-3", "WH-1", stock_operation::reserve, 1, "first"),
+                              change("SKU-3", "WH-1", stock_operation::receive, 10, "then")}),
+              errc::insufficient_stock, "first", "reserve before the receive that creates the row");
+    expect_stock(c, s, "SKU-3", "WH-1", std::nullopt, "a refused reserve-then-receive");
+}
+
+inline void stock_sequence_over_rows(store& s, conformance_checker& c) {
+    std::vector<stock_change> changes;
+    const std::array<std::string_view, 4> rows = {"SKU-D", "SKU-B", "SKU-C", "SKU-A"};
+    for (std::size_t i = 0; i < 44; ++i) {
+        const auto operation = i < 4 ? stock_operation::receive : stock_operation::reserve;
+        changes.push_back(
+            change(rows[i % 4], "WH-1", operation, i < 4 ? 10 : 1, fmt::format("c[{}]", i)));
+    }
+    c.succeeded(commit_changes(s, c, changes), "44 changes over four interleaved rows");
+    for (const std::string_view sku : rows) {
+        expect_stock(c, s, sku, "WH-1", stock_counts{10, 10, 0}, "interleaved changes");
+    }
+    changes.clear();
+    for (std::size_t i = 0; i < 20; ++i) {
+        const auto operation = i < 4 ? stock_operation::release : stock_operation::reserve;
+        changes.push_back(
+            change(rows[i % 4], "WH-1", operation, i < 4 ? 10 : 1, fmt::format("c[{}]", i)));
+    }
+    changes.push_back(change("SKU-D", "WH-1", stock_operation::reserve, 7, "c[20]"));
+    c.refused(commit_changes(s, c, changes), errc::insufficient_stock, "c[20]",
+              "the last of 21 interleaved changes exceeds its row");
+    expect_stock(c, s, "SKU-D", "WH-1", stock_counts{10, 10, 0}, "after a refused sequence");
+    changes.pop_back();
+    c.succeeded(commit_changes(s, c, changes), "each row's releases before its reservations");
+    for (const std::string_view sku : rows) {
+        expect_stock(c, s, sku, "WH-1", stock_counts{10, 4, 0}, "releases then reservations");
+    }
+}
+
+inline void stock_sequences(const store_factory& make, const conformance_options& /*options*/,
+                            conformance_checker& c) {
+    for (const auto part : {&stock_sequence_in_one_row, &stock_sequence_over_rows}) {
+        const auto s = fresh(make, c);
+        part(*s, c);
+    }
+}
+
+inline void stock_listing(const store_factory& make, const conformance_options& /*options*/,
+                          conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const std::vector<std::pair<std::string, std::string>> rows = {
+        {"SKU-B", "WH-2"},  {"SKU-A", "WH-3"}, {"SKU-B", "WH-1"},  {"SKU-A", "WH-1"},
+        {"SKU-10", "WH-1"}, {"SKU-9", "WH-9"}, {"SKU-9", "WH-10"}, {"sku-a", "WH-1"}};
+    std::vector<stock_change> changes;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        changes.push_back(change(rows[i].first, rows[i].second, stock_operation::receive,
+                                 static_cast<std::int64_t>(i + 1)));
+    }
+    c.need(commit_changes(*s, c, changes), "receiving stock into eight rows");
+    std::vector<std::string> expected;
+    auto sorted = rows;
+    std::sort(sorted.begin(), sorted.end());
+    for (const auto& [sku, warehouse] : sorted) {
+        const auto at = static_cast<std::size_t>(
+            std::find(rows.begin(), rows.end(), std::pair{sku, warehouse}) - rows.begin());
+        expected.push_back(fmt::format("{}/{}={}", sku, warehouse, at + 1));
+    }
+    const auto listed = [](const std::vector<stock_level>& levels) {
+        std::vector<std::string> keys;
+        keys.reserve(levels.size());
+        for (const stock_level& level : levels) {
+            keys.push_back(fmt::format("{}/{}={}", level.sku, level.warehouse, level.on_hand));
+        }
+        return keys;
+    };
+    expect_equal(c, listed(c.need(s->all_stock(), "all_stock")), expected,
+                 "all_stock ordered by SKU then warehouse (byte order)");
+    auto tx = begin(*s, c);
+    expect_equal(c, listed(c.need(tx->find_stock(sku_id("SKU-9")), "find_stock")),
+                 std::vector<std::string>{"SKU-9/WH-10=7", "SKU-9/WH-9=6"},
+                 "find_stock ordered by warehouse");
+    expect_equal(c, listed(c.need(tx->find_stock(sku_id("SKU-B")), "find_stock")),
+                 std::vector<std::string>{"SKU-B/WH-1=3", "SKU-B/WH-2=1"},
+                 "find_stock ordered by warehouse");
+    c.check(c.need(tx->find_stock(sku_id("SKU-C")), "find_stock").empty(),
+            "find_stock of a SKU without rows returned some");
+}
+
+// ---- scenarios: atomic commits -------------------------------------------------------
+
+/// What a failing transaction trips over at commit.
+enum class failure_cause : std::uint8_t { none, stock, order_version, idempotency_key };
+
+/// The committed state the atomicity scenarios start from, as read back.
+struct committed_base {
+    order existing;
+    std::vector<timeline_entry> timeline;
+    std::vector<outbox_entry> outbox;
+    idempotency_record key;
+    sku catalogue_entry;
+};
+
+inline committed_base commit_base(store& s, conformance_checker& c) {
+    committed_base base{plain_order(8),
+                        {entry(order_event::placed, "placed")},
+                        {},
+                        record("place_order/existing", 8),
+                        plain_sku("SKU-1", 1999)};
+    writes w(begin(s, c));
+    w << w.tx().change_stock(change("SKU-1", "WH-1", stock_operation::receive, 5))
+      << w.tx().put_order(base.existing)
+      << w.tx().append_timeline(order_id(8), base.timeline.front())
+      << w.tx().enqueue(note(8, "existing")) << w.tx().put_idempotency(base.key)
+      << w.tx().put_sku(base.catalogue_entry);
+    c.need(w.commit(), "committing the starting state");
+    base.outbox = outbox(s, c, 8);
+    c.require(base.outbox.size() == 1, "the starting state's notification is not in the outbox");
+    return base;
+}
+
+/// One transaction touching every kind of record, plus the cause of its failure.
+inline result<void> commit_everything(store& s, conformance_checker& c, failure_cause cause) {
+    writes w(begin(s, c));
+    store_transaction& tx = w.tx();
+    sku repriced = plain_sku("SKU-1", 2999);
+    w << tx.put_order(plain_order(7, 1, order_state::pending_review, at_ms(5000)))
+      << tx.append_timeline(order_id(7), entry(order_event::placed, "placed"))
+      << tx.append_timeline(order_id(8), entry(order_event::held, "held", at_ms(2000),
+                                               order_state::pending_review, order_state::on_hold))
+      << tx.enqueue(note(7, "confirmed")) << tx.enqueue(note(8, "second"))
+      << tx.put_sku(plain_sku("SKU-NEW", 100)) << tx.put_sku(repriced)
+      << tx.put_idempotency(record("place_order/new", 7))
+      << tx.change_stock(change("SKU-9", "WH-1", stock_operation::receive, 3, "restock"))
+      << tx.change_stock(change("SKU-1", "WH-1", stock_operation::receive, 1, "more"))
+      << tx.change_stock(change("SKU-1", "WH-1", stock_operation::reserve, 2, "lines[0]"));
+    switch (cause) {
+        case failure_cause::stock:
+            w << tx.change_stock(change("SKU-1", "WH-1", stock_operation::reserve, 5, "lines[1]"));
+            break;
+        case failure_cause::order_version:
+            w << tx.put_order(plain_order(8));
+            break;
+        case failure_cause::idempotency_key:
+            w << tx.put_idempotency(record("place_order/existing", 7));
+            break;
+        case failure_cause::none:
+            break;
+    }
+    return w.commit();
+}
+
+/// Nothing of commit_everything() may be visible.
+inline void expect_untouched(store& s, conformance_checker& c, const committed_base& base,
+                             std::string_view what) {
+    expect_absent(c, s, 7, what);
+    expect_stored(c, s, base.existing, what);
+    expect_equal(c, timeline_of(s, c, 7).size(), std::size_t{0},
+                 fmt::format("{}: timeline entries of the new order", what));
+    c.check(timeline_of(s, c, 8) == base.timeline,
+            fmt::format("{}: the existing order's timeline changed", what));
+    expect_equal(c, outbox(s, c, 7).size(), std::size_t{0},
+                 fmt::format("{}: outbox entries of the new order", what));
+    c.check(outbox(s, c, 8) == base.outbox,
+            fmt::format("{}: the existing order's outbox changed", what));
+    expect_equal(c, undelivered(s, c), std::size_t{1}, fmt::format("{}: undelivered_count", what));
+    c.check(!find_record(s, c, "place_order/new").has_value(),
+            fmt::format("{}: the new idempotency record is visible", what));
+    c.check(find_record(s, c, base.key.key) == std::optional{base.key},
+            fmt::format("{}: the existing idempotency record changed", what));
+    c.check(!find_catalogue(s, c, "SKU-NEW").has_value(),
+            fmt::format("{}: the new catalogue entry is visible", what));
+    c.check(find_catalogue(s, c, "SKU-1") == std::optional{base.catalogue_entry},
+            fmt::format("{}: the existing catalogue entry changed", what));
+    expect_stock(c, s, "SKU-1", "WH-1", stock_counts{5, 0, 0}, what);
+    expect_stock(c, s, "SKU-9", "WH-1", std::nullopt, what);
+    expect_equal(c, c.need(s.all_stock(), "all_stock").size(), std::size_t{1},
+                 fmt::format("{}: stock rows", what));
+    expect_equal(c, in_state(s, c, order_state::pending_review), std::vector<std::uint64_t>{8},
+                 fmt::format("{}: orders_in_state(pending_review)", what));
+    expect_equal(c, due(s, c, 10'000), std::vector<std::uint64_t>{},
+                 fmt::format("{}: due_orders", what));
+}
+
+/// Everything of commit_everything() must be visible.
+inline void expect_applied(store& s, conformance_checker& c, std::string_view what) {
+    expect_stored(c, s, plain_order(7, 1, order_state::pending_review, at_ms(5000)), what);
+    expect_equal(c, timeline_of(s, c, 7).size(), std::size_t{1},
+                 fmt::format("{}: timeline entries of the new order", what));
+    expect_equal(c, timeline_of(s, c, 8).size(), std::size_t{2},
+                 fmt::format("{}: timeline entries of the existing order", what));
+    expect_equal(c, outbox(s, c, 7).size(), std::size_t{1},
+                 fmt::format("{}: outbox entries of the new order", what));
+    expect_equal(c, outbox(s, c, 8).size(), std::size_t{2},
+                 fmt::format("{}: outbox entries of the existing order", what));
+    expect_equal(c, undelivered(s, c), std::size_t{3}, fmt::format("{}: undelivered_count", what));
+    c.check(find_record(s, c, "place_order/new") == std::optional{record("place_order/new", 7)},
+            fmt::format("{}: the new idempotency record", what));
+    c.check(find_catalogue(s, c, "SKU-NEW") == std::optional{plain_sku("SKU-NEW", 100)},
+            fmt::format("{}: the new catalogue entry", what));
+    c.check(find_catalogue(s, c, "SKU-1") == std::optional{plain_sku("SKU-1", 2999)},
+            fmt::format("{}: the replaced catalogue entry", what));
+    expect_stock(c, s, "SKU-1", "WH-1", stock_counts{6, 2, 0}, what);
+    expect_stock(c, s, "SKU-9", "WH-1", stock_counts{3, 0, 0}, what);
+    expect_equal(c, in_state(s, c, order_state::pending_review), std::vector<std::uint64_t>{7, 8},
+                 fmt::format("{}: orders_in_state(pending_review)", what));
+    expect_equal(c, due(s, c, 10'000), std::vector<std::uint64_t>{7},
+                 fmt::format("{}: due_orders", what));
+}
+
+inline void failed_commit_writes_nothing(const store_factory& make,
+                                         const conformance_options& /*options*/,
+                                         conformance_checker& c) {
+    struct attempt {
+        failure_cause cause;
+        errc code;
+        std::optional<std::string_view> field;
+        std::string_view what;
+    };
+    const std::array<attempt, 3> attempts = {
+        attempt{failure_cause::stock, errc::insufficient_stock, "lines[1]",
+                "a transaction whose last reservation exceeds the stock"},
+        attempt{failure_cause::order_version, errc::conflict, std::nullopt,
+                "a transaction inserting an order that exists"},
+        attempt{failure_cause::idempotency_key, errc::conflict, "idempotency_key",
+                "a transaction storing an idempotency key that exists"}};
+    for (const attempt& a : attempts) {
+        const auto s = fresh(make, c);
+        const committed_base base = commit_base(*s, c);
+        c.refused(commit_everything(*s, c, a.cause), a.code, a.field, a.what);
+        expect_untouched(*s, c, base, fmt::format("after {} failed", a.what));
+        c.succeeded(commit_everything(*s, c, failure_cause::none),
+                    "the same transaction without the failing write");
+        expect_applied(*s, c, "after the same transaction without the failing write");
+    }
+}
+
+inline void dropped_transaction_writes_nothing(const store_factory& make,
+                                               const conformance_options& /*options*/,
+                                               conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const committed_base base = commit_base(*s, c);
+    {
+        writes w(begin(*s, c));
+        store_transaction& tx = w.tx();
+        w << tx.put_order(plain_order(7, 1, order_state::pending_review, at_ms(5000)))
+          << tx.append_timeline(order_id(7), entry(order_event::placed, "placed"))
+          << tx.append_timeline(order_id(8), entry(order_event::held, "held"))
+          << tx.enqueue(note(7, "confirmed")) << tx.put_sku(plain_sku("SKU-NEW", 100))
+          << tx.put_idempotency(record("place_order/new", 7))
+          << tx.change_stock(change("SKU-9", "WH-1", stock_operation::receive, 3))
+          << tx.change_stock(change("SKU-1", "WH-1", stock_operation::reserve, 2));
+    }                                // destroyed without commit
+    { auto unused = begin(*s, c); }  // begun and dropped without a write
+    expect_untouched(*s, c, base, "after a transaction was destroyed without commit");
+    c.succeeded(commit_everything(*s, c, failure_cause::none),
+                "a transaction after a dropped one (nothing may stay locked)");
+    expect_applied(*s, c, "after a transaction following a dropped one");
+}
+
+// ---- scenarios: what reads see ---------------------------------------------------------
+
+/// What another reader sees of order 7, SKU-R and its stock row.
+struct outside_view {
+    std::optional<order> o;
+    std::optional<sku> s;
+    std::optional<stock_level> level;
+    std::size_t timeline{0};
+    std::size_t outbox{0};
+};
+
+inline outside_view look(store& s, conformance_checker& c) {
+    return outside_view{load(s, c, 7), find_catalogue(s, c, "SKU-R"),
+                        stock_of(s, c, "SKU-R", "WH-1"), timeline_of(s, c, 7).size(),
+                        outbox(s, c, 7).size()};
+}
+
+inline void reads_see_committed_data(const store_factory& make,
+                                     const conformance_options& /*options*/,
+                                     conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const order first = rich_order(7);
+    {
+        // The reader's future is declared first so that it is destroyed last:
+        // after the transaction, whose end may be what the reader waits for.
+        std::future<outside_view> seen;
+        writes w(begin(*s, c));
+        w << w.tx().put_order(first) << w.tx().put_sku(plain_sku("SKU-R", 500))
+          << w.tx().change_stock(change("SKU-R", "WH-1", stock_operation::receive, 4))
+          << w.tx().append_timeline(order_id(7), entry(order_event::placed, "placed"))
+          << w.tx().enqueue(note(7, "confirmed"))
+          << w.tx().put_idempotency(record("place_order/r", 7));
+        seen = read_aside([&] { return look(*s, c); });
+        if (finished(seen, c, "reading while the first transaction is open")) {
+            const outside_view v = seen.get();
+            c.check(!v.o && !v.s && !v.level && v.timeline == 0 && v.outbox == 0,
+                    "another reader saw writes of a transaction not yet committed");
+        }
+        c.need(w.commit(), "commit");
+    }
+    const outside_view after = look(*s, c);
+    expect_order(c, after.o, first, "load_order right after commit");
+    c.check(after.s == std::optional{plain_sku("SKU-R", 500)}, "load_sku right after commit");
+    expect_stock(c, *s, "SKU-R", "WH-1", stock_counts{4, 0, 0}, "stock right after commit");
+    c.check(after.timeline == 1 && after.outbox == 1,
+            "timeline or outbox_of right after commit miss the committed entry");
+    {
+        auto tx = begin(*s, c);
+        expect_order(c, c.need(tx->find_order(order_id(7)), "find_order"), first,
+                     "find_order in a later transaction");
+        c.check(c.need(tx->find_sku(sku_id("SKU-R")), "find_sku") ==
+                    std::optional{plain_sku("SKU-R", 500)},
+                "find_sku in a later transaction");
+        c.check(c.need(tx->find_stock(sku_id("SKU-R")), "find_stock").size() == 1,
+                "find_stock in a later transaction");
+        c.check(c.need(tx->find_idempotency("place_order/r"), "find_idempotency").has_value(),
+                "find_idempotency in a later transaction");
+    }
+    order second = first;
+    second.version = 2;
+    second.state = order_state::paid;
+    std::future<outside_view> seen;
+    writes w(begin(*s, c));
+    w << w.tx().put_order(second)
+      << w.tx().change_stock(change("SKU-R", "WH-1", stock_operation::reserve, 3));
+    seen = read_aside([&] { return look(*s, c); });
+    if (finished(seen, c, "reading while the second transaction is open")) {
+        const outside_view v = seen.get();
+        c.check(v.o && v.o->version == 1 && v.level && v.level->reserved.units() == 0,
+                "another reader saw a replacement or a reservation not yet committed");
+    }
+    c.need(w.commit(), "commit of the replacement");
+    expect_stored(c, *s, second, "after the replacement committed");
+    expect_stock(c, *s, "SKU-R", "WH-1", stock_counts{4, 3, 0}, "after the reservation committed");
+}
+
+// ---- scenarios: timeline and indexes ---------------------------------------------------------
+
+inline void timeline_order(const store_factory& make, const conformance_options& /*options*/,
+                           conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const actor reviewer{"rev-1", role::reviewer};
+    const actor gateway{"pay-gw", role::system};
+    const std::vector<timeline_entry> of_7 = {
+        entry(order_event::placed, "下单 placed 🛒", at_ms(5000)),
+        // Same instant as the first: the order of appending decides, not the time.
+        entry(order_event::review_approved, "", at_ms(5000), order_state::pending_review,
+              order_state::awaiting_payment, reviewer),
+        entry(order_event::payment_captured, tricky_text, at_ms(4000),
+              order_state::awaiting_payment, order_state::paid, gateway)};
+    const std::vector<timeline_entry> of_8 = {
+        entry(order_event::placed, "placed", at_ms(6000)),
+        entry(order_event::cancelled, "customer asked", at_ms(7000), order_state::pending_review,
+              order_state::cancelled, actor{"alice", role::customer})};
+    {
+        auto tx = begin(*s, c);
+        c.need(tx->append_timeline(order_id(7), of_7[0]), "append_timeline");
+        c.need(tx->append_timeline(order_id(8), of_8[0]), "append_timeline");
+        c.need(tx->append_timeline(order_id(7), of_7[1]), "append_timeline");
+        c.need(tx->commit(), "commit of three entries");
+    }
+    {
+        auto tx = begin(*s, c);
+        c.need(tx->append_timeline(order_id(8), of_8[1]), "append_timeline");
+        c.need(tx->commit(), "commit of one entry");
+    }
+    {
+        auto tx = begin(*s, c);
+        c.need(tx->append_timeline(order_id(7), of_7[2]), "append_timeline");
+        c.need(tx->commit(), "commit of one entry");
+    }
+    for (const auto& [id, expected] : {std::pair{7, of_7}, std::pair{8, of_8}}) {
+        const auto got = timeline_of(*s, c, static_cast<std::uint64_t>(id));
+        if (got != expected) {
+            c.fail(fmt::format("timeline({}): expected {}, got {}", id, timeline_text(expected),
+                               timeline_text(got)));
+        }
+    }
+    c.check(timeline_of(*s, c, 99).empty(), "timeline of an unknown order is not empty");
+}
+
+inline void orders_in_state_index(const store_factory& make, const conformance_options& /*options*/,
+                                  conformance_checker& c) {
+    const auto s = fresh(make, c);
+    std::vector<std::uint64_t> waiting;
+    std::vector<order> orders;
+    for (std::uint64_t i = 1; i <= 120; ++i) {
+        const bool even = i % 2 == 0;
+        orders.push_back(plain_order(
+            i * 97, 1, even ? order_state::awaiting_payment : order_state::pending_review));
+        if (even) {
+            waiting.push_back(i * 97);
+        }
+    }
+    // Ids whose text order differs from their numeric order, and the largest ones.
+    for (const std::uint64_t id : {std::uint64_t{9}, std::uint64_t{10}, std::uint64_t{100},
+                                   (std::uint64_t{1} << 62) + 1, (std::uint64_t{1} << 63) - 1}) {
+        orders.push_back(plain_order(id, 1, order_state::awaiting_payment));
+        waiting.push_back(id);
+    }
+    std::sort(waiting.begin(), waiting.end());
+    for (std::size_t from = 0; from < orders.size(); from += 25) {
+        auto tx = begin(*s, c);
+        for (std::size_t i = from; i < std::min(orders.size(), from + 25); ++i) {
+            c.need(tx->put_order(orders[i]), "put_order");
+        }
+        c.need(tx->commit(), "commit of 25 orders");
+    }
+    const auto slice = [&](std::size_t from, std::size_t count) {
+        return std::vector<std::uint64_t>(
+            waiting.begin() + static_cast<std::ptrdiff_t>(std::min(from, waiting.size())),
+            waiting.begin() + static_cast<std::ptrdiff_t>(std::min(from + count, waiting.size())));
+    };
+    expect_equal(c, in_state(*s, c, order_state::awaiting_payment, 0, 1000), waiting,
+                 "orders_in_state: every id in the state, ascending");
+    expect_equal(c, in_state(*s, c, order_state::awaiting_payment, 0, 3), slice(0, 3),
+                 "orders_in_state with limit 3");
+    expect_equal(c, in_state(*s, c, order_state::awaiting_payment, waiting[3], 2), slice(4, 2),
+                 "orders_in_state after an id in the list (exclusive)");
+    expect_equal(c, in_state(*s, c, order_state::awaiting_payment, waiting[3] + 1, 2), slice(4, 2),
+                 "orders_in_state after an id not in the list");
+    expect_equal(c, in_state(*s, c, order_state::awaiting_payment, 100, 3), slice(3, 3),
+                 "orders_in_state after 100 (numeric, not text, order)");
+    expect_equal(c, in_state(*s, c, order_state::awaiting_payment, waiting.back(), 10),
+                 std::vector<std::uint64_t>{}, "orders_in_state after the largest id");
+    expect_equal(c, in_state(*s, c, order_state::awaiting_payment, 0, 0),
+                 std::vector<std::uint64_t>{}, "orders_in_state with limit 0");
+    expect_equal(c, in_state(*s, c, order_state::paid), std::vector<std::uint64_t>{},
+                 "orders_in_state of a state no order is in");
+    expect_equal(c, in_state(*s, c, order_state::pending_review, 0, 1000).size(), std::size_t{60},
+                 "orders_in_state(pending_review) count");
+
+    put(*s, c, plain_order(waiting[0], 2, order_state::paid));
+    put(*s, c, plain_order(waiting.back(), 2, order_state::on_hold));
+    expect_equal(c, in_state(*s, c, order_state::paid), std::vector<std::uint64_t>{waiting[0]},
+                 "orders_in_state follows a state change");
+    expect_equal(c, in_state(*s, c, order_state::on_hold),
+                 std::vector<std::uint64_t>{waiting.back()},
+                 "orders_in_state follows a state change");
+    expect_equal(c, in_state(*s, c, order_state::awaiting_payment, 0, 1000),
+                 slice(1, waiting.size() - 2), "orders_in_state drops orders that left the state");
+}
+
+/// `ids` must list the groups in order; within a group any order (equal
+/// deadlines), and only the first `limit` ids.
+inline bool in_groups(const std::vector<std::uint64_t>& ids,
+                      const std::vector<std::set<std::uint64_t>>& groups, std::size_t limit) {
+    std::size_t total = 0;
+    for (const auto& g : groups) {
+        total += g.size();
+    }
+    if (ids.size() != std::min(total, limit)) {
+        return false;
+    }
+    std::size_t at = 0;
+    for (const auto& g : groups) {
+        std::set<std::uint64_t> left = g;
+        for (std::size_t k = 0; k < g.size() && at < ids.size(); ++k, ++at) {
+            if (left.erase(ids[at]) == 0) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+inline void due_orders_index(const store_factory& make, const conformance_options& /*options*/,
+                             conformance_checker& c) {
+    const auto s = fresh(make, c);
+    put(*s, c, plain_order(1, 1, order_state::awaiting_payment, at_ms(3000)));
+    put(*s, c, plain_order(2, 1, order_state::awaiting_payment, at_ms(1000)));
+    put(*s, c, plain_order(3, 1, order_state::awaiting_payment, at_ms(2000)));
+    put(*s, c, plain_order(4, 1, order_state::delivered, at_ms(2000)));
+    put(*s, c, plain_order(5));
+    const auto expect_due = [&](std::int64_t now, std::size_t limit,
+                                const std::vector<std::set<std::uint64_t>>& groups,
+                                here where = here::current()) {
+        const auto got = due(*s, c, now, limit, where);
+        c.check(in_groups(got, groups, limit),
+                fmt::format("due_orders({} ms, limit {}) returned {}: not earliest first", now,
+                            limit, ids_text(got)),
+                where);
+    };
+    expect_due(999, 100, {});
+    expect_due(1000, 100, {{2}});
+    expect_due(2000, 100, {{2}, {3, 4}});
+    expect_due(9000, 100, {{2}, {3, 4}, {1}});
+    expect_due(9000, 2, {{2}, {3, 4}});
+    expect_due(9000, 0, {});
+
+    put(*s, c, plain_order(2, 2, order_state::paid));                          // cleared
+    put(*s, c, plain_order(1, 2, order_state::awaiting_payment, at_ms(500)));  // earlier
+    put(*s, c, plain_order(5, 2, order_state::delivered, at_ms(8000)));        // set
+    expect_due(9000, 100, {{1}, {3, 4}, {5}});
+    expect_due(600, 100, {{1}});
+    expect_due(1000, 100, {{1}});
+}
+
+// ---- scenarios: the outbox ---------------------------------------------------------------
+
+/// A notification with every field set, for order `order`.
+inline notification rich_note(std::uint64_t order, std::size_t round, timestamp created_at) {
+    const std::array<notification_kind, 3> kinds = {notification_kind::shipped,
+                                                    notification_kind::refund_issued,
+                                                    notification_kind::payment_timeout};
+    const std::array<audience, 3> audiences = {audience::customer, audience::staff,
+                                               audience::merchant};
+    return notification{.id = 0,
+                        .kind = kinds[round % 3],
+                        .order = order_id(order),
+                        .number = order_number::from_value(order * 1000 + round).value(),
+                        .audience = audiences[round % 3],
+                        .recipient = round % 3 == 1 ? "finance" : fmt::format("c-{}", order),
+                        .text = fmt::format("第 {} 轮 round {}: {}", round, round, tricky_text),
+                        .details = {{"tracking_number", fmt::format("SF{}", round)},
+                                    {"amount", "12.50 CNY"},
+                                    {"备注", "\"quoted\", 'single' \\ 100%"},
+                                    {"empty", ""}},
+                        .created_at = created_at,
+                        .attempt = 0};
+}
+
+inline void outbox_ids_and_content(const store_factory& make,
+                                   const conformance_options& /*options*/, conformance_checker& c) {
+    const auto s = fresh(make, c);
+    std::vector<notification> enqueued;  // in enqueue order over all commits
+    for (std::size_t round = 0; round < 3; ++round) {
+        auto tx = begin(*s, c);
+        for (const std::uint64_t order : {std::uint64_t{7}, std::uint64_t{8}}) {
+            enqueued.push_back(rich_note(order, round * 2 + (order - 7),
+                                         at_ms(1000 + static_cast<std::int64_t>(round))));
+            c.need(tx->enqueue(enqueued.back()), "enqueue");
+        }
+        c.need(tx->commit(), "commit of two notifications");
+    }
+    std::map<std::uint64_t, std::uint64_t> id_of;  // enqueue position -> id
+    std::vector<std::uint64_t> all_ids;
+    for (const std::uint64_t order : {std::uint64_t{7}, std::uint64_t{8}}) {
+        const auto entries = outbox(*s, c, order);
+        c.check(entries.size() == 3, fmt::format("outbox_of({}) holds {} entries, 3 were enqueued",
+                                                 order, entries.size()));
+        std::size_t position = order - 7;
+        for (const outbox_entry& e : entries) {
+            const notification& got = e.notification;
+            if (position < enqueued.size() && got != enqueued[position]) {
+                notification expected = enqueued[position];
+                expected.id = got.id;
+                expected.attempt = got.attempt;
+                if (got != expected) {
+                    c.fail(fmt::format("outbox_of({}) entry {} differs from what was enqueued: {}",
+                                       order, got.id, note_difference(expected, got)));
+                }
+            }
+            c.check(!e.delivered && e.attempts == 0 && e.last_error.empty(),
+                    fmt::format("a new outbox entry {} is delivered {}, attempts {}, error '{}'",
+                                got.id, e.delivered, e.attempts, e.last_error));
+            id_of[position] = got.id;
+            all_ids.push_back(got.id);
+            position += 2;
+        }
+    }
+    std::vector<std::uint64_t> in_enqueue_order;
+    in_enqueue_order.reserve(id_of.size());
+    for (const auto& [position, id] : id_of) {
+        in_enqueue_order.push_back(id);
+    }
+    const bool increasing = std::adjacent_find(in_enqueue_order.begin(), in_enqueue_order.end(),
+                                               [](std::uint64_t a, std::uint64_t b) {
+                                                   return a >= b;
+                                               }) == in_enqueue_order.end();
+    c.check(increasing && !in_enqueue_order.empty() && in_enqueue_order.front() != 0,
+            fmt::format("notification ids in enqueue and commit order are {}: they must be "
+                        "unique, non-zero and increasing",
+                        ids_text(in_enqueue_order)));
+    expect_equal(c, undelivered(*s, c), std::size_t{6}, "undelivered_count of six new entries");
+    c.check(outbox(*s, c, 9).empty(), "outbox_of an order without notifications is not empty");
+    std::sort(all_ids.begin(), all_ids.end());
+    expect_equal(c, ids_of(claim(*s, c, 1002, 1000, 100)), all_ids,
+                 "a claim at the newest created_at hands out every new entry, oldest first");
+}
+
+/// Five notifications for order 7 created at 1 s and one for order 8 created
+/// at 50 s; returns their ids (order 7's, then order 8's).
+inline std::vector<std::uint64_t> fill_outbox(store& s, conformance_checker& c) {
+    auto tx = begin(s, c);
+    for (int i = 0; i < 5; ++i) {
+        c.need(tx->enqueue(note(7, fmt::format("n{}", i))), "enqueue");
+    }
+    c.need(tx->enqueue(note(8, "later", at_ms(50'000))), "enqueue");
+    c.need(tx->commit(), "commit of six notifications");
+    std::vector<std::uint64_t> ids = outbox_ids(s, c, 7);
+    const auto of_8 = outbox_ids(s, c, 8);
+    ids.insert(ids.end(), of_8.begin(), of_8.end());
+    c.require(ids.size() == 6, "outbox_of does not list the six enqueued notifications");
+    return ids;
+}
+
+/// Claims everything due at 10 s under a 1 s lease: ids[0..4].
+inline void first_claims(store& s, conformance_checker& c, const std::vector<std::uint64_t>& ids) {
+    const auto first = claim(s, c, 10'000, 1000, 2);
+    expect_equal(c, ids_of(first), std::vector<std::uint64_t>{ids[0], ids[1]},
+                 "the first claim (limit 2) hands out the two oldest");
+    c.check(first.size() == 2 && first[0].attempt == 1 && first[0].text == "n0",
+            "a first claim counts attempt 1 and keeps the text");
+    expect_equal(c, ids_of(claim(s, c, 10'000, 1000, 10)),
+                 std::vector<std::uint64_t>{ids[2], ids[3], ids[4]},
+                 "a second claim hands out the rest that is due");
+    expect_equal(c, ids_of(claim(s, c, 10'999, 1000, 10)), std::vector<std::uint64_t>{},
+                 "a claim within the lease (and before the newest is due)");
+    expect_equal(c, ids_of(claim(s, c, 10'000, 1000, 0)), std::vector<std::uint64_t>{},
+                 "a claim with limit 0");
+}
+
+inline void claims_and_leases(const store_factory& make, const conformance_options& /*options*/,
+                              conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const auto ids = fill_outbox(*s, c);
+    first_claims(*s, c, ids);
+    const auto again = claim(*s, c, 11'000, 1000, 1);
+    expect_equal(c, ids_of(again), std::vector<std::uint64_t>{ids[0]},
+                 "an expired lease hands the oldest out again");
+    c.check(again.size() == 1 && again[0].attempt == 2, "the second claim counts attempt 2");
+    const auto entries = outbox(*s, c, 7);
+    c.check(!entries.empty() && entries[0].attempts == 2 && !entries[0].delivered,
+            "outbox_of counts two attempts of a notification claimed twice");
+    expect_equal(c, ids_of(claim(*s, c, 11'999, 1000, 1)), std::vector<std::uint64_t>{ids[1]},
+                 "the re-claimed one is leased again; the next oldest comes");
+    expect_equal(c, ids_of(claim(*s, c, 60'000, 1000, 10)), ids,
+                 "after every lease expired, all six come, oldest first");
+    expect_equal(c, undelivered(*s, c), std::size_t{6}, "claims deliver nothing");
+}
+
+inline void mark_delivered_rules(const store_factory& make, const conformance_options& /*options*/,
+                                 conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const auto ids = fill_outbox(*s, c);
+    first_claims(*s, c, ids);
+    c.succeeded(s->mark_delivered(ids[0]), "mark_delivered");
+    c.succeeded(s->mark_delivered(ids[0]),
+                "mark_delivered again (two dispatchers after an expired lease)");
+    expect_equal(c, undelivered(*s, c), std::size_t{5}, "undelivered_count after a delivery");
+    const auto entries = outbox(*s, c, 7);
+    c.check(!entries.empty() && entries[0].delivered, "outbox_of shows the delivery");
+    expect_equal(c, ids_of(claim(*s, c, 60'000, 1000, 10)),
+                 std::vector<std::uint64_t>{ids[1], ids[2], ids[3], ids[4], ids[5]},
+                 "a delivered notification is never handed out again");
+    const std::uint64_t unknown = *std::max_element(ids.begin(), ids.end()) + 1000;
+    c.refused(s->mark_delivered(unknown), errc::not_found, std::nullopt,
+              "mark_delivered of an unknown id");
+    c.refused(s->mark_delivered(0), errc::not_found, std::nullopt, "mark_delivered of id 0");
+    c.refused(s->reschedule(unknown, at_ms(0), "x"), errc::not_found, std::nullopt,
+              "reschedule of an unknown id");
+    expect_equal(c, undelivered(*s, c), std::size_t{5}, "refusals change nothing");
+}
+
+inline void reschedule_rules(const store_factory& make, const conformance_options& /*options*/,
+                             conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const auto ids = fill_outbox(*s, c);
+    first_claims(*s, c, ids);
+    c.succeeded(s->reschedule(ids[1], at_ms(30'000), "gateway down: 网关"), "reschedule");
+    expect_equal(c, ids_of(claim(*s, c, 29'999, 1000, 10)),
+                 std::vector<std::uint64_t>{ids[0], ids[2], ids[3], ids[4]},
+                 "a rescheduled notification is not handed out before its time");
+    const auto later = claim(*s, c, 30'000, 1000, 10);
+    expect_equal(c, ids_of(later), std::vector<std::uint64_t>{ids[1]},
+                 "a rescheduled notification is handed out at its time");
+    c.check(later.size() == 1 && later[0].attempt == 2, "the retry counts attempt 2");
+    const auto entries = outbox(*s, c, 7);
+    c.check(entries.size() == 5 && entries[1].last_error == "gateway down: 网关" &&
+                entries[1].attempts == 2,
+            "outbox_of keeps the last error and counts the attempts of a retried notification");
+
+    c.succeeded(s->mark_delivered(ids[2]), "mark_delivered");
+    (void)s->reschedule(ids[2], at_ms(0), "a late failure report");  // may be refused
+    const auto after = outbox(*s, c, 7);
+    c.check(after.size() == 5 && after[2].delivered,
+            "rescheduling a delivered notification made it undelivered");
+    expect_equal(c, undelivered(*s, c), std::size_t{5},
+                 "undelivered_count after rescheduling a delivered notification");
+    const auto all = ids_of(claim(*s, c, 60'000, 1000, 10));
+    c.check(std::find(all.begin(), all.end(), ids[2]) == all.end(),
+            "a delivered notification came back after reschedule");
+}
+
+inline void delivered_backlog(const store_factory& make, const conformance_options& /*options*/,
+                              conformance_checker& c) {
+    constexpr std::size_t total = 400;
+    constexpr std::size_t delivered = 390;
+    const auto s = fresh(make, c);
+    {
+        auto tx = begin(*s, c);
+        for (std::size_t i = 0; i < total; ++i) {
+            c.need(tx->enqueue(note(7, fmt::format("n{}", i))), "enqueue");
+        }
+        c.need(tx->commit(), "commit of 400 notifications");
+    }
+    const auto ids = outbox_ids(*s, c, 7);
+    c.require(ids.size() == total, "outbox_of does not list the 400 notifications");
+    for (std::size_t i = 0; i < delivered; ++i) {
+        c.need(s->mark_delivered(ids[i]), "mark_delivered");
+    }
+    expect_equal(c, undelivered(*s, c), total - delivered, "undelivered_count after the backlog");
+    expect_equal(c, ids_of(claim(*s, c, 10'000, 1000, 3)),
+                 std::vector<std::uint64_t>{ids[delivered], ids[delivered + 1], ids[delivered + 2]},
+                 "a claim skips the delivered backlog");
+}
+
+// ---- scenarios: group commits ------------------------------------------------------------
+
+inline std::unique_ptr<store_batch> begin_batch(store& s, conformance_checker& c,
+                                                here where = here::current()) {
+    auto batch = c.need(s.begin_batch(), "store::begin_batch", where);
+    c.require(batch != nullptr, "store::begin_batch returned no batch", where);
+    return batch;
+}
+
+/// The writes of transaction `n` of a batch: order n with a timeline entry, a
+/// notification, an idempotency record and a reservation of `reserve` units.
+inline result<void> commit_in_batch(store_batch& batch, conformance_checker& c, std::uint64_t n,
+                                    std::int64_t reserve) {
+    auto tx = c.need(batch.begin(), "store_batch::begin");
+    c.require(tx != nullptr, "store_batch::begin returned no transaction");
+    writes w(std::move(tx));
+    w << w.tx().put_order(plain_order(n))
+      << w.tx().append_timeline(order_id(n), entry(order_event::placed, "placed"))
+      << w.tx().enqueue(note(n, "confirmed"))
+      << w.tx().put_idempotency(record(fmt::format("batch/{}", n), n))
+      << w.tx().change_stock(
+             change("SKU-B", "WH-1", stock_operation::reserve, reserve, fmt::format("tx{}", n)));
+    return w.commit();
+}
+
+/// How much of transaction `n` (see commit_in_batch) is visible: 0 parts or all 4.
+inline int parts_visible(store& s, conformance_checker& c, std::uint64_t n) {
+    return (load(s, c, n).has_value() ? 1 : 0) + (timeline_of(s, c, n).empty() ? 0 : 1) +
+           (outbox(s, c, n).empty() ? 0 : 1) +
+           (find_record(s, c, fmt::format("batch/{}", n)).has_value() ? 1 : 0);
+}
+
+/// What a reader outside the batch sees: for each transaction, how many of its
+/// parts, and the reserved units of the row.
+struct batch_view {
+    std::vector<int> parts;
+    std::int64_t reserved{0};
+};
+
+inline batch_view view_batch(store& s, conformance_checker& c,
+                             std::initializer_list<std::uint64_t> transactions) {
+    batch_view v;
+    for (const std::uint64_t n : transactions) {
+        v.parts.push_back(parts_visible(s, c, n));
+    }
+    const auto level = stock_of(s, c, "SKU-B", "WH-1");
+    v.reserved = level ? level->reserved.units() : -1;
+    return v;
+}
+
+inline void batch_transactions(const store_factory& make, const conformance_options& /*options*/,
+                               conformance_checker& c) {
+    const auto s = fresh(make, c);
+    c.need(commit_changes(*s, c, {change("SKU-B", "WH-1", stock_operation::receive, 10)}),
+           "receiving stock before the batch");
+    std::future<batch_view> outside;  // destroyed after the batch: see read_aside
+    auto batch = begin_batch(*s, c);
+    c.succeeded(commit_in_batch(*batch, c, 1, 3), "the batch's first transaction");
+    {
+        auto tx = c.need(batch->begin(), "store_batch::begin");
+        c.check(c.need(tx->find_order(order_id(1)), "find_order").has_value(),
+                "a transaction in a batch does not see the order of an earlier one");
+        const auto rows = c.need(tx->find_stock(sku_id("SKU-B")), "find_stock");
+        c.check(rows.size() == 1 && rows[0].reserved.units() == 3,
+                "a transaction in a batch does not see the reservation of an earlier one");
+        c.check(c.need(tx->find_idempotency("batch/1"), "find_idempotency").has_value(),
+                "a transaction in a batch does not see the idempotency key of an earlier one");
+    }
+    c.refused(commit_in_batch(*batch, c, 2, 8), errc::insufficient_stock, "tx2",
+              "a transaction in a batch reserving more than is left");
+    c.refused(commit_in_batch(*batch, c, 1, 1), errc::conflict, std::nullopt,
+              "a transaction in a batch inserting an order an earlier one inserted");
+    c.succeeded(commit_in_batch(*batch, c, 3, 7), "a transaction after failed ones");
+    {
+        auto dropped = c.need(batch->begin(), "store_batch::begin");
+        (void)dropped->put_order(plain_order(4));
+        (void)dropped->change_stock(change("SKU-B", "WH-1", stock_operation::release, 10));
+    }  // never committed
+    {
+        auto tx = c.need(batch->begin(), "store_batch::begin");
+        c.check(!c.need(tx->find_order(order_id(2)), "find_order").has_value(),
+                "a failed transaction of the batch left its order behind");
+        const auto rows = c.need(tx->find_stock(sku_id("SKU-B")), "find_stock");
+        c.check(rows.size() == 1 && rows[0].reserved.units() == 10,
+                "reads in the batch do not show exactly the committed reservations (3 + 7)");
+    }
+    outside = read_aside([&] { return view_batch(*s, c, {1, 2, 3, 4}); });
+    if (finished(outside, c, "reading outside an open batch")) {
+        const batch_view v = outside.get();
+        const bool none = v.parts == std::vector<int>{0, 0, 0, 0} && v.reserved == 0;
+        const bool so_far = v.parts == std::vector<int>{4, 0, 4, 0} && v.reserved == 10;
+        c.check(none || so_far,
+                fmt::format("outside the open batch, transactions show [{}] of their 4 parts "
+                            "and {} reserved: neither nothing nor exactly what committed",
+                            fmt::join(v.parts, ", "), v.reserved));
+    }
+    c.need(batch->commit(), "store_batch::commit");
+    const batch_view v = view_batch(*s, c, {1, 2, 3, 4});
+    c.check(v.parts == std::vector<int>{4, 0, 4, 0} && v.reserved == 10,
+            fmt::format("after the batch committed, transactions show [{}] of their 4 parts and "
+                        "{} reserved; expected [4, 0, 4, 0] and 10",
+                        fmt::join(v.parts, ", "), v.reserved));
+    c.succeeded(commit_changes(*s, c, {change("SKU-B", "WH-1", stock_operation::release, 1)}),
+                "a transaction after the batch");
+    expect_stock(c, *s, "SKU-B", "WH-1", stock_counts{10, 9, 0}, "after the batch");
+}
+
+inline void dropped_batch(const store_factory& make, const conformance_options& /*options*/,
+                          conformance_checker& c) {
+    const auto s = fresh(make, c);
+    c.need(commit_changes(*s, c, {change("SKU-B", "WH-1", stock_operation::receive, 10)}),
+           "receiving stock before the batch");
+    {
+        auto batch = begin_batch(*s, c);
+        c.succeeded(commit_in_batch(*batch, c, 1, 3), "the batch's first transaction");
+        c.succeeded(commit_in_batch(*batch, c, 2, 2), "the batch's second transaction");
+        auto open = c.need(batch->begin(), "store_batch::begin");
+        (void)open->put_order(plain_order(3));
+        open.reset();
+    }  // destroyed without commit
+    const batch_view v = view_batch(*s, c, {1, 2, 3});
+    const bool undone = v.parts == std::vector<int>{0, 0, 0} && v.reserved == 0;
+    const bool kept = v.parts == std::vector<int>{4, 4, 0} && v.reserved == 5;
+    c.check(undone || kept,
+            fmt::format("after a batch was dropped, its transactions show [{}] of their 4 parts "
+                        "and {} reserved: expected all of them ([4, 4, 0], 5) or none ([0, 0, 0], "
+                        "0)",
+                        fmt::join(v.parts, ", "), v.reserved));
+    c.note(undone ? "a dropped batch undoes its transactions"
+                  : "a dropped batch keeps its committed transactions (pass-through)");
+    c.succeeded(commit_changes(*s, c, {change("SKU-B", "WH-1", stock_operation::receive, 1)}),
+                "a transaction after a dropped batch (nothing may stay locked)");
+    auto again = begin_batch(*s, c);
+    c.succeeded(commit_in_batch(*again, c, 5, 1), "a transaction in a second batch");
+    c.succeeded(again->commit(), "committing a second batch");
+    expect_equal(c, parts_visible(*s, c, 5), 4, "the second batch's transaction");
+}
+
+// ---- scenarios: threads ------------------------------------------------------------------
+
+/// True for the refusals a store may give a writer that lost a race and may
+/// retry: errc::conflict, and errc::busy from a store with a bounded wait.
+inline bool retryable(const error& e) {
+    return e.code == errc::conflict || e.code == errc::busy;
+}
+
+/// Runs `body(t)` on `count` threads and joins them.
+template <class Body>
+void on_threads(std::size_t count, Body body) {
+    std::vector<std::thread> pool;
+    pool.reserve(count);
+    for (std::size_t t = 0; t < count; ++t) {
+        pool.emplace_back([&body, t] { body(t); });
+    }
+    for (std::thread& thread : pool) {
+        thread.join();
+    }
+}
+
+inline void hot_stock_row(const store_factory& make, const conformance_options& options,
+                          conformance_checker& c) {
+    constexpr std::int64_t on_hand = 1000;
+    constexpr int max_attempts = 20'000;  // per thread: a store that never decides fails, not hangs
+    const std::size_t threads = thread_count(options);
+    for (std::uint64_t round = 0; round < 2; ++round) {
+        const auto s = fresh(make, c);
+        c.need(commit_changes(*s, c, {change("HOT", "WH-1", stock_operation::receive, on_hand)}),
+               "receiving the hot row's stock");
+        std::atomic<std::int64_t> granted{0};
+        std::atomic<std::int64_t> refusals{0};
+        on_threads(threads, [&](std::size_t t) {
+            prng random(options.seed + round * 100 + t);
+            int refused_in_row = 0;
+            for (int attempt = 0; attempt < max_attempts && refused_in_row < 3; ++attempt) {
+                const std::int64_t n = random.between(1, 3);
+                auto tx = s->begin();
+                if (!c.succeeded(tx, "store::begin on a worker thread")) {
+                    return;
+                }
+                writes w(std::move(*tx));
+                w << w.tx().change_stock(change("HOT", "WH-1", stock_operation::reserve, n, "hot"));
+                const auto committed = w.commit();
+                if (committed.has_value()) {
+                    granted += n;
+                    refused_in_row = 0;
+                } else if (committed.error().code == errc::insufficient_stock &&
+                           committed.error().field == "hot") {
+                    ++refusals;
+                    ++refused_in_row;  // 3 in a row: at most 2 units can be left
+                } else if (!retryable(committed.error())) {
+                    c.fail(
+                        fmt::format("a reservation on a hot row was refused with {}, "
+                                    "expected insufficient_stock on field 'hot' (or conflict)",
+                                    to_string(committed.error())));
+                    return;
+                }
+            }
+        });
+        const auto level = stock_of(*s, c, "HOT", "WH-1");
+        c.require(level.has_value(), "the hot row disappeared");
+        c.check(level->on_hand.units() == on_hand, "reservations changed on hand");
+        c.check(level->reserved.units() == granted.load(),
+                fmt::format("reserved is {}, the successful reservations sum to {}",
+                            level->reserved.units(), granted.load()));
+        c.check(level->available() >= 0 && level->available() <= 2,
+                fmt::format("{} units are available after every thread was refused 3 times "
+                            "(oversold when negative, refused too early when above 2)",
+                            level->available()));
+        c.check(refusals.load() > 0, "no reservation was ever refused: the row never ran out");
+    }
+}
+
+inline void same_version_writers(const store_factory& make, const conformance_options& options,
+                                 conformance_checker& c) {
+    const std::size_t threads = thread_count(options);
+    const auto s = fresh(make, c);
+    put(*s, c, plain_order(7));
+    for (std::uint64_t version = 2; version <= 16; ++version) {
+        std::atomic<std::size_t> won{0};
+        std::atomic<std::size_t> lost{0};
+        std::atomic<std::size_t> ready{0};
+        std::mutex winner_mutex;
+        std::string winner;
+        on_threads(threads, [&](std::size_t t) {
+            order next = plain_order(7, version);
+            next.tracking_number = fmt::format("writer {}", t);
+            bool first_try = true;
+            for (int attempt = 0; attempt < 1000; ++attempt) {
+                auto tx = s->begin();
+                if (!c.succeeded(tx, "store::begin on a worker thread")) {
+                    ready += first_try ? 1U : 0U;  // never leave the others waiting
+                    return;
+                }
+                writes w(std::move(*tx));
+                w << w.tx().put_order(next);
+                if (first_try) {  // every writer holds its write before any commits
+                    first_try = false;
+                    ++ready;
+                    while (ready.load() < threads) {
+                        std::this_thread::yield();
+                    }
+                }
+                const auto committed = w.commit();
+                if (committed.has_value()) {
+                    ++won;
+                    const std::lock_guard lock(winner_mutex);
+                    winner = next.tracking_number;
+                    return;
+                }
+                if (!retryable(committed.error())) {
+                    c.fail(
+                        fmt::format("a writer of a stale version was refused with {}, "
+                                    "expected conflict",
+                                    to_string(committed.error())));
+                    return;
+                }
+                // A conflict is a loss only if another writer's version is stored by now;
+                // otherwise the store refused under contention, and the writer tries again.
+                const auto stored = s->load_order(order_id(7));
+                if (stored.has_value() && stored->has_value() && (*stored)->version >= version) {
+                    ++lost;
+                    return;
+                }
+            }
+            c.fail("a writer kept getting conflicts while no other version was stored");
+        });
+        c.check(won.load() == 1 && lost.load() == threads - 1,
+                fmt::format("{} writers of version {}: {} won, {} lost; exactly one must win",
+                            threads, version, won.load(), lost.load()));
+        const auto stored = load(*s, c, 7);
+        c.require(stored.has_value(), "the contested order disappeared");
+        c.check(stored->version == version && stored->tracking_number == winner,
+                fmt::format("the stored order is version {} by '{}'; version {} by '{}' won",
+                            stored->version, stored->tracking_number, version, winner));
+        if (!c.passed()) {
+            return;
+        }
+    }
+}
+
+inline void concurrent_claims(const store_factory& make, const conformance_options& options,
+                              conformance_checker& c) {
+    constexpr std::size_t notes = 600;
+    const std::size_t threads = thread_count(options);
+    const auto s = fresh(make, c);
+    {
+        auto tx = begin(*s, c);
+        for (std::size_t i = 0; i < notes; ++i) {
+            c.need(tx->enqueue(note(i % 17 + 1, "n")), "enqueue");
+        }
+        c.need(tx->commit(), "commit of 600 notifications");
+    }
+    std::mutex seen_mutex;
+    std::vector<std::uint64_t> seen;
+    std::atomic<std::size_t> marked{0};
+    on_threads(threads, [&](std::size_t t) {
+        prng random(options.seed + t);
+        // Bounded, so a store that hands out the same ones again fails the
+        // scenario instead of hanging it.
+        for (std::size_t call = 0; call < notes; ++call) {
+            // A lease far longer than the run: nothing may be handed out twice.
+            auto claimed =
+                s->claim_notifications(at_ms(10'000), std::chrono::hours(1), 1 + random.below(7));
+            if (!c.succeeded(claimed, "claim_notifications on a worker thread") ||
+                claimed->empty()) {
+                return;
+            }
+            for (const notification& n : *claimed) {
+                if (n.id % 2 == 0 && c.succeeded(s->mark_delivered(n.id), "mark_delivered")) {
+                    ++marked;
+                }
+            }
+            const std::lock_guard lock(seen_mutex);
+            for (const notification& n : *claimed) {
+                seen.push_back(n.id);
+            }
+        }
+    });
+    std::sort(seen.begin(), seen.end());
+    const auto twice = std::adjacent_find(seen.begin(), seen.end());
+    c.check(twice == seen.end(),
+            fmt::format("notification {} was handed to two callers within one lease",
+                        twice == seen.end() ? 0 : *twice));
+    expect_equal(c, seen.size(), notes, "notifications claimed by all threads together");
+    expect_equal(c, undelivered(*s, c), notes - marked.load(),
+                 "undelivered_count after concurrent deliveries");
+    expect_equal(c, ids_of(claim(*s, c, 20'000, 1000, 10)), std::vector<std::uint64_t>{},
+                 "a claim while every notification is leased or delivered");
+}
+
+inline void parallel_commits(const store_factory& make, const conformance_options& options,
+                             conformance_checker& c) {
+    // Transactions reserve on several rows in random order (so a store that
+    // locks rows must order its locks) while inserting orders and
+    // notifications; afterwards every committed reservation is in the rows.
+    constexpr std::size_t per_thread = 150;
+    const std::size_t threads = thread_count(options);
+    const std::array<std::string_view, 4> skus = {"A", "B", "C", "D"};
+    const auto s = fresh(make, c);
+    std::vector<stock_change> receipts;
+    receipts.reserve(skus.size());
+    for (const std::string_view sku : skus) {
+        receipts.push_back(change(sku, "WH-1", stock_operation::receive,
+                                  static_cast<std::int64_t>(threads * per_thread / 3)));
+    }
+    c.need(commit_changes(*s, c, receipts), "receiving stock into four rows");
+    std::atomic<std::int64_t> granted{0};
+    std::atomic<std::size_t> placed{0};
+    std::atomic<std::size_t> refused{0};
+    on_threads(threads, [&](std::size_t t) {
+        prng random(options.seed + t);
+        for (std::size_t i = 0; i < per_thread; ++i) {
+            std::vector<std::string_view> picked(skus.begin(), skus.end());
+            for (std::size_t k = picked.size(); k > 1; --k) {
+                std::swap(picked[k - 1], picked[random.below(k)]);
+            }
+            picked.resize(1 + random.below(3));
+            auto tx = s->begin();
+            if (!c.succeeded(tx, "store::begin on a worker thread")) {
+                return;
+            }
+            const std::uint64_t id = t * per_thread + i + 1;
+            writes w(std::move(*tx));
+            w << w.tx().put_order(plain_order(id)) << w.tx().enqueue(note(id, "placed"));
+            for (const std::string_view sku : picked) {
+                w << w.tx().change_stock(change(sku, "WH-1", stock_operation::reserve, 1));
+            }
+            const auto committed = w.commit();
+            if (committed.has_value()) {
+                granted += static_cast<std::int64_t>(picked.size());
+                ++placed;
+            } else if (committed.error().code == errc::insufficient_stock) {
+                ++refused;
+            } else if (!retryable(committed.error())) {
+                c.fail(fmt::format("a transaction on fresh ids was refused with {}",
+                                   to_string(committed.error())));
+            }
+        }
+    });
+    std::int64_t reserved = 0;
+    for (const stock_level& level : c.need(s->all_stock(), "all_stock")) {
+        reserved += level.reserved.units();
+        c.check(level.available() >= 0, fmt::format("row {} is oversold", level.sku));
+    }
+    c.check(reserved == granted.load(),
+            fmt::format("the rows hold {} reserved units, the committed transactions {}", reserved,
+                        granted.load()));
+    c.check(refused.load() > 0, "no transaction ran out of stock: the scenario tested nothing");
+    expect_equal(c, in_state(*s, c, order_state::pending_review).size(), placed.load(),
+                 "orders of the committed transactions");
+    expect_equal(c, undelivered(*s, c), placed.load(),
+                 "notifications of the committed transactions");
+}
+
+// ---- the engine over the store under test -------------------------------------------------
+
+inline timestamp engine_start_time() {
+    return std::chrono::time_point_cast<duration>(
+        std::chrono::sys_days{std::chrono::year{2026} / 11 / 22} + std::chrono::hours(9));
+}
+
+inline address home_address() {
+    return address{.recipient = "Alice Zhang",
+                   .phone = "13812345678",
+                   .country = "CN",
+                   .province = "Zhejiang",
+                   .city = "Hangzhou",
+                   .district = "Xihu",
+                   .street = "1 Wensan Road",
+                   .postcode = "310000"};
+}
+
+/// An engine over a fresh store from the factory, with a manual clock, a
+/// recording notifier and the default access policy.
+struct engine_rig {
+    engine_rig(const store_factory& make, conformance_checker& c, settings options = {})
+        : checker(c), owner(fresh(make, c)), store(*owner), clock(engine_start_time()) {
+        engine = c.need(orderly::engine::create(engine_ports{store, notifier, clock, policy},
+                                                std::move(options)),
+                        "engine::create");
+    }
+
+    /// A command context with a fresh idempotency key.
+    command_context as(const actor& who) { return command_context{who, next_key()}; }
+    std::string next_key() { return fmt::format("k{}", ++keys); }
+
+    /// Puts a SKU in the catalogue and receives `count` units of it.
+    void stock_up(const std::string& code, std::string_view price, std::int64_t count,
+                  const std::string& warehouse, bool restricted) {
+        const actor admin{"root", role::admin};
+        const actor keeper{"wh-1", role::warehouse};
+        checker.need(
+            engine->put_sku(as(admin), sku{.id = sku_id(code),
+                                           .merchant = merchant_id("m-1"),
+                                           .name = "Tea",
+                                           .category = "food",
+                                           .price = money::parse(price, currencies::CNY).value(),
+                                           .weight_g = 250,
+                                           .volume_cm3 = 400,
+                                           .traits = sku_traits{.restricted = restricted},
+                                           .status = sku_status::on_sale}),
+            fmt::format("engine::put_sku({})", code));
+        checker.need(
+            engine->receive_stock(
+                as(keeper), stock_receipt{sku_id(code), warehouse_id(warehouse), units(count)}),
+            fmt::format("engine::receive_stock({})", code));
+    }
+
+    conformance_checker& checker;
+    std::unique_ptr<orderly::store> owner;
+    orderly::store& store;
+    recording_notifier notifier;
+    manual_clock clock;
+    default_access_policy policy;
+    std::unique_ptr<orderly::engine> engine;
+    std::size_t keys{0};
+};
+
+/// The engine's random scenario: moved here from tests/unit/engine_scenario_test.cpp
+/// so that every store runs it.
+namespace engine_model {
+
+// A seeded, randomized scenario of the whole engine: a few thousand random
+// commands over about fifty orders (placing, review, gateway callbacks that
+// repeat, come twice or come late, refunds, cancel, hold and release,
+// fulfilment, clock jumps with due work, notification delivery through a
+// notifier that sometimes fails), by actors of every role, unauthorized ones
+// included. After every step the store is read back through the public API
+// (the step's order, stock and outbox every step; every order every 16th
+// step and after due work) and checked against the requirements (R-5, R-12,
+// R-16, R-17, R-18, R-29): a refusal changes nothing, a change touches one
+// order by one version and writes exactly the notifications its timeline
+// calls for, stock is conserved, refunds never exceed captures and captures
+// never exceed the total, every state is reachable and every timeline
+// chains, and in the end every notification is delivered exactly once.
+
+// ---- the shop -----------------------------------------------------------------
+
+struct sku_spec {
+    std::string code;
+    std::int64_t price;  // fen
+    bool restricted;
+};
+
+inline const std::vector<sku_spec>& catalogue() {
+    static const std::vector<sku_spec> skus = {
+        {"tea", 1250, false},   {"cup", 800, false},   {"pot", 4500, false},
+        {"silk", 12000, false}, {"knife", 3000, true}, {"wine", 9900, true},
+    };
+    return skus;
+}
+
+inline const sku_spec& spec_of(const sku_id& id) {
+    for (const sku_spec& s : catalogue()) {
+        if (s.code == id.value()) {
+            return s;
+        }
+    }
+    return catalogue().front();
+}
+
+inline const std::vector<std::string> warehouses = {"wh-a", "wh-b"};
+inline const std::vector<std::string> customers = {"alice", "bob", "carol"};
+inline constexpr std::int64_t high_value_fen = 30000;
+inline constexpr std::size_t max_orders = 50;
+inline constexpr auto auto_confirm_after = std::chrono::days(7);
+
+inline money fen(std::int64_t v) {
+    return money::from_minor(v, currencies::CNY);
+}
+inline std::int64_t fen_of(const money& m) {
+    return m.amount_minor_int64().value();
+}
+
+inline std::string price_text(std::int64_t v) {
+    return fmt::format("{}.{:02}", v / 100, v % 100);
+}
+
+inline settings scenario_settings() {
+    settings s;
+    s.review.high_value_at_or_above = {fen(high_value_fen)};
+    return s;
+}
+
+// Actors of every role, plus two the policy must refuse whatever they do.
+inline std::vector<actor> all_actors() {
+    return {actor{"alice", role::customer}, actor{"bob", role::customer},
+            actor{"carol", role::customer}, actor{"cs-1", role::customer_service},
+            actor{"rev-1", role::reviewer}, actor{"wh-1", role::warehouse},
+            actor{"fin-1", role::finance},  actor{"root", role::admin},
+            actor{"pay-gw", role::system},  actor{"ghost", static_cast<role>(42)},
+            actor{"", role::admin}};
+}
+
+// Captured minus refunded over every payment of the order, in fen.
+inline std::int64_t net_captured(const order& o) {
+    std::int64_t sum = 0;
+    for (const payment& p : o.payments) {
+        sum += fen_of(p.captured) - fen_of(p.refunded);
+    }
+    return sum;
+}
+
+inline std::int64_t refunded_total(const order& o) {
+    std::int64_t sum = 0;
+    for (const payment& p : o.payments) {
+        sum += fen_of(p.refunded);
+    }
+    return sum;
+}
+
+inline order_guard_facts facts_of(const order& o) {
+    return order_guard_facts{o.method == payment_method::cash_on_delivery, o.held_from};
+}
+
+inline bool in(order_state s, std::initializer_list<order_state> states) {
+    return std::find(states.begin(), states.end(), s) != states.end();
+}
+
+// The state whose reservation rule applies: an order on hold keeps the
+// reservations of the state it was held in.
+inline order_state effective_state(const order& o) {
+    return o.state == order_state::on_hold ? o.held_from : o.state;
+}
+
+// R-12: placing holds, paying (or approving cash on delivery) commits,
+// shipping consumes, cancelling releases.
+inline reservation_state reservation_rule(order_state s) {
+    switch (s) {
+        case order_state::pending_review:
+        case order_state::awaiting_payment:
+            return reservation_state::held;
+        case order_state::paid:
+        case order_state::allocating:
+        case order_state::packed:
+            return reservation_state::committed;
+        case order_state::shipped:
+        case order_state::delivered:
+        case order_state::completed:
+        case order_state::closed:
+            return reservation_state::consumed;
+        case order_state::on_hold:
+        case order_state::cancelled:
+            break;
+    }
+    return reservation_state::released;
+}
+
+// ---- the order machine as data ------------------------------------------------
+
+struct machine_model {
+    std::set<std::tuple<order_state, order_event, order_state>> rows;
+    std::set<order_state> reachable;
+    std::vector<std::string> errors;  // rows naming unknown states or events, unreachable states
+};
+
+template <class Enum, std::size_t N>
+inline std::optional<Enum> by_name(const std::array<Enum, N>& all, std::string_view name) {
+    for (const Enum e : all) {
+        if (to_string(e) == name) {
+            return e;
+        }
+    }
+    return std::nullopt;
+}
+
+inline const machine_model& machine() {
+    static const machine_model model = [] {
+        machine_model m;
+        std::vector<std::tuple<order_state, order_event, order_state>> rows;
+        for (const transition_row& r : order_machine_rows()) {
+            const auto from = by_name(all_order_states, r.from);
+            const auto event = by_name(all_order_events, r.event);
+            const auto to = by_name(all_order_states, r.to);
+            if (!from || !event || !to) {
+                m.errors.push_back(
+                    fmt::format("unknown name in machine row {} {} {}", r.from, r.event, r.to));
+                continue;
+            }
+            rows.emplace_back(*from, *event, *to);
+            m.rows.emplace(*from, *event, *to);
+        }
+        // Breadth-first over the table from the initial state.
+        m.reachable.insert(order_state::pending_review);
+        for (bool grew = true; grew;) {
+            grew = false;
+            for (const auto& [from, event, to] : rows) {
+                if (m.reachable.count(from) != 0 && m.reachable.insert(to).second) {
+                    grew = true;
+                }
+            }
+        }
+        if (m.reachable.size() != all_order_states.size()) {
+            m.errors.push_back(fmt::format("{} of {} states are reachable", m.reachable.size(),
+                                           all_order_states.size()));
+        }
+        return m;
+    }();
+    return model;
+}
+
+// ---- what is expected of a command --------------------------------------------
+
+struct expectation {
+    bool ok{true};
+    bool repeated{false};  // for a success: nothing new happened
+    errc code{errc::invalid_value};
+    std::string field;                       // for a refusal; empty: any field
+    std::optional<command_outcome> outcome;  // a replay returns exactly this
+};
+
+inline expectation success(bool repeated = false) {
+    expectation e;
+    e.repeated = repeated;
+    return e;
+}
+
+inline expectation refusal(errc code, std::string field) {
+    expectation e;
+    e.ok = false;
+    e.code = code;
+    e.field = std::move(field);
+    return e;
+}
+
+inline std::optional<expectation> key_refusal(std::string_view key) {
+    if (key.empty()) {
+        return refusal(errc::missing_value, "idempotency_key");
+    }
+    if (key.size() > 128 ||
+        std::any_of(key.begin(), key.end(), [](char c) { return c <= ' ' || c > '~'; })) {
+        return refusal(errc::invalid_value, "idempotency_key");
+    }
+    return std::nullopt;
+}
+
+// The default role table (R-33), with ownership for customers.
+inline std::optional<expectation> auth_refusal(const actor& who, command what,
+                                               const customer_id& owner) {
+    if (to_string(who.role) == "unknown") {
+        return refusal(errc::unknown_role, "actor.role");
+    }
+    if (who.id.empty()) {
+        return refusal(errc::missing_value, "actor.id");
+    }
+    if (!default_access_policy::allows(who.role, what)) {
+        return refusal(errc::forbidden, "actor.role");
+    }
+    if (who.role == role::customer && who.id != owner.value()) {
+        return refusal(errc::forbidden, "actor.id");
+    }
+    return std::nullopt;
+}
+
+inline std::string line_field(std::size_t index, std::string_view part) {
+    return fmt::format("lines[{}].{}", index, part);
+}
+
+// ---- the store, read back -----------------------------------------------------
+
+using stock_key = std::pair<std::string, std::string>;  // sku, warehouse
+
+// One order as read back, with its timeline and outbox. Each part is shared
+// with the previous snapshot when it was not read again (see take()).
+struct order_view {
+    std::shared_ptr<const order> o;
+    std::shared_ptr<const std::vector<timeline_entry>> timeline;
+    std::shared_ptr<const std::vector<outbox_entry>> outbox;
+};
+
+struct world {
+    timestamp now;
+    std::map<order_id, order_view> orders;
+    std::map<stock_key, stock_level> stock;
+    std::size_t undelivered{0};
+    std::size_t received{0};  // notifications the notifier accepted so far
+    std::vector<std::string> read_errors;
+
+    [[nodiscard]] const order& get(order_id id) const { return *orders.at(id).o; }
+    [[nodiscard]] const order* find(order_id id) const {
+        const auto it = orders.find(id);
+        return it == orders.end() ? nullptr : it->second.o.get();
+    }
+    [[nodiscard]] const std::vector<timeline_entry>& timeline(order_id id) const {
+        return *orders.at(id).timeline;
+    }
+    [[nodiscard]] const std::vector<outbox_entry>& outbox(order_id id) const {
+        return *orders.at(id).outbox;
+    }
+    // True when the order, its timeline and its outbox are those of `b`.
+    [[nodiscard]] bool same_as(const world& b, order_id id) const {
+        const auto v = orders.find(id);
+        const auto bv = b.orders.find(id);
+        if (v == orders.end() || bv == b.orders.end()) {
+            return false;
+        }
+        const order_view& x = v->second;
+        const order_view& y = bv->second;
+        return (x.o == y.o || *x.o == *y.o) &&
+               (x.timeline == y.timeline || *x.timeline == *y.timeline) &&
+               (x.outbox == y.outbox || *x.outbox == *y.outbox);
+    }
+};
+
+// The notification without its delivery bookkeeping.
+inline bool same_note(const outbox_entry& x, const outbox_entry& y) {
+    notification a = x.notification;
+    notification b = y.notification;
+    a.attempt = 0;
+    b.attempt = 0;
+    return a == b;
+}
+
+inline std::string_view callback_name(payment_callback::outcome r) {
+    switch (r) {
+        case payment_callback::outcome::authorized:
+            return "authorized";
+        case payment_callback::outcome::captured:
+            return "captured";
+        case payment_callback::outcome::failed:
+            return "failed";
+    }
+    return "unknown";
+}
+
+inline bool is_customer_kind(notification_kind k) {
+    return k != notification_kind::refund_issued;
+}
+
+// ---- one command, kept for replays --------------------------------------------
+
+using runner = std::function<result<command_outcome>(const command_context&)>;
+
+struct past_command {
+    command what{command::view_order};
+    command_context ctx;
+    std::optional<order_id> target;  // empty for place_order
+    runner run;
+    std::function<expectation(const command_context&)> expect;
+    std::function<void(const world&, const world&, const command_outcome&)> check;
+    std::optional<command_outcome> first;  // the first success under ctx's key
+    std::optional<payment_callback> callback;
+    std::string text;
+};
+
+enum class effect : std::uint8_t { nothing, order_change, placement, due_work, dispatch, stock };
+
+struct step_info {
+    effect kind{effect::nothing};
+    command what{command::view_order};
+    actor who;
+    std::optional<order_id> target;
+    std::set<order_id> due;  // due work: the orders that were due
+    std::function<void(const world&, const world&)> check;
+};
+
+struct stock_command {
+    command_context ctx;
+    stock_receipt receipt;
+    bool succeeded{false};
+};
+
+// ---- the scenario ---------------------------------------------------------------
+
+class scenario {
+public:
+    scenario(const store_factory& make, conformance_checker& checker, std::uint64_t seed,
+             std::size_t steps, bool trace)
+        : checker_(checker),
+          seed_(seed),
+          steps_(steps),
+          rng_(seed),
+          f_(make, checker, scenario_settings()),
+          actors_(all_actors()),
+          trace_(trace) {
+        for (const sku_spec& s : catalogue()) {
+            bool stocked = false;
+            for (std::size_t w = 0; w < warehouses.size(); ++w) {
+                const bool last = w + 1 == warehouses.size();
+                if (rng_.percent(70) || (last && !stocked)) {
+                    const std::int64_t count = rng_.between(4, 25);
+                    f_.stock_up(s.code, price_text(s.price), count, warehouses[w], s.restricted);
+                    received_[{s.code, warehouses[w]}] += count;
+                    stocked = true;
+                }
+            }
+        }
+        before_ = take();
+    }
+
+    // Runs every step and the final drain; false at the first step that broke
+    // an invariant (its problems are reported as failed checks).
+    bool run() {
+        for (const std::string& e : machine().errors) {
+            checker_.fail(fmt::format("the order machine's table: {}", e));
+        }
+        if (!machine().errors.empty()) {
+            return false;
+        }
+        for (std::size_t i = 0; i < steps_; ++i) {
+            if (!one_step(i, [this] { random_step(); })) {
+                return false;
+            }
+        }
+        coverage_ = coverage();
+        return drain();
+    }
+
+    // What the run exercised, before the final drain: orders by state and
+    // timeline events by kind.
+    [[nodiscard]] std::string coverage() const {
+        std::map<order_state, std::size_t> states;
+        std::map<order_event, std::size_t> events;
+        std::map<payment_state, std::size_t> payments;
+        for (const auto& [id, o_view] : before_.orders) {
+            const order& o = *o_view.o;
+            ++states[o.state];
+            for (const timeline_entry& e : before_.timeline(id)) {
+                ++events[e.event];
+            }
+            for (const payment& p : o.payments) {
+                ++payments[p.state];
+            }
+        }
+        std::string text = "states:";
+        for (const auto& [s, n] : states) {
+            text += fmt::format(" {}={}", s, n);
+        }
+        text += "; events:";
+        for (const auto& [e, n] : events) {
+            text += fmt::format(" {}={}", e, n);
+        }
+        text += "; payments:";
+        for (const auto& [p, n] : payments) {
+            text += fmt::format(" {}={}", p, n);
+        }
+        return text;
+    }
+
+    [[nodiscard]] std::string summary() const {
+        std::string text = fmt::format("seed {}: {} steps, {} orders, {} notifications; {}", seed_,
+                                       steps_, before_.orders.size(), total_notes_, coverage_);
+        if (trace_) {
+            text += "; refusals:";
+            for (const auto& [what, n] : refusal_codes_) {
+                text += fmt::format(" {}={}", what, n);
+            }
+        }
+        text += "; commands ok/refused:";
+        for (const auto& [what, counts] : tally_) {
+            text += fmt::format(" {}={}/{}", what, counts.first, counts.second);
+        }
+        return text;
+    }
+
+private:
+    // ---- the step loop ----------------------------------------------------
+
+    bool one_step(std::size_t index, const std::function<void()>& act) {
+        step_ = step_info{};
+        text_.clear();
+        problems_.clear();
+        act();
+        const bool delivering = step_.kind == effect::due_work || step_.kind == effect::dispatch;
+        world after = take(index % 16 == 0 || step_.kind == effect::due_work, delivering);
+        if (trace_) {
+            fmt::print("{:5} {}\n", index, text_);
+        }
+        track_deliveries(after);
+        check_step(before_, after);
+        check_invariants(after);
+        if (!problems_.empty()) {
+            for (std::size_t i = 0; i < problems_.size() && i < 12; ++i) {
+                checker_.fail(
+                    fmt::format("seed {} step {} [{}]: {}", seed_, index, text_, problems_[i]));
+            }
+            before_ = std::move(after);
+            return false;
+        }
+        before_ = std::move(after);
+        return true;
+    }
+
+    template <class... Args>
+    void problem(fmt::format_string<Args...> format, Args&&... args) {
+        problems_.push_back(fmt::format(format, std::forward<Args>(args)...));
+    }
+
+    // Reads the store back. A full read lists every order by state and reads
+    // each again; otherwise only the step's target is read again and the
+    // previous snapshot's orders are shared (a full read comes every 16th
+    // step and after due work). Timelines are read again when the version
+    // moved, outboxes also whenever notifications went out.
+    world take(bool full = true, bool outboxes = true) {
+        world w;
+        w.now = f_.clock.now();
+        std::vector<std::pair<order_id, std::optional<order_state>>> listing;
+        if (full) {
+            for (const order_state s : all_order_states) {
+                auto ids = f_.store.orders_in_state(s, order_id{}, 100000);
+                if (!ids) {
+                    w.read_errors.push_back(to_string(ids.error()));
+                    continue;
+                }
+                for (const order_id id : *ids) {
+                    listing.emplace_back(id, s);
+                }
+            }
+        } else {
+            for (const auto& entry : before_.orders) {
+                listing.emplace_back(entry.first, std::nullopt);
+            }
+            if (step_.kind == effect::placement && step_.target &&
+                before_.orders.count(*step_.target) == 0) {
+                listing.emplace_back(*step_.target, std::nullopt);
+            }
+        }
+        for (const auto& [id, listed] : listing) {
+            const auto old = before_.orders.find(id);
+            const bool reread = full || old == before_.orders.end() || step_.target == id;
+            order_view view;
+            std::shared_ptr<const order>& current = view.o;
+            if (reread) {
+                auto found = f_.store.load_order(id);
+                if (!found || !*found) {
+                    w.read_errors.push_back(fmt::format("order {} listed but not loadable", id));
+                    continue;
+                }
+                current = std::make_shared<const order>(std::move(**found));
+            } else {
+                current = old->second.o;
+            }
+            if (listed && current->state != *listed) {
+                w.read_errors.push_back(
+                    fmt::format("order {} listed under {} but is {}", id, *listed, current->state));
+            }
+            const bool same_version = old != before_.orders.end() &&
+                                      old->second.o->version == current->version &&
+                                      step_.target != id;
+            if (!full && same_version) {
+                view.timeline = old->second.timeline;
+            } else if (auto tl = f_.store.timeline(id)) {
+                view.timeline = std::make_shared<const std::vector<timeline_entry>>(std::move(*tl));
+            } else {
+                w.read_errors.push_back(fmt::format("order {}: timeline unreadable", id));
+                view.timeline = std::make_shared<const std::vector<timeline_entry>>();
+            }
+            if (!full && !outboxes && same_version) {
+                view.outbox = old->second.outbox;
+            } else if (auto out = f_.store.outbox_of(id)) {
+                view.outbox = std::make_shared<const std::vector<outbox_entry>>(std::move(*out));
+            } else {
+                w.read_errors.push_back(fmt::format("order {}: outbox unreadable", id));
+                view.outbox = std::make_shared<const std::vector<outbox_entry>>();
+            }
+            if (!w.orders.emplace(id, std::move(view)).second) {
+                w.read_errors.push_back(fmt::format("order {} listed in two states", id));
+            }
+        }
+        auto stock = f_.store.all_stock();
+        if (stock) {
+            for (stock_level& level : *stock) {
+                stock_key key{level.sku.value(), level.warehouse.value()};
+                w.stock.emplace(std::move(key), std::move(level));
+            }
+        } else {
+            w.read_errors.push_back(to_string(stock.error()));
+        }
+        auto undelivered = f_.store.undelivered_count();
+        if (undelivered) {
+            w.undelivered = *undelivered;
+        } else {
+            w.read_errors.push_back(to_string(undelivered.error()));
+        }
+        w.received = seen_received_;
+        return w;
+    }
+
+    // New notifications the notifier accepted: none may come twice.
+    void track_deliveries(world& after) {
+        newly_received_.clear();
+        if (f_.notifier.attempts() != seen_attempts_) {
+            seen_attempts_ = f_.notifier.attempts();
+            const auto received = f_.notifier.received();
+            for (std::size_t i = seen_received_; i < received.size(); ++i) {
+                if (!delivered_ids_.insert(received[i].id).second) {
+                    problem("notification {} was delivered twice", received[i].id);
+                }
+                newly_received_.insert(received[i].id);
+            }
+            seen_received_ = received.size();
+        }
+        after.received = seen_received_;
+    }
+
+    // ---- choosing ----------------------------------------------------------
+
+    void random_step() {
+        // Orders are placed over the whole run, a dozen alive at a time.
+        std::size_t alive = 0;
+        for (const auto& [id, o_view] : before_.orders) {
+            const order& o = *o_view.o;
+            alive +=
+                in(o.state, {order_state::cancelled, order_state::completed, order_state::closed})
+                    ? 0U
+                    : 1U;
+        }
+        const std::size_t place_weight = orders_.size() >= max_orders ? 0U : alive < 12 ? 14U : 2U;
+        const std::vector<std::pair<std::size_t, std::function<void()>>> ops = {
+            {place_weight, [this] { place_step(); }},
+            {6, [this] { review_step(true); }},
+            {2, [this] { review_step(false); }},
+            {18, [this] { payment_step(); }},
+            {4, [this] { refund_step(); }},
+            {4, [this] { reasoned_step(command::cancel_order); }},
+            {3, [this] { reasoned_step(command::hold_order); }},
+            {3, [this] { reasoned_step(command::release_order); }},
+            {6, [this] { fulfilment_step(command::allocate_order); }},
+            {6, [this] { fulfilment_step(command::pack_order); }},
+            {6, [this] { ship_step(); }},
+            {5, [this] { fulfilment_step(command::deliver_order); }},
+            {4, [this] { fulfilment_step(command::confirm_receipt); }},
+            {3, [this] { fulfilment_step(command::close_order); }},
+            {5, [this] { time_step(); }},
+            {3, [this] { dispatch_step(); }},
+            {2, [this] { toggle_notifier(); }},
+            {2, [this] { receive_step(); }},
+            {1, [this] { safety_step(); }},
+            {5, [this] { replay_step(); }},
+            {1, [this] { unknown_order_step(); }},
+        };
+        if (orders_.empty()) {
+            return place_step();
+        }
+        std::size_t total = 0;
+        for (const auto& op : ops) {
+            total += op.first;
+        }
+        std::size_t roll = rng_.below(total);
+        for (const auto& op : ops) {
+            if (roll < op.first) {
+                return op.second();
+            }
+            roll -= op.first;
+        }
+    }
+
+    void toggle_notifier() {
+        failing_ = !failing_;
+        f_.notifier.failing(failing_);
+        text_ = fmt::format("notifier failing={}", failing_);
+    }
+
+    // An order, in one of `preferred` states three times out of four.
+    order_id pick_order(std::initializer_list<order_state> preferred) {
+        if (rng_.percent(75)) {
+            std::vector<order_id> candidates;
+            for (const auto& [id, o_view] : before_.orders) {
+                const order& o = *o_view.o;
+                if (in(o.state, preferred)) {
+                    candidates.push_back(id);
+                }
+            }
+            if (!candidates.empty()) {
+                return rng_.pick(candidates);
+            }
+        }
+        return rng_.pick(orders_);
+    }
+
+    // An actor allowed to run `what` four times out of five, anyone otherwise.
+    actor pick_actor(command what, const customer_id& owner) {
+        if (rng_.percent(80)) {
+            std::vector<actor> allowed;
+            for (const actor& a : actors_) {
+                if (!auth_refusal(a, what, owner)) {
+                    allowed.push_back(a);
+                }
+            }
+            if (!allowed.empty()) {
+                return rng_.pick(allowed);
+            }
+        }
+        return rng_.pick(actors_);
+    }
+
+    command_context context_for(command what, const customer_id& owner) {
+        command_context ctx = f_.as(pick_actor(what, owner));
+        if (rng_.percent(2)) {
+            ctx.idempotency_key = rng_.percent(50) ? "" : "two words";
+        }
+        return ctx;
+    }
+
+    const order* find(order_id id) const { return before_.find(id); }
+
+    std::optional<expectation> order_refusal(const command_context& ctx, command what,
+                                             order_id id) const {
+        if (auto key = key_refusal(ctx.idempotency_key)) {
+            return key;
+        }
+        const order* o = find(id);
+        if (o == nullptr) {
+            return refusal(errc::not_found, "order_id");
+        }
+        return auth_refusal(ctx.actor, what, o->customer);
+    }
+
+    expectation expect_transition(order_id id, order_event event) const {
+        const order& o = before_.get(id);
+        if (next_order_state(o.state, event, facts_of(o))) {
+            return success();
+        }
+        return refusal(errc::transition_not_allowed, "state");
+    }
+
+    // The order moved as the machine says `event` moves it.
+    void check_moved(const world& b, const world& a, order_id id, order_event event) {
+        const order& bo = b.get(id);
+        const order& ao = a.get(id);
+        const auto next = next_order_state(bo.state, event, facts_of(bo));
+        if (!next) {
+            problem("{} succeeded on order {} in {}, which the machine refuses", event, id,
+                    bo.state);
+            return;
+        }
+        if (ao.state != *next) {
+            problem("{} on order {}: {} -> {}, the machine says {}", event, id, bo.state, ao.state,
+                    *next);
+        }
+    }
+
+    // ---- running a command ---------------------------------------------------
+
+    void execute(past_command p) {
+        const expectation exp = p.expect(p.ctx);
+        run_and_check(p, exp);
+        history_.push_back(std::move(p));
+    }
+
+    void run_and_check(past_command& p, const expectation& exp) {
+        text_ = fmt::format("{} by {} key '{}'{}", p.what, p.ctx.actor, p.ctx.idempotency_key,
+                            p.text.empty() ? "" : ": " + p.text);
+        step_.what = p.what;
+        step_.who = p.ctx.actor;
+        step_.target = p.target;  // its timeline and outbox are read again
+        auto r = p.run(p.ctx);
+        const std::string name(to_string(p.what));
+        if (r.has_error()) {
+            ++tally_[name].second;
+            ++refusal_codes_[fmt::format("{}:{}", name, r.error().code)];
+            const error& e = r.error();
+            text_ += fmt::format(" -> refused {}", to_string(e));
+            if (to_string(e.code) == "unknown_error") {
+                problem("refusal with an unknown code {}", static_cast<unsigned>(e.code));
+            }
+            if (e.field.empty()) {
+                problem("refusal names no field: {}", to_string(e));
+            }
+            if (exp.ok) {
+                problem("expected success{}, got {}", exp.repeated ? " (repeated)" : "",
+                        to_string(e));
+            } else if (e.code != exp.code || (!exp.field.empty() && e.field != exp.field)) {
+                problem("expected refusal {} on '{}', got {}", exp.code, exp.field, to_string(e));
+            }
+            return;
+        }
+        ++tally_[name].first;
+        const command_outcome& out = *r;
+        text_ += fmt::format(" -> {}{}", out.state, out.repeated ? " (repeated)" : "");
+        if (!exp.ok) {
+            problem("expected refusal {} on '{}', got success ({})", exp.code, exp.field,
+                    out.state);
+        } else if (out.repeated != exp.repeated) {
+            problem("expected repeated={}, got repeated={}", exp.repeated, out.repeated);
+        }
+        if (exp.outcome && out != *exp.outcome) {
+            problem("a replay returned {} {} {}, the first result was {} {} {}", out.order,
+                    out.state, out.repeated, exp.outcome->order, exp.outcome->state,
+                    exp.outcome->repeated);
+        }
+        if (p.target && out.order != *p.target) {
+            problem("outcome names order {}, the command was for {}", out.order, *p.target);
+        }
+        if (!p.first) {
+            p.first = out;
+        }
+        if (out.repeated) {
+            return;  // must have changed nothing: checked as effect::nothing
+        }
+        step_.kind = p.what == command::place_order ? effect::placement : effect::order_change;
+        step_.target = out.order;
+        if (p.what == command::place_order) {
+            orders_.push_back(out.order);
+        }
+        step_.check = [check = p.check, out, this](const world& b, const world& a) {
+            if (a.orders.count(out.order) == 0) {
+                problem("order {} of the outcome is not in the store", out.order);
+                return;
+            }
+            if (a.get(out.order).state != out.state) {
+                problem("outcome says {}, the stored order is {}", out.state,
+                        a.get(out.order).state);
+            }
+            if (check) {
+                check(b, a, out);
+            }
+        };
+    }
+
+    // ---- placing -------------------------------------------------------------
+
+    void place_step() {
+        const customer_id owner(rng_.pick(customers));
+        place_order_request req;
+        req.channel = rng_.percent(50) ? order_channel::web : order_channel::mobile_app;
+        req.customer = owner;
+        req.ship_to = home_address();
+        const std::size_t lines = 1 + rng_.below(3);
+        for (std::size_t i = 0; i < lines; ++i) {
+            const sku_spec& s = catalogue()[rng_.below(catalogue().size())];
+            const std::int64_t count = rng_.percent(6) ? rng_.between(20, 60) : rng_.between(1, 5);
+            const std::int64_t price = rng_.percent(4) ? s.price + 1 : s.price;
+            req.lines.push_back(
+                line_request{sku_id(s.code), quantity::of(count).value(), fen(price)});
+        }
+        if (rng_.percent(20)) {
+            req.discount = fen(rng_.between(1, 3000));
+        }
+        if (rng_.percent(30)) {
+            req.shipping_fee = fen(1000);
+        }
+        const std::size_t method = rng_.below(8);
+        req.method = method < 4   ? payment_method::card
+                     : method < 5 ? payment_method::wallet
+                     : method < 6 ? payment_method::bank_transfer
+                                  : payment_method::cash_on_delivery;
+        past_command p;
+        p.what = command::place_order;
+        p.ctx = context_for(command::place_order, owner);
+        p.run = [this, req](const command_context& c) { return f_.engine->place_order(c, req); };
+        p.expect = [this, req](const command_context& c) { return expect_place(c, req); };
+        p.check = [this, req](const world& b, const world& a, const command_outcome& out) {
+            check_placed(b, a, out, req);
+        };
+        std::string lines_text;
+        for (const line_request& l : req.lines) {
+            lines_text +=
+                fmt::format(" {}x{}@{}", l.units.units(), l.sku, l.unit_price.to_string());
+        }
+        p.text = fmt::format("for {} via {}{}{}", owner, req.method, lines_text,
+                             req.discount ? " discount " + req.discount->to_string() : "");
+        execute(std::move(p));
+    }
+
+    // The first warehouse (by id) with `need` units of `sku` available.
+    std::optional<std::string> warehouse_for(const world& w, const std::string& sku,
+                                             std::int64_t need) const {
+        for (const auto& [key, level] : w.stock) {
+            if (key.first == sku && level.available() >= need) {
+                return key.second;
+            }
+        }
+        return std::nullopt;
+    }
+
+    static std::map<std::string, std::pair<std::int64_t, std::size_t>> wanted_units(
+        const place_order_request& req) {
+        std::map<std::string, std::pair<std::int64_t, std::size_t>> wanted;  // units, first line
+        for (std::size_t i = 0; i < req.lines.size(); ++i) {
+            auto [it, fresh] = wanted.try_emplace(req.lines[i].sku.value(), 0, i);
+            it->second.first += req.lines[i].units.units();
+        }
+        return wanted;
+    }
+
+    expectation expect_place(const command_context& ctx, const place_order_request& req) const {
+        if (auto key = key_refusal(ctx.idempotency_key)) {
+            return *key;
+        }
+        if (auto auth = auth_refusal(ctx.actor, command::place_order, req.customer)) {
+            return *auth;
+        }
+        std::int64_t subtotal = 0;
+        for (std::size_t i = 0; i < req.lines.size(); ++i) {
+            const sku_spec& s = spec_of(req.lines[i].sku);
+            if (fen_of(req.lines[i].unit_price) != s.price) {
+                return refusal(errc::invalid_value, line_field(i, "unit_price"));
+            }
+            subtotal += s.price * req.lines[i].units.units();
+        }
+        if (req.discount && fen_of(*req.discount) > subtotal) {
+            return refusal(errc::invalid_value, "discount");
+        }
+        for (const auto& [sku, need] : wanted_units(req)) {
+            if (!warehouse_for(before_, sku, need.first)) {
+                return refusal(errc::insufficient_stock, line_field(need.second, "units"));
+            }
+        }
+        return success();
+    }
+
+    void check_placed(const world& b, const world& a, const command_outcome& out,
+                      const place_order_request& req) {
+        const order& o = a.get(out.order);
+        if (o.customer != req.customer || o.method != req.method || o.channel != req.channel) {
+            problem("placed order {} does not carry the request's customer/method/channel", o.id);
+        }
+        if (o.number != out.number || o.placed_at != a.now) {
+            problem("placed order {}: number or placed_at differ from the outcome/clock", o.id);
+        }
+        std::int64_t subtotal = 0;
+        bool restricted = false;
+        if (o.lines.size() != req.lines.size()) {
+            problem("placed order {} has {} lines, the request {}", o.id, o.lines.size(),
+                    req.lines.size());
+            return;
+        }
+        for (std::size_t i = 0; i < req.lines.size(); ++i) {
+            const order_line& l = o.lines[i];
+            if (l.sku != req.lines[i].sku || l.units != req.lines[i].units ||
+                l.unit_price != req.lines[i].unit_price) {
+                problem("placed order {} line {} differs from the request", o.id, i);
+            }
+            subtotal += fen_of(l.unit_price) * l.units.units();
+            restricted = restricted || spec_of(l.sku).restricted;
+        }
+        const std::int64_t discount = req.discount ? fen_of(*req.discount) : 0;
+        const std::int64_t shipping = req.shipping_fee ? fen_of(*req.shipping_fee) : 0;
+        const std::int64_t total = subtotal - discount + shipping;
+        if (fen_of(o.subtotal) != subtotal || fen_of(o.discount) != discount ||
+            fen_of(o.shipping_fee) != shipping || fen_of(o.total) != total) {
+            problem(
+                "placed order {}: subtotal/discount/shipping/total {}/{}/{}/{}, expected "
+                "{}/{}/{}/{}",
+                o.id, o.subtotal.to_string(), o.discount.to_string(), o.shipping_fee.to_string(),
+                o.total.to_string(), subtotal, discount, shipping, total);
+        }
+        std::vector<std::string> flags;
+        if (total >= high_value_fen) {
+            flags.emplace_back("high_value");
+        }
+        if (restricted) {
+            flags.emplace_back("restricted_sku");
+        }
+        if (o.review_flags != flags) {
+            problem("placed order {} (total {}, restricted {}): review flags [{}], expected [{}]",
+                    o.id, total, restricted, fmt::join(o.review_flags, ","), fmt::join(flags, ","));
+        }
+        const order_state expected_state = !flags.empty() ? order_state::pending_review
+                                           : req.method == payment_method::cash_on_delivery
+                                               ? order_state::paid
+                                               : order_state::awaiting_payment;
+        if (o.state != expected_state) {
+            problem("placed order {} is {}, expected {}", o.id, o.state, expected_state);
+        }
+        // One reservation per SKU, in the first warehouse that had them all.
+        std::map<std::string, std::pair<std::string, std::int64_t>> reserved;
+        for (const reservation& r : o.reservations) {
+            if (!reserved.emplace(r.sku.value(), std::pair{r.warehouse.value(), r.units.units()})
+                     .second) {
+                problem("placed order {} has two reservations of {}", o.id, r.sku);
+            }
+        }
+        for (const auto& [sku, need] : wanted_units(req)) {
+            const auto where = warehouse_for(b, sku, need.first);
+            const auto it = reserved.find(sku);
+            if (it == reserved.end() || !where || it->second.first != *where ||
+                it->second.second != need.first) {
+                problem("placed order {}: {} units of {} should be reserved in {}", o.id,
+                        need.first, sku, where.value_or("(nowhere)"));
+            }
+        }
+        if (reserved.size() != wanted_units(req).size()) {
+            problem("placed order {} reserves SKUs it did not order", o.id);
+        }
+    }
+
+    // ---- review ------------------------------------------------------------
+
+    void review_step(bool approve) {
+        const order_id id = pick_order({order_state::pending_review});
+        const order& o = before_.get(id);
+        const command what = approve ? command::approve_order : command::reject_order;
+        const std::string reason = approve ? (rng_.percent(20) ? "" : "checked by hand")
+                                           : (rng_.percent(8) ? "" : "address looks fake");
+        past_command p;
+        p.what = what;
+        p.target = id;
+        p.ctx = context_for(what, o.customer);
+        p.run = [this, id, reason, approve](const command_context& c) {
+            return approve ? f_.engine->approve_order(c, id, reason)
+                           : f_.engine->reject_order(c, id, reason);
+        };
+        p.expect = [this, id, reason, approve, what](const command_context& c) {
+            if (auto r = order_refusal(c, what, id)) {
+                return *r;
+            }
+            if (!approve && reason.empty()) {
+                return refusal(errc::missing_value, "reason");
+            }
+            return expect_transition(
+                id, approve ? order_event::review_approved : order_event::review_rejected);
+        };
+        p.check = [this, id, approve](const world& b, const world& a, const command_outcome&) {
+            check_moved(b, a, id,
+                        approve ? order_event::review_approved : order_event::review_rejected);
+            if (approve && !a.get(id).review_flags.empty()) {
+                problem("approved order {} still has review flags", id);
+            }
+        };
+        p.text = fmt::format("order {} ({}) reason '{}'", id, o.state, reason);
+        execute(std::move(p));
+    }
+
+    // ---- payments ------------------------------------------------------------
+
+    void payment_step() {
+        std::vector<std::size_t> paid_before;
+        std::vector<std::size_t> succeeded;
+        for (std::size_t i = 0; i < history_.size(); ++i) {
+            if (history_[i].what == command::record_payment) {
+                paid_before.push_back(i);
+                if (history_[i].first) {
+                    succeeded.push_back(i);
+                }
+            }
+        }
+        const std::size_t roll = rng_.below(100);
+        if (roll < 12 && !paid_before.empty()) {
+            // The gateway repeats a callback under the same event id.
+            return replay_same_key(rng_.pick(paid_before));
+        }
+        if (roll < 24 && !succeeded.empty()) {
+            // The gateway sends the same result again under a new event id.
+            return replay_new_key(rng_.pick(succeeded));
+        }
+        if (roll < 29 && !succeeded.empty()) {
+            return reuse_key_for_other_callback(rng_.pick(succeeded));
+        }
+        // Mostly orders waiting for money; sometimes a late callback for a
+        // cancelled one, or any order at all.
+        std::vector<order_id> waiting;
+        std::vector<order_id> cancelled;
+        for (const auto& [oid, candidate_view] : before_.orders) {
+            const order& candidate = *candidate_view.o;
+            if (wants_payment(candidate)) {
+                waiting.push_back(oid);
+            } else if (candidate.state == order_state::cancelled) {
+                cancelled.push_back(oid);
+            }
+        }
+        const std::size_t pick = rng_.below(100);
+        const order_id id = pick < 75 && !waiting.empty()     ? rng_.pick(waiting)
+                            : pick < 88 && !cancelled.empty() ? rng_.pick(cancelled)
+                                                              : rng_.pick(orders_);
+        const order& o = before_.get(id);
+        payment_callback cb;
+        cb.order = id;
+        std::vector<const payment*> gateway_payments;
+        for (const payment& p : o.payments) {
+            if (p.method != payment_method::cash_on_delivery) {
+                gateway_payments.push_back(&p);
+            }
+        }
+        // An open authorization is captured half of the time, in full or in
+        // part (partial capture); otherwise a new or an existing reference
+        // reports an authorization, a capture or a failure.
+        std::vector<const payment*> open;
+        for (const payment* p : gateway_payments) {
+            if (p->state == payment_state::authorized) {
+                open.push_back(p);
+            }
+        }
+        const std::int64_t due = fen_of(o.total) - net_captured(o);
+        const payment* existing = nullptr;
+        if (!open.empty() && rng_.percent(50)) {
+            existing = open[rng_.below(open.size())];
+            cb.gateway_reference = existing->gateway_reference;
+            cb.result = payment_callback::outcome::captured;
+            const std::int64_t authorized = fen_of(existing->authorized);
+            cb.amount = fen(rng_.percent(50) || authorized < 2
+                                ? authorized
+                                : authorized - rng_.between(1, authorized - 1));
+        } else {
+            if (!gateway_payments.empty() && rng_.percent(30)) {
+                existing = gateway_payments[rng_.below(gateway_payments.size())];
+                cb.gateway_reference = existing->gateway_reference;
+            } else {
+                cb.gateway_reference = fmt::format("gw-{}", ++gateway_refs_);
+            }
+            const std::size_t outcome = rng_.below(10);
+            if (outcome < 4) {
+                cb.result = payment_callback::outcome::authorized;
+                cb.amount = fen(rng_.percent(80) ? due : wrong_amount(due));
+            } else if (outcome < 8) {
+                cb.result = payment_callback::outcome::captured;
+                cb.amount = fen(rng_.percent(75) ? due : wrong_amount(due));
+            } else {
+                cb.result = payment_callback::outcome::failed;
+                cb.failure_reason = rng_.percent(50) ? "card declined" : "insufficient funds";
+            }
+        }
+        if (rng_.percent(2)) {
+            cb.gateway_reference.clear();
+        }
+        const std::array<payment_method, 3> methods = {payment_method::card, payment_method::wallet,
+                                                       payment_method::bank_transfer};
+        cb.method = rng_.percent(2) ? payment_method::cash_on_delivery
+                                    : methods[rng_.below(methods.size())];
+        if (cb.result != payment_callback::outcome::failed && rng_.percent(3)) {
+            cb.amount.reset();
+        }
+        past_command p = payment_command(cb, context_for(command::record_payment, o.customer));
+        execute(std::move(p));
+    }
+
+    std::int64_t wrong_amount(std::int64_t due) {
+        switch (rng_.below(4)) {
+            case 0:
+                return due + 100;
+            case 1:
+                return due > 1 ? due / 2 : due + 1;
+            case 2:
+                return 0;
+            default:
+                return due + 1;
+        }
+    }
+
+    past_command payment_command(const payment_callback& cb, command_context ctx) {
+        past_command p;
+        p.what = command::record_payment;
+        p.target = cb.order;
+        p.ctx = std::move(ctx);
+        p.callback = cb;
+        p.run = [this, cb](const command_context& c) { return f_.engine->record_payment(c, cb); };
+        p.expect = [this, cb](const command_context& c) { return expect_payment(c, cb); };
+        p.check = [this, cb](const world& b, const world& a, const command_outcome& out) {
+            check_payment(b, a, out, cb);
+        };
+        const order* o = find(cb.order);
+        p.text =
+            fmt::format("order {} ({}, total {}, net {}) {} {} ref '{}' amount {}", cb.order,
+                        o != nullptr ? to_string(o->state) : "missing",
+                        o != nullptr ? o->total.to_string() : "-",
+                        o != nullptr ? net_captured(*o) : 0, cb.method, callback_name(cb.result),
+                        cb.gateway_reference, cb.amount ? cb.amount->to_string() : "none");
+        return p;
+    }
+
+    static bool wants_payment(const order& o) {
+        return o.state == order_state::awaiting_payment ||
+               (o.state == order_state::on_hold && o.held_from == order_state::awaiting_payment);
+    }
+
+    // What the engine decides for a callback (R-16): refusals of malformed
+    // callbacks, a stale callback changes nothing, amounts must fit what is due.
+    expectation expect_payment(const command_context& ctx, const payment_callback& cb) const {
+        if (auto r = order_refusal(ctx, command::record_payment, cb.order)) {
+            return *r;
+        }
+        const order& o = before_.get(cb.order);
+        using outcome = payment_callback::outcome;
+        if (cb.gateway_reference.empty()) {
+            return refusal(errc::missing_value, "gateway_reference");
+        }
+        if (cb.method == payment_method::cash_on_delivery) {
+            return refusal(errc::invalid_value, "method");
+        }
+        if (o.method == payment_method::cash_on_delivery) {
+            return refusal(errc::invalid_value, "order_id");
+        }
+        if (cb.result != outcome::failed) {
+            if (!cb.amount) {
+                return refusal(errc::missing_value, "amount");
+            }
+            if (!cb.amount->is_positive()) {
+                return refusal(errc::amount_mismatch, "amount");
+            }
+        }
+        const auto existing = std::find_if(
+            o.payments.begin(), o.payments.end(),
+            [&](const payment& p) { return p.gateway_reference == cb.gateway_reference; });
+        const payment_state from =
+            existing == o.payments.end() ? payment_state::pending : existing->state;
+        const payment_event event =
+            cb.result == outcome::authorized ? payment_event::authorization_succeeded
+            : cb.result == outcome::captured ? payment_event::capture_succeeded
+                                             : payment_event::payment_failed;
+        if (!next_payment_state(from, event, {})) {
+            return success(true);  // stale: the payment already moved past it
+        }
+        if (wants_payment(o) && cb.result != outcome::failed) {
+            const std::int64_t due = fen_of(o.total) - net_captured(o);
+            const std::int64_t amount = fen_of(*cb.amount);
+            if (cb.result == outcome::authorized && amount != due) {
+                return refusal(errc::amount_mismatch, "amount");
+            }
+            if (cb.result == outcome::captured) {
+                if (from == payment_state::authorized) {
+                    // Partial capture: at most what was authorized, and never
+                    // more than is still due.
+                    if (amount > fen_of(existing->authorized) || amount > due) {
+                        return refusal(errc::amount_mismatch, "amount");
+                    }
+                } else if (amount != due) {
+                    return refusal(errc::amount_mismatch, "amount");
+                }
+            }
+        }
+        return success();
+    }
+
+    void check_payment(const world& b, const world& a, const command_outcome& out,
+                       const payment_callback& cb) {
+        using outcome = payment_callback::outcome;
+        const order& bo = b.get(cb.order);
+        const order& ao = a.get(cb.order);
+        const auto p = std::find_if(ao.payments.begin(), ao.payments.end(), [&](const payment& x) {
+            return x.gateway_reference == cb.gateway_reference;
+        });
+        if (p == ao.payments.end()) {
+            problem("no payment '{}' on order {} after its callback", cb.gateway_reference,
+                    cb.order);
+            return;
+        }
+        if (out.payment != p->state) {
+            problem("outcome payment state differs from the stored payment ({})", p->state);
+        }
+        const bool wanted = wants_payment(bo);
+        if (!wanted && cb.result == outcome::captured && p->state != payment_state::refunded) {
+            problem("money captured for order {} in {} was kept ({}), not refunded", cb.order,
+                    bo.state, p->state);
+        }
+        if (wanted && cb.result == outcome::captured && bo.state == order_state::awaiting_payment &&
+            net_captured(ao) == fen_of(ao.total) && ao.state != order_state::paid) {
+            problem("order {} has its total captured but is {}, not paid", cb.order, ao.state);
+        }
+        if (wanted && cb.result == outcome::failed) {
+            if (ao.payment_failures != bo.payment_failures + 1) {
+                problem("a failed payment did not count: {} -> {}", bo.payment_failures,
+                        ao.payment_failures);
+            }
+            if (ao.payment_failures >= 3 && ao.state != order_state::cancelled) {
+                problem("order {} failed payment {} times but is {}", cb.order, ao.payment_failures,
+                        ao.state);
+            }
+        }
+    }
+
+    // ---- refunds -----------------------------------------------------------
+
+    void refund_step() {
+        std::vector<order_id> with_money;
+        for (const auto& [id, o_view] : before_.orders) {
+            const order& o = *o_view.o;
+            if (net_captured(o) > 0) {
+                with_money.push_back(id);
+            }
+        }
+        const order_id id =
+            !with_money.empty() && rng_.percent(80) ? rng_.pick(with_money) : rng_.pick(orders_);
+        const order& o = before_.get(id);
+        const std::int64_t net = net_captured(o);
+        std::int64_t amount = 0;
+        const std::size_t roll = rng_.below(100);
+        if (roll < 60 && net > 0) {
+            amount = rng_.between(1, net);
+        } else if (roll < 80) {
+            amount = net;
+        } else if (roll < 92) {
+            amount = net + 100;
+        }
+        const refund_request req{id, fen(amount), rng_.percent(5) ? "" : "goodwill"};
+        past_command p;
+        p.what = command::refund_payment;
+        p.target = id;
+        p.ctx = context_for(command::refund_payment, o.customer);
+        p.run = [this, req](const command_context& c) { return f_.engine->refund_payment(c, req); };
+        p.expect = [this, req](const command_context& c) {
+            if (auto r = order_refusal(c, command::refund_payment, req.order)) {
+                return *r;
+            }
+            if (req.reason.empty()) {
+                return refusal(errc::missing_value, "reason");
+            }
+            const std::int64_t refundable = net_captured(before_.get(req.order));
+            if (!req.amount.is_positive() || fen_of(req.amount) > refundable) {
+                return refusal(errc::amount_mismatch, "amount");
+            }
+            return success();
+        };
+        p.check = [this, req](const world& b, const world& a, const command_outcome&) {
+            const std::int64_t grew =
+                refunded_total(a.get(req.order)) - refunded_total(b.get(req.order));
+            if (grew != fen_of(req.amount)) {
+                problem("refund of {} grew refunds by {} fen", req.amount.to_string(), grew);
+            }
+            if (a.get(req.order).state != b.get(req.order).state) {
+                problem("a refund moved order {}", req.order);
+            }
+        };
+        p.text = fmt::format("order {} ({}, net {}) amount {}", id, o.state, net, amount);
+        execute(std::move(p));
+    }
+
+    // ---- cancel, hold, release ---------------------------------------------
+
+    void reasoned_step(command what) {
+        const order_id id =
+            what == command::release_order
+                ? pick_order({order_state::on_hold})
+                : pick_order({order_state::pending_review, order_state::awaiting_payment,
+                              order_state::paid, order_state::allocating, order_state::packed});
+        const order& o = before_.get(id);
+        const bool required = what != command::release_order;
+        const std::string reason = rng_.percent(6) ? "" : "customer asked";
+        const order_event event = what == command::cancel_order ? order_event::cancelled
+                                  : what == command::hold_order ? order_event::held
+                                                                : order_event::released;
+        past_command p;
+        p.what = what;
+        p.target = id;
+        p.ctx = context_for(what, o.customer);
+        p.run = [this, what, id, reason](const command_context& c) {
+            switch (what) {
+                case command::cancel_order:
+                    return f_.engine->cancel_order(c, id, reason);
+                case command::hold_order:
+                    return f_.engine->hold_order(c, id, reason);
+                default:
+                    return f_.engine->release_order(c, id, reason);
+            }
+        };
+        p.expect = [this, what, id, reason, required, event](const command_context& c) {
+            if (auto r = order_refusal(c, what, id)) {
+                return *r;
+            }
+            if (required && reason.empty()) {
+                return refusal(errc::missing_value, "reason");
+            }
+            return expect_transition(id, event);
+        };
+        p.check = [this, id, event](const world& b, const world& a, const command_outcome&) {
+            const order& bo = b.get(id);
+            const order& ao = a.get(id);
+            if (event == order_event::released && bo.held_from == order_state::awaiting_payment &&
+                net_captured(bo) == fen_of(bo.total)) {
+                if (ao.state != order_state::paid) {
+                    problem("order {} released with its total captured is {}, not paid", id,
+                            ao.state);
+                }
+                return;
+            }
+            check_moved(b, a, id, event);
+            if (event == order_event::held && ao.held_from != bo.state) {
+                problem("order {} held from {} remembers {}", id, bo.state, ao.held_from);
+            }
+        };
+        p.text = fmt::format("order {} ({}) reason '{}'", id, o.state, reason);
+        execute(std::move(p));
+    }
+
+    // ---- fulfilment ----------------------------------------------------------
+
+    void fulfilment_step(command what) {
+        order_event event = order_event::allocated;
+        order_state from = order_state::paid;
+        switch (what) {
+            case command::pack_order:
+                event = order_event::packed;
+                from = order_state::allocating;
+                break;
+            case command::deliver_order:
+                event = order_event::delivered;
+                from = order_state::shipped;
+                break;
+            case command::confirm_receipt:
+                event = order_event::receipt_confirmed;
+                from = order_state::delivered;
+                break;
+            case command::close_order:
+                event = order_event::closed;
+                from = order_state::completed;
+                break;
+            default:
+                break;
+        }
+        const order_id id = pick_order({from});
+        const order& o = before_.get(id);
+        past_command p;
+        p.what = what;
+        p.target = id;
+        p.ctx = context_for(what, o.customer);
+        p.run = [this, what, id](const command_context& c) {
+            switch (what) {
+                case command::pack_order:
+                    return f_.engine->pack_order(c, id);
+                case command::deliver_order:
+                    return f_.engine->deliver_order(c, id);
+                case command::confirm_receipt:
+                    return f_.engine->confirm_receipt(c, id);
+                case command::close_order:
+                    return f_.engine->close_order(c, id);
+                default:
+                    return f_.engine->allocate_order(c, id);
+            }
+        };
+        p.expect = [this, what, id, event](const command_context& c) {
+            if (auto r = order_refusal(c, what, id)) {
+                return *r;
+            }
+            return expect_transition(id, event);
+        };
+        p.check = [this, id, event](const world& b, const world& a, const command_outcome&) {
+            check_moved(b, a, id, event);
+            const order& ao = a.get(id);
+            if (event == order_event::allocated &&
+                (ao.reservations.empty() || ao.warehouse != ao.reservations.front().warehouse)) {
+                problem("allocated order {} names warehouse '{}'", id, ao.warehouse);
+            }
+        };
+        p.text = fmt::format("order {} ({})", id, o.state);
+        execute(std::move(p));
+    }
+
+    void ship_step() {
+        const order_id id = pick_order({order_state::packed});
+        const order& o = before_.get(id);
+        const shipment_request req{id, carrier_id("sf-express"),
+                                   rng_.percent(4) ? "" : fmt::format("SF{}", ++tracking_)};
+        past_command p;
+        p.what = command::ship_order;
+        p.target = id;
+        p.ctx = context_for(command::ship_order, o.customer);
+        p.run = [this, req](const command_context& c) { return f_.engine->ship_order(c, req); };
+        p.expect = [this, req](const command_context& c) {
+            if (auto r = order_refusal(c, command::ship_order, req.order)) {
+                return *r;
+            }
+            if (req.tracking_number.empty()) {
+                return refusal(errc::missing_value, "tracking_number");
+            }
+            return expect_transition(req.order, order_event::shipped);
+        };
+        p.check = [this, req](const world& b, const world& a, const command_outcome&) {
+            check_moved(b, a, req.order, order_event::shipped);
+            const order& ao = a.get(req.order);
+            if (ao.carrier != req.carrier || ao.tracking_number != req.tracking_number) {
+                problem("shipped order {} does not carry its carrier and tracking number",
+                        req.order);
+            }
+        };
+        p.text = fmt::format("order {} ({}) tracking '{}'", id, o.state, req.tracking_number);
+        execute(std::move(p));
+    }
+
+    // ---- replays ---------------------------------------------------------------
+
+    void replay_step() {
+        if (history_.empty()) {
+            return place_step();
+        }
+        const std::size_t index = rng_.below(history_.size());
+        const bool place = history_[index].what == command::place_order;
+        if (rng_.percent(70) || (place && orders_.size() >= max_orders)) {
+            return replay_same_key(index);
+        }
+        if (rng_.percent(20) && history_[index].first &&
+            history_[index].what == command::cancel_order) {
+            return reuse_key_for_other_cancel(index);
+        }
+        return replay_new_key(index);
+    }
+
+    // The same key and request: the first success comes back, nothing changes.
+    void replay_same_key(std::size_t index) {
+        past_command& p = history_[index];
+        expectation exp;
+        if (p.first) {
+            exp = success(true);
+            exp.outcome = *p.first;
+            exp.outcome->repeated = true;
+        } else {
+            exp = p.expect(p.ctx);  // refused before: nothing was stored
+        }
+        past_command copy = p;
+        copy.text = "replay, same key: " + p.text;
+        run_and_check(copy, exp);
+        p.first = copy.first;
+    }
+
+    // The same request under a new key. For a payment callback that was
+    // applied, R-16: the duplicate must change nothing.
+    void replay_new_key(std::size_t index) {
+        past_command q = history_[index];
+        const bool applied_callback = q.what == command::record_payment && q.first.has_value();
+        q.ctx = f_.as(q.ctx.actor);
+        q.first.reset();
+        q.text = "replay, new key: " + q.text;
+        const expectation exp = q.expect(q.ctx);
+        if (applied_callback && !(exp.ok && exp.repeated)) {
+            problem("model: a duplicate of an applied callback is expected to change something");
+        }
+        if (q.callback) {
+            q = payment_command(*q.callback, q.ctx);
+            q.text = "duplicate callback, new key: " + q.text;
+        }
+        execute(std::move(q));
+    }
+
+    // The same key with another callback: refused, whatever it says.
+    void reuse_key_for_other_callback(std::size_t index) {
+        const past_command& p = history_[index];
+        payment_callback cb = *p.callback;
+        cb.amount = cb.amount ? fen(fen_of(*cb.amount) + 1) : fen(1);
+        past_command q = payment_command(cb, p.ctx);
+        q.text = "same key, other callback: " + q.text;
+        run_and_check(q, refusal(errc::idempotency_key_reused, "idempotency_key"));
+    }
+
+    void reuse_key_for_other_cancel(std::size_t index) {
+        const past_command& p = history_[index];
+        const order_id id = *p.target;
+        past_command q = p;
+        q.run = [this, id](const command_context& c) {
+            return f_.engine->cancel_order(c, id, "another reason");
+        };
+        q.text = "same key, other reason: " + p.text;
+        run_and_check(q, refusal(errc::idempotency_key_reused, "idempotency_key"));
+    }
+
+    void unknown_order_step() {
+        const order_id missing(4242424242ULL);
+        past_command p;
+        p.target = missing;
+        const std::size_t roll = rng_.below(4);
+        p.what = roll == 0   ? command::cancel_order
+                 : roll == 1 ? command::allocate_order
+                 : roll == 2 ? command::record_payment
+                             : command::refund_payment;
+        p.ctx = context_for(p.what, customer_id("alice"));
+        const command what = p.what;
+        p.run = [this, what, missing](const command_context& c) -> result<command_outcome> {
+            switch (what) {
+                case command::cancel_order:
+                    return f_.engine->cancel_order(c, missing, "gone");
+                case command::allocate_order:
+                    return f_.engine->allocate_order(c, missing);
+                case command::record_payment: {
+                    payment_callback cb;
+                    cb.order = missing;
+                    cb.gateway_reference = "gw-missing";
+                    cb.amount = fen(100);
+                    return f_.engine->record_payment(c, cb);
+                }
+                default:
+                    return f_.engine->refund_payment(c, refund_request{missing, fen(100), "x"});
+            }
+        };
+        p.expect = [this, what, missing](const command_context& c) {
+            return order_refusal(c, what, missing).value_or(success());
+        };
+        p.text = "an order that does not exist";
+        execute(std::move(p));
+    }
+
+    // ---- time, due work, delivery ---------------------------------------------
+
+    void time_step() {
+        const std::size_t roll = rng_.below(100);
+        const duration step = roll < 70   ? duration(std::chrono::minutes(rng_.between(1, 20)))
+                              : roll < 92 ? duration(std::chrono::hours(rng_.between(1, 12)))
+                                          : duration(std::chrono::days(rng_.between(1, 8)));
+        if (rng_.percent(20)) {
+            f_.clock.advance(step);
+            text_ = fmt::format("clock +{} min",
+                                std::chrono::duration_cast<std::chrono::minutes>(step).count());
+            return;
+        }
+        due_work_step(step);
+    }
+
+    void due_work_step(duration step) {
+        f_.clock.advance(step);
+        const timestamp now = f_.clock.now();
+        text_ = fmt::format("clock +{} min, run_due_work",
+                            std::chrono::duration_cast<std::chrono::minutes>(step).count());
+        std::size_t timeouts = 0;
+        std::size_t confirms = 0;
+        for (const auto& [id, o_view] : before_.orders) {
+            const order& o = *o_view.o;
+            if (o.due_at && *o.due_at <= now) {
+                step_.due.insert(id);
+                timeouts += o.state == order_state::awaiting_payment ? 1U : 0U;
+                confirms += o.state == order_state::delivered ? 1U : 0U;
+            }
+        }
+        const std::size_t attempts = f_.notifier.attempts();
+        const std::size_t received = seen_received_;
+        auto report = f_.engine->run_due_work();
+        step_.kind = effect::due_work;
+        step_.what = command::run_due_work;
+        step_.who = system_actor();
+        if (!report) {
+            problem("run_due_work failed: {}", to_string(report.error()));
+            return;
+        }
+        const due_work_report r = *report;
+        step_.check = [this, r, timeouts, confirms, attempts, received, now](const world& b,
+                                                                             const world& a) {
+            if (r.payment_timeouts != timeouts || r.auto_confirmed != confirms) {
+                problem("due work reported {} timeouts and {} confirmations, {} and {} were due",
+                        r.payment_timeouts, r.auto_confirmed, timeouts, confirms);
+            }
+            check_delivery_report(r, attempts, received);
+            for (const order_id id : step_.due) {
+                const order& bo = b.get(id);
+                const order& ao = a.get(id);
+                if (bo.state == order_state::awaiting_payment) {
+                    check_moved(b, a, id, order_event::payment_timed_out);
+                } else if (bo.state == order_state::delivered) {
+                    check_moved(b, a, id, order_event::receipt_confirmed);
+                } else if (ao.version != bo.version + 1) {
+                    problem("order {} in {} was due but untouched", id, bo.state);
+                }
+            }
+            for (const auto& [id, o_view] : a.orders) {
+                const order& o = *o_view.o;
+                if (o.due_at && *o.due_at <= now) {
+                    problem("order {} ({}) is still due after due work", id, o.state);
+                }
+            }
+        };
+    }
+
+    void dispatch_step() {
+        text_ = "dispatch_notifications";
+        const std::size_t attempts = f_.notifier.attempts();
+        const std::size_t received = seen_received_;
+        auto report = f_.engine->dispatch_notifications();
+        step_.kind = effect::dispatch;
+        if (!report) {
+            problem("dispatch_notifications failed: {}", to_string(report.error()));
+            return;
+        }
+        const due_work_report r = *report;
+        step_.check = [this, r, attempts, received](const world&, const world&) {
+            check_delivery_report(r, attempts, received);
+        };
+    }
+
+    void check_delivery_report(const due_work_report& r, std::size_t attempts,
+                               std::size_t received) {
+        const std::size_t accepted = seen_received_ - received;
+        const std::size_t tried = f_.notifier.attempts() - attempts;
+        if (r.delivered != accepted || r.delivered + r.delivery_failures != tried) {
+            problem("delivery report {} delivered / {} failed; the notifier accepted {} of {}",
+                    r.delivered, r.delivery_failures, accepted, tried);
+        }
+    }
+
+    // ---- stock ---------------------------------------------------------------
+
+    void receive_step() {
+        if (!receipts_.empty() && rng_.percent(25)) {
+            // The same receipt again under its key: counted once (R-11).
+            stock_command& again = receipts_[rng_.below(receipts_.size())];
+            const bool first_time = !again.succeeded;
+            text_ = fmt::format("receive_stock replay key '{}' {} x{} in {}",
+                                again.ctx.idempotency_key, again.receipt.sku,
+                                again.receipt.units.units(), again.receipt.warehouse);
+            auto level = f_.engine->receive_stock(again.ctx, again.receipt);
+            if (level.has_value() && first_time) {
+                step_.kind = effect::stock;
+                again.succeeded = true;
+                received_[{again.receipt.sku.value(), again.receipt.warehouse.value()}] +=
+                    again.receipt.units.units();
+            }
+            if (!first_time && !level.has_value()) {
+                problem("replaying a stored receipt was refused: {}", to_string(level.error()));
+            }
+            return;
+        }
+        stock_command c;
+        c.receipt = stock_receipt{sku_id(catalogue()[rng_.below(catalogue().size())].code),
+                                  warehouse_id(rng_.pick(warehouses)),
+                                  quantity::of(rng_.between(1, 15)).value()};
+        c.ctx = context_for(command::receive_stock, customer_id("nobody"));
+        text_ = fmt::format("receive_stock by {} {} x{} in {}", c.ctx.actor, c.receipt.sku,
+                            c.receipt.units.units(), c.receipt.warehouse);
+        std::optional<expectation> refused = key_refusal(c.ctx.idempotency_key);
+        if (!refused) {
+            refused = auth_refusal(c.ctx.actor, command::receive_stock, customer_id("nobody"));
+        }
+        auto level = f_.engine->receive_stock(c.ctx, c.receipt);
+        if (level.has_value()) {
+            step_.kind = effect::stock;
+            c.succeeded = true;
+            received_[{c.receipt.sku.value(), c.receipt.warehouse.value()}] +=
+                c.receipt.units.units();
+            if (refused) {
+                problem("expected refusal {}, the receipt was accepted", refused->code);
+            }
+        } else {
+            check_stock_refusal(level.error(), refused);
+        }
+        receipts_.push_back(std::move(c));
+    }
+
+    void safety_step() {
+        const stock_key key{catalogue()[rng_.below(catalogue().size())].code,
+                            rng_.pick(warehouses)};
+        const std::int64_t units = rng_.between(0, 4);
+        const command_context ctx = context_for(command::set_safety_stock, customer_id("nobody"));
+        text_ = fmt::format("set_safety_stock by {} {} in {} to {}", ctx.actor, key.first,
+                            key.second, units);
+        std::optional<expectation> refused = key_refusal(ctx.idempotency_key);
+        if (!refused) {
+            refused = auth_refusal(ctx.actor, command::set_safety_stock, customer_id("nobody"));
+        }
+        if (!refused) {
+            const auto row = before_.stock.find(key);
+            const std::int64_t room = row == before_.stock.end() ? 0
+                                                                 : row->second.on_hand.units() -
+                                                                       row->second.reserved.units();
+            if (room - units < 0) {
+                refused = refusal(errc::invalid_value, "units");
+            }
+        }
+        auto level = f_.engine->set_safety_stock(
+            ctx, safety_stock_setting{sku_id(key.first), warehouse_id(key.second),
+                                      quantity::of(units).value()});
+        if (level.has_value()) {
+            step_.kind = effect::stock;
+            safety_[key] = units;
+            if (refused) {
+                problem("expected refusal {}, the safety stock was set", refused->code);
+            }
+        } else {
+            check_stock_refusal(level.error(), refused);
+        }
+    }
+
+    void check_stock_refusal(const error& e, const std::optional<expectation>& refused) {
+        text_ += fmt::format(" -> refused {}", to_string(e));
+        if (!refused) {
+            problem("expected success, got {}", to_string(e));
+        } else if (e.code != refused->code || e.field != refused->field) {
+            problem("expected refusal {} on '{}', got {}", refused->code, refused->field,
+                    to_string(e));
+        }
+    }
+
+    // ---- what a step may have changed -----------------------------------------
+
+    void check_step(const world& b, const world& a) {
+        for (const std::string& e : a.read_errors) {
+            problem("store read: {}", e);
+        }
+        const bool delivering = step_.kind == effect::due_work || step_.kind == effect::dispatch;
+        const bool stock_may_change =
+            step_.kind != effect::nothing && step_.kind != effect::dispatch;
+        if (!stock_may_change && a.stock != b.stock) {
+            problem("stock changed in a step that may not change it");
+        }
+        if (!delivering && a.received != b.received) {
+            problem("the notifier received something outside dispatch");
+        }
+        if (!delivering && a.undelivered < b.undelivered) {
+            problem("undelivered count fell outside dispatch");
+        }
+        std::set<order_id> ids;
+        for (const auto& entry : b.orders) {
+            ids.insert(entry.first);
+        }
+        for (const auto& entry : a.orders) {
+            ids.insert(entry.first);
+        }
+        for (const order_id id : ids) {
+            const auto bo = b.orders.find(id);
+            const auto ao = a.orders.find(id);
+            if (ao == a.orders.end()) {
+                problem("order {} disappeared", id);
+                continue;
+            }
+            const bool targeted =
+                (step_.kind == effect::order_change || step_.kind == effect::placement) &&
+                step_.target == id;
+            const bool due = step_.kind == effect::due_work && step_.due.count(id) != 0;
+            if (bo == b.orders.end()) {
+                if (step_.kind != effect::placement || !targeted) {
+                    problem("order {} appeared without a placement", id);
+                    continue;
+                }
+                check_changed(id, nullptr, {}, {}, *ao->second.o, a.timeline(id), a.outbox(id),
+                              a.now, false);
+                continue;
+            }
+            const order& x = *bo->second.o;
+            const order& y = *ao->second.o;
+            if (targeted || (due && y.version != x.version)) {
+                check_changed(id, &x, b.timeline(id), b.outbox(id), y, a.timeline(id), a.outbox(id),
+                              a.now, delivering);
+                continue;
+            }
+            if (ao->second.o != bo->second.o && y != x) {
+                problem("order {} changed (version {} -> {}) though the step did not concern it",
+                        id, x.version, y.version);
+            }
+            if (ao->second.timeline != bo->second.timeline && a.timeline(id) != b.timeline(id)) {
+                problem("timeline of order {} changed though the step did not concern it", id);
+            }
+            if (ao->second.outbox != bo->second.outbox) {
+                check_outbox_kept(id, b.outbox(id), a.outbox(id), delivering, true);
+            }
+        }
+        if (delivering) {
+            std::set<std::uint64_t> now_delivered;
+            for (const auto& [id, view] : a.orders) {
+                for (const outbox_entry& e : *view.outbox) {
+                    if (e.delivered) {
+                        now_delivered.insert(e.notification.id);
+                    }
+                }
+            }
+            for (const auto& [id, view] : b.orders) {
+                for (const outbox_entry& e : *view.outbox) {
+                    if (e.delivered) {
+                        now_delivered.erase(e.notification.id);
+                    }
+                }
+            }
+            if (now_delivered != newly_received_) {
+                problem("{} entries were marked delivered, the notifier accepted {}",
+                        now_delivered.size(), newly_received_.size());
+            }
+        }
+        if (step_.check) {
+            step_.check(b, a);
+        }
+    }
+
+    // Entries of an order's outbox before the step are all still there; with
+    // `exact`, nothing else was added.
+    void check_outbox_kept(order_id id, const std::vector<outbox_entry>& before,
+                           const std::vector<outbox_entry>& after, bool delivering, bool exact) {
+        if (after.size() < before.size() || (exact && after.size() != before.size())) {
+            problem("outbox of order {} went from {} to {} entries", id, before.size(),
+                    after.size());
+            return;
+        }
+        for (std::size_t i = 0; i < before.size(); ++i) {
+            const outbox_entry& x = before[i];
+            const outbox_entry& y = after[i];
+            if (delivering ? !same_note(x, y) : x != y) {
+                problem("outbox entry {} of order {} changed", x.notification.id, id);
+            }
+            if (x.delivered && !y.delivered) {
+                problem("outbox entry {} of order {} is no longer delivered", x.notification.id,
+                        id);
+            }
+        }
+    }
+
+    // One order changed by the step: one version, timeline appended by the
+    // step's actor at the step's time, and exactly the notifications its
+    // changes call for (R-29).
+    void check_changed(order_id id, const order* bo, const std::vector<timeline_entry>& bt,
+                       const std::vector<outbox_entry>& bout, const order& ao,
+                       const std::vector<timeline_entry>& at, const std::vector<outbox_entry>& aout,
+                       timestamp now, bool delivering) {
+        const actor system = system_actor();
+        const std::uint64_t version = bo == nullptr ? 1 : bo->version + 1;
+        if (ao.version != version) {
+            problem("order {} is at version {}, expected {}", id, ao.version, version);
+        }
+        if (ao.updated_at != now) {
+            problem("order {} updated_at is not the step's time", id);
+        }
+        if (at.size() < bt.size() || !std::equal(bt.begin(), bt.end(), at.begin())) {
+            problem("timeline of order {} was rewritten, not appended to", id);
+            return;
+        }
+        const std::span<const timeline_entry> added(
+            at.begin() + static_cast<std::ptrdiff_t>(bt.size()), at.end());
+        for (const timeline_entry& e : added) {
+            // The automatic review at placement is the system's decision.
+            const bool automatic =
+                step_.what == command::place_order && e.event == order_event::review_approved;
+            const actor& who = automatic ? system : step_.who;
+            if (e.at != now || e.actor != who) {
+                problem("timeline entry {} of order {} by {} at {}, expected {} at the step's time",
+                        e.event, id, e.actor, to_unix_ms(e.at), who);
+            }
+        }
+        check_outbox_kept(id, bout, aout, delivering, false);
+        if (aout.size() < bout.size()) {
+            return;
+        }
+        std::multiset<notification_kind> expected;
+        for (const timeline_entry& e : added) {
+            switch (e.event) {
+                case order_event::placed:
+                    expected.insert(notification_kind::order_confirmed);
+                    break;
+                case order_event::review_approved:
+                    if (step_.what == command::approve_order) {
+                        expected.insert(notification_kind::review_result);
+                    }
+                    break;
+                case order_event::review_rejected:
+                    expected.insert(notification_kind::review_result);
+                    break;
+                case order_event::payment_captured:
+                    expected.insert(notification_kind::payment_result);
+                    break;
+                case order_event::payment_timed_out:
+                    expected.insert(notification_kind::payment_timeout);
+                    break;
+                case order_event::shipped:
+                    expected.insert(notification_kind::shipped);
+                    break;
+                case order_event::delivered:
+                    expected.insert(notification_kind::delivered);
+                    break;
+                case order_event::receipt_confirmed:
+                    expected.insert(notification_kind::completed);
+                    break;
+                case order_event::cancelled:
+                    expected.insert(notification_kind::cancelled);
+                    break;
+                default:
+                    break;
+            }
+        }
+        const std::uint32_t failures_before = bo == nullptr ? 0 : bo->payment_failures;
+        for (std::uint32_t i = failures_before; i < ao.payment_failures; ++i) {
+            expected.insert(notification_kind::payment_result);  // a failed attempt (R-17)
+        }
+        std::int64_t refunded = 0;
+        for (const payment& p : ao.payments) {
+            std::int64_t was = 0;
+            if (bo != nullptr) {
+                for (const payment& old : bo->payments) {
+                    if (old.id == p.id) {
+                        was = fen_of(old.refunded);
+                    }
+                }
+            }
+            if (fen_of(p.refunded) > was) {
+                expected.insert(notification_kind::refund_issued);
+                refunded += fen_of(p.refunded) - was;
+            }
+        }
+        std::multiset<notification_kind> written;
+        std::int64_t announced_refunds = 0;
+        for (std::size_t i = bout.size(); i < aout.size(); ++i) {
+            const notification& n = aout[i].notification;
+            written.insert(n.kind);
+            if (n.order != id || n.number != ao.number || n.created_at != now) {
+                problem("new notification {} ({}) does not name order {} at the step's time", n.id,
+                        n.kind, id);
+            }
+            if (!delivering && (aout[i].delivered || aout[i].attempts != 0)) {
+                problem("new notification {} already has delivery attempts", n.id);
+            }
+            if (n.kind == notification_kind::refund_issued) {
+                for (const auto& [name, value] : n.details) {
+                    if (name == "amount") {
+                        auto m = money::parse(value);
+                        if (m) {
+                            announced_refunds += fen_of(*m);
+                        } else {
+                            problem("refund notification {} has amount '{}'", n.id, value);
+                        }
+                    }
+                }
+            }
+            if (n.kind == notification_kind::shipped &&
+                std::find(n.details.begin(), n.details.end(),
+                          std::pair<std::string, std::string>{
+                              "tracking_number", ao.tracking_number}) == n.details.end()) {
+                problem("shipped notification {} lacks the tracking number", n.id);
+            }
+        }
+        if (written != expected) {
+            std::vector<std::string> w;
+            std::vector<std::string> e;
+            for (const notification_kind k : written) {
+                w.emplace_back(to_string(k));
+            }
+            for (const notification_kind k : expected) {
+                e.emplace_back(to_string(k));
+            }
+            std::vector<std::string> events;
+            for (const timeline_entry& t : added) {
+                events.push_back(
+                    fmt::format("{}:{}->{}", t.event, t.from ? to_string(*t.from) : "-", t.to));
+            }
+            problem(
+                "order {} got notifications [{}], expected [{}] for timeline [{}], failures "
+                "{} -> {}, refunds +{}",
+                id, fmt::join(w, ","), fmt::join(e, ","), fmt::join(events, ","), failures_before,
+                ao.payment_failures, refunded);
+        }
+        if (announced_refunds != refunded) {
+            problem("order {}: refund notifications announce {} fen, refunds grew by {}", id,
+                    announced_refunds, refunded);
+        }
+    }
+
+    // ---- invariants ----------------------------------------------------------
+
+    void check_invariants(const world& w) {
+        const machine_model& m = machine();
+        std::set<order_id> known(orders_.begin(), orders_.end());
+        std::set<order_id> stored;
+        std::map<stock_key, std::int64_t> consumed;
+        std::map<stock_key, std::int64_t> active;
+        std::size_t undelivered = 0;
+        std::size_t notes = 0;
+        for (const auto& [id, o_view] : w.orders) {
+            const order& o = *o_view.o;
+            stored.insert(id);
+            // An order identical to the previous snapshot's was checked then;
+            // its outbox counts are kept from then.
+            const bool changed = !w.same_as(before_, id);
+            check_reservations(id, o, consumed, active, changed);
+            if (!changed) {
+                const auto& counts = outbox_counts_[id];
+                notes += counts.first;
+                undelivered += counts.second;
+                continue;
+            }
+            std::uint64_t last = 0;
+            std::pair<std::size_t, std::size_t> counts{0, 0};
+            for (const outbox_entry& e : w.outbox(id)) {
+                const notification& n = e.notification;
+                ++counts.first;
+                counts.second += e.delivered ? 0U : 1U;
+                // Ids are unique across all orders.
+                if (const auto [owner, fresh] = note_owner_.emplace(n.id, id);
+                    !fresh && owner->second != id) {
+                    problem("notification id {} is used by orders {} and {}", n.id, owner->second,
+                            id);
+                }
+                if (n.order != id) {
+                    problem("outbox of order {} holds notification {} of order {}", id, n.id,
+                            n.order);
+                }
+                if (n.id == 0 || n.id <= last) {
+                    problem("outbox ids of order {} do not increase: {} after {}", id, n.id, last);
+                }
+                last = n.id;
+                if (is_customer_kind(n.kind)
+                        ? (n.audience != audience::customer || n.recipient != o.customer.value())
+                        : (n.audience != audience::staff || n.recipient != "finance")) {
+                    problem("notification {} ({}) goes to {} '{}'", n.id, n.kind, n.audience,
+                            n.recipient);
+                }
+                if (e.delivered != (delivered_ids_.count(n.id) != 0)) {
+                    problem("notification {} delivered={} but the notifier {} it", n.id,
+                            e.delivered,
+                            delivered_ids_.count(n.id) != 0 ? "accepted" : "never accepted");
+                }
+            }
+            outbox_counts_[id] = counts;
+            notes += counts.first;
+            undelivered += counts.second;
+            check_timeline(id, o, w.timeline(id), m);
+            check_money(id, o);
+            check_due(id, o, w.timeline(id));
+        }
+        total_notes_ = notes;
+        if (stored != known) {
+            problem("the store holds {} orders, {} were placed", stored.size(), known.size());
+        }
+        if (undelivered != w.undelivered) {
+            problem("undelivered_count is {}, the outboxes hold {} undelivered", w.undelivered,
+                    undelivered);
+        }
+        // Stock conservation (R-11, R-12).
+        std::set<stock_key> keys;
+        for (const auto& [key, level] : w.stock) {
+            keys.insert(key);
+        }
+        for (const auto& [key, n] : received_) {
+            keys.insert(key);
+        }
+        for (const auto& [key, n] : active) {
+            keys.insert(key);
+        }
+        for (const stock_key& key : keys) {
+            const auto row = w.stock.find(key);
+            const std::int64_t came_in = received_.count(key) != 0 ? received_.at(key) : 0;
+            const std::int64_t went_out = consumed.count(key) != 0 ? consumed.at(key) : 0;
+            const std::int64_t held = active.count(key) != 0 ? active.at(key) : 0;
+            const std::int64_t safety = safety_.count(key) != 0 ? safety_.at(key) : 0;
+            if (row == w.stock.end()) {
+                if (came_in != 0 || held != 0) {
+                    problem("no stock row for {}/{}, received {} reserved {}", key.first,
+                            key.second, came_in, held);
+                }
+                continue;
+            }
+            const stock_level& s = row->second;
+            if (s.on_hand.units() != came_in - went_out || s.reserved.units() != held ||
+                s.safety.units() != safety || s.available() < 0) {
+                problem(
+                    "stock {}/{}: on_hand {} reserved {} safety {} available {}; received {} "
+                    "shipped {} active reservations {} safety {}",
+                    key.first, key.second, s.on_hand.units(), s.reserved.units(), s.safety.units(),
+                    s.available(), came_in, went_out, held, safety);
+            }
+        }
+    }
+
+    void check_timeline(order_id id, const order& o, const std::vector<timeline_entry>& tl,
+                        const machine_model& m) {
+        if (tl.empty()) {
+            problem("order {} has no timeline", id);
+            return;
+        }
+        if (tl.front().event != order_event::placed || tl.front().from ||
+            tl.front().to != order_state::pending_review) {
+            problem("timeline of order {} does not start with its placement", id);
+        }
+        for (std::size_t i = 1; i < tl.size(); ++i) {
+            const timeline_entry& e = tl[i];
+            if (!e.from || *e.from != tl[i - 1].to) {
+                problem("timeline of order {} breaks at entry {} ({}): from {} after {}", id, i,
+                        e.event, e.from ? to_string(*e.from) : "-", tl[i - 1].to);
+                continue;
+            }
+            if (m.rows.count({*e.from, e.event, e.to}) == 0) {
+                problem("timeline of order {}: {} --{}--> {} is no row of the machine", id, *e.from,
+                        e.event, e.to);
+            }
+            if (e.at < tl[i - 1].at) {
+                problem("timeline of order {} goes back in time at entry {}", id, i);
+            }
+        }
+        if (tl.back().to != o.state) {
+            problem("order {} is {}, its timeline ends in {}", id, o.state, tl.back().to);
+        }
+        if (m.reachable.count(o.state) == 0) {
+            problem("order {} is in {}, unreachable from pending_review", id, o.state);
+        }
+        if (o.state == order_state::on_hold &&
+            (tl.back().event != order_event::held || tl.back().from != o.held_from)) {
+            problem("order {} on hold remembers {}, its timeline says otherwise", id, o.held_from);
+        }
+    }
+
+    // Adds the order's reservations to the stock totals; for a changed
+    // order also checks them against its lines and state (R-12).
+    void check_reservations(order_id id, const order& o,
+                            std::map<stock_key, std::int64_t>& consumed,
+                            std::map<stock_key, std::int64_t>& active, bool changed) {
+        for (const reservation& r : o.reservations) {
+            if (r.state == reservation_state::consumed || r.active()) {
+                auto& total = r.active() ? active : consumed;
+                total[stock_key{r.sku.value(), r.warehouse.value()}] += r.units.units();
+            }
+        }
+        if (!changed) {
+            return;
+        }
+        std::map<std::string, std::int64_t> ordered;
+        for (const order_line& l : o.lines) {
+            ordered[l.sku.value()] += l.units.units();
+        }
+        std::map<std::string, std::int64_t> reserved;
+        const reservation_state expected = reservation_rule(effective_state(o));
+        for (const reservation& r : o.reservations) {
+            reserved[r.sku.value()] += r.units.units();
+            if (r.state != expected) {
+                problem("order {} in {} (held from {}) has a {} reservation of {}, expected {}", id,
+                        o.state, o.held_from, r.state, r.sku, expected);
+            }
+        }
+        if (ordered != reserved) {
+            problem("order {}: reservations do not cover its lines", id);
+        }
+    }
+
+    void check_money(order_id id, const order& o) {
+        std::int64_t subtotal = 0;
+        std::int64_t discounts = 0;
+        for (const order_line& l : o.lines) {
+            subtotal += fen_of(l.unit_price) * l.units.units();
+            discounts += fen_of(l.discount);
+        }
+        if (fen_of(o.subtotal) != subtotal || discounts != fen_of(o.discount) ||
+            fen_of(o.total) != subtotal - fen_of(o.discount) + fen_of(o.shipping_fee)) {
+            problem("order {}: the money does not add up (R-18)", id);
+        }
+        std::set<payment_id> ids;
+        bool authorized_left = false;
+        for (const payment& p : o.payments) {
+            const std::int64_t captured = fen_of(p.captured);
+            const std::int64_t refunded = fen_of(p.refunded);
+            if (!ids.insert(p.id).second) {
+                problem("order {} has payment id {} twice", id, p.id);
+            }
+            bool consistent = refunded >= 0 && refunded <= captured;
+            switch (p.state) {
+                case payment_state::pending:
+                    consistent = false;  // a callback always moves a new payment
+                    break;
+                case payment_state::authorized:
+                    consistent = consistent && captured == 0 && p.authorized.is_positive();
+                    authorized_left = true;
+                    break;
+                case payment_state::captured:
+                    consistent = consistent && captured > 0 && refunded == 0;
+                    break;
+                case payment_state::partially_refunded:
+                    consistent = consistent && refunded > 0 && refunded < captured;
+                    break;
+                case payment_state::refunded:
+                    consistent = consistent && captured > 0 && refunded == captured;
+                    break;
+                case payment_state::failed:
+                case payment_state::voided:
+                    consistent = consistent && captured == 0;
+                    break;
+            }
+            if (!consistent) {
+                problem("order {} payment '{}' is {} with authorized {} captured {} refunded {}",
+                        id, p.gateway_reference, p.state, p.authorized.to_string(),
+                        p.captured.to_string(), p.refunded.to_string());
+            }
+        }
+        const std::int64_t net = net_captured(o);
+        if (net < 0 || net > fen_of(o.total)) {
+            problem("order {} ({}) holds {} fen net of its {} total: more than is due", id, o.state,
+                    net, o.total.to_string());
+        }
+        // Once paid in full, no other authorization keeps the customer's funds blocked.
+        if (authorized_left && o.method != payment_method::cash_on_delivery &&
+            in(o.state, {order_state::paid, order_state::allocating, order_state::packed,
+                         order_state::shipped, order_state::delivered, order_state::completed,
+                         order_state::closed})) {
+            problem("paid order {} ({}) still holds an open authorization", id, o.state);
+        }
+        if (o.state == order_state::cancelled && (net != 0 || authorized_left)) {
+            problem("cancelled order {} still holds {} fen{}", id, net,
+                    authorized_left ? " and an open authorization" : "");
+        }
+        if (o.method == payment_method::cash_on_delivery) {
+            const bool collected =
+                in(o.state, {order_state::delivered, order_state::completed, order_state::closed});
+            if (o.payments.size() != (collected ? 1U : 0U) ||
+                (collected && (o.payments.front().method != payment_method::cash_on_delivery ||
+                               fen_of(o.payments.front().captured) != fen_of(o.total)))) {
+                problem("cash-on-delivery order {} in {} has {} payments", id, o.state,
+                        o.payments.size());
+            }
+        }
+    }
+
+    void check_due(order_id id, const order& o, const std::vector<timeline_entry>& tl) {
+        const bool wants_deadline =
+            o.state == order_state::awaiting_payment || o.state == order_state::delivered;
+        if (o.due_at.has_value() != wants_deadline) {
+            problem("order {} in {} {} a deadline", id, o.state, o.due_at ? "has" : "lacks");
+        }
+        if (o.state == order_state::delivered && o.due_at && !tl.empty() &&
+            *o.due_at != tl.back().at + auto_confirm_after) {
+            problem("delivered order {} auto-confirms at the wrong time", id);
+        }
+    }
+
+    // ---- the end ---------------------------------------------------------------
+
+    // The channel comes back: everything is delivered, each exactly once.
+    bool drain() {
+        const std::size_t base = steps_;
+        if (!one_step(base, [this] {
+                failing_ = false;
+                f_.notifier.failing(false);
+                due_work_step(std::chrono::days(8));
+            })) {
+            return false;
+        }
+        for (std::size_t i = 1; i < 64 && before_.undelivered > 0; ++i) {
+            if (!one_step(base + i, [this] {
+                    f_.clock.advance(std::chrono::minutes(31));
+                    dispatch_step();
+                })) {
+                return false;
+            }
+        }
+        std::set<std::uint64_t> all;
+        std::size_t entries = 0;
+        for (const auto& [id, view] : before_.orders) {
+            for (const outbox_entry& e : *view.outbox) {
+                all.insert(e.notification.id);
+                ++entries;
+                if (!e.delivered) {
+                    checker_.fail(fmt::format("seed {}: notification {} never delivered", seed_,
+                                              e.notification.id));
+                }
+            }
+        }
+        const auto received = f_.notifier.received();
+        std::set<std::uint64_t> got;
+        for (const notification& n : received) {
+            got.insert(n.id);
+        }
+        checker_.check(before_.undelivered == 0,
+                       fmt::format("seed {}: {} notifications left undelivered after the drain",
+                                   seed_, before_.undelivered));
+        checker_.check(received.size() == entries,
+                       fmt::format("seed {}: the notifier accepted {} notifications, the outboxes "
+                                   "hold {} (none may come twice)",
+                                   seed_, received.size(), entries));
+        checker_.check(got == all, fmt::format("seed {}: the notifier accepted other "
+                                               "notifications than the outboxes hold",
+                                               seed_));
+        return before_.undelivered == 0 && received.size() == entries && got == all;
+    }
+
+    conformance_checker& checker_;
+    std::uint64_t seed_;
+    std::size_t steps_;
+    prng rng_;
+    engine_rig f_;
+    std::vector<actor> actors_;
+    world before_;
+    step_info step_;
+    std::string text_;
+    std::vector<std::string> problems_;
+    std::vector<order_id> orders_;
+    std::vector<past_command> history_;
+    std::vector<stock_command> receipts_;
+    std::map<stock_key, std::int64_t> received_;
+    std::map<stock_key, std::int64_t> safety_;
+    std::set<std::uint64_t> delivered_ids_;
+    std::map<std::uint64_t, order_id> note_owner_;  // notification id -> its order
+    std::map<order_id, std::pair<std::size_t, std::size_t>> outbox_counts_;  // entries, undelivered
+    std::set<std::uint64_t> newly_received_;
+    std::size_t seen_received_{0};
+    std::size_t seen_attempts_{0};
+    std::size_t total_notes_{0};
+    std::size_t gateway_refs_{0};
+    std::size_t tracking_{0};
+    bool failing_{false};
+    std::string coverage_;
+    bool trace_{false};
+    std::map<std::string, std::size_t> refusal_codes_;
+    std::map<std::string, std::pair<std::size_t, std::size_t>> tally_;
+};
+
+}  // namespace engine_model
+
+// ---- scenarios: the engine over the store -------------------------------------------------
+
+inline void engine_random_commands(const store_factory& make, const conformance_options& options,
+                                   conformance_checker& c) {
+    engine_model::scenario run(make, c, options.seed, options.random_steps, options.trace);
+    const bool passed = run.run();
+    c.note(run.summary());
+    c.check(passed,
+            fmt::format("the engine scenario broke an invariant; replay with "
+                        "ORDERLY_SEED={} ORDERLY_STEPS={} (ORDERLY_TRACE=1 prints the steps)",
+                        options.seed, options.random_steps));
+}
+
+inline void engine_hot_sku(const store_factory& make, const conformance_options& options,
+                           conformance_checker& c) {
+    constexpr std::int64_t stock = 1000;
+    constexpr std::size_t max_orders_per_thread = 2000;  // ends at the first refusal long before
+    const std::size_t threads = thread_count(options);
+    engine_rig f(make, c);
+    f.stock_up("hot", "12.50", stock, "wh-hz", false);
+    std::atomic<std::int64_t> reserved_by_success{0};
+    std::atomic<std::size_t> successes{0};
+    std::atomic<std::size_t> refusals{0};
+    on_threads(threads, [&](std::size_t t) {
+        prng random(options.seed + t);
+        const actor buyer{fmt::format("c{}", t), role::customer};
+        for (std::size_t i = 0; i < max_orders_per_thread; ++i) {
+            const std::int64_t n = random.between(1, 3);
+            place_order_request r;
+            r.customer = customer_id(buyer.id);
+            r.ship_to = home_address();
+            r.lines.push_back(line_request{sku_id("hot"), units(n), cny(1250)});
+            const auto placed =
+                f.engine->place_order(command_context{buyer, fmt::format("t{}-{}", t, i)}, r);
+            if (placed.has_value()) {
+                reserved_by_success += n;
+                ++successes;
+            } else if (placed.error().code == errc::insufficient_stock) {
+                ++refusals;  // at most 2 units are left now, and never more later
+                return;
+            } else {
+                c.fail(
+                    fmt::format("place_order on a hot SKU was refused with {}, expected "
+                                "insufficient_stock",
+                                to_string(placed.error())));
+                return;
+            }
+        }
+    });
+    const auto level = stock_of(f.store, c, "hot", "wh-hz");
+    c.require(level.has_value(), "the hot SKU's stock row disappeared");
+    c.check(level->reserved.units() + level->available() == stock,
+            fmt::format("reserved {} + available {} is not the {} received",
+                        level->reserved.units(), level->available(), stock));
+    c.check(level->reserved.units() == reserved_by_success.load(),
+            fmt::format("reserved is {}, the placed orders reserved {}", level->reserved.units(),
+                        reserved_by_success.load()));
+    c.check(level->available() >= 0 && level->available() < 3,
+            fmt::format("{} units available after every thread was refused", level->available()));
+    c.check(refusals.load() == threads, "not every thread ran out of stock");
+    const auto ids = in_state(f.store, c, order_state::awaiting_payment);
+    expect_equal(c, ids.size(), successes.load(), "orders awaiting payment");
+    std::int64_t held = 0;
+    for (const std::uint64_t id : ids) {
+        const auto o = load(f.store, c, id);
+        for (const reservation& r : o ? o->reservations : std::vector<reservation>{}) {
+            held += r.active() ? r.units.units() : 0;
+        }
+    }
+    c.check(held == reserved_by_success.load(),
+            fmt::format("the orders hold {} units, {} were reserved for them", held,
+                        reserved_by_success.load()));
+}
+
+inline std::optional<std::uint64_t> environment_number(const char* name) {
+    const char* text = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): read at start-up
+    if (text == nullptr || *text == '\0') {
+        return std::nullopt;
+    }
+    return std::strtoull(text, nullptr, 0);
+}
+
+/// Every scenario, in the order they run.
+inline constexpr std::array<conformance_scenario, 26> scenarios = {{
+    {"order round trip keeps every field", &order_round_trip},
+    {"order versions: insert at 1 and replace n-1 with n", &order_versions},
+    {"sku round trip keeps every field and trait", &sku_round_trip},
+    {"idempotency records round trip and refuse a second key", &idempotency_records},
+    {"stock operations and their refusals", &stock_operations},
+    {"stock changes apply in order within a transaction", &stock_sequences},
+    {"stock rows are listed by sku then warehouse", &stock_listing},
+    {"a failed commit writes nothing", &failed_commit_writes_nothing},
+    {"a transaction destroyed without commit writes nothing", &dropped_transaction_writes_nothing},
+    {"reads see committed data only", &reads_see_committed_data},
+    {"timeline entries come back in the order appended", &timeline_order},
+    {"orders_in_state lists ascending ids after an id up to a limit", &orders_in_state_index},
+    {"due_orders lists deadlines earliest first", &due_orders_index},
+    {"outbox ids are unique and increasing and entries keep every field", &outbox_ids_and_content},
+    {"claims hand out the oldest due notifications under a lease", &claims_and_leases},
+    {"mark_delivered is final and refuses unknown ids", &mark_delivered_rules},
+    {"reschedule delays a retry but never revives a delivery", &reschedule_rules},
+    {"claims skip a delivered backlog", &delivered_backlog},
+    {"batch: transactions are all-or-nothing and visible together at commit", &batch_transactions},
+    {"batch: a dropped batch keeps all or none of its transactions", &dropped_batch},
+    {"threads reserving one hot stock row never oversell", &hot_stock_row},
+    {"of concurrent writers of one order version exactly one wins", &same_version_writers},
+    {"concurrent claims never hand one notification out twice", &concurrent_claims},
+    {"parallel commits over many rows keep every row's books", &parallel_commits},
+    {"engine: seeded random commands keep every invariant", &engine_random_commands},
+    {"engine: threads placing orders for one hot SKU never oversell", &engine_hot_sku},
+}};
+
+}  // namespace orderly::testing::detail
+
+namespace orderly::testing {
+
+inline conformance_options conformance_options::from_environment(conformance_options defaults) {
+    if (const auto seed = detail::environment_number("ORDERLY_SEED")) {
+        defaults.seed = *seed;
+    }
+    if (const auto steps = detail::environment_number("ORDERLY_STEPS")) {
+        defaults.random_steps = static_cast<std::size_t>(*steps);
+    }
+    if (const auto threads = detail::environment_number("ORDERLY_THREADS")) {
+        defaults.threads = static_cast<std::size_t>(*threads);
+    }
+    if (std::getenv("ORDERLY_TRACE") != nullptr) {  // NOLINT(concurrency-mt-unsafe)
+        defaults.trace = true;
+    }
+    return defaults;
+}
+
+inline conformance_options conformance_options::from_environment() {
+    return from_environment(conformance_options{});
+}
+
+/// Every scenario of the suite, in the order run_store_conformance() runs them.
+[[nodiscard]] inline std::span<const conformance_scenario> store_conformance_scenarios() noexcept {
+    return detail::scenarios;
+}
+
+/// Runs one scenario against stores from `make`, recording its failures in
+/// `checker`: a scenario stopped by require()/need() ends there, and an
+/// exception escaping the store or the scenario is recorded as a failure.
+/// Returns true when the scenario passed.
+inline bool run_conformance_scenario(const conformance_scenario& scenario,
+                                     const store_factory& make, const conformance_options& options,
+                                     conformance_checker& checker) {
+    try {
+        scenario.run(make, options, checker);
+    } catch (const conformance_abort&) {
+        // Already recorded where it was raised.
+    } catch (const std::exception& e) {
+        checker.fail(fmt::format("an exception escaped: {}", e.what()));
+    } catch (...) {
+        checker.fail("an exception of unknown type escaped");
+    }
+    return checker.passed();
+}
+
+/// Runs every scenario against stores from `make` and returns every failure,
+/// in scenario order (empty when the store conforms).
+[[nodiscard]] inline std::vector<conformance_failure> run_store_conformance(
+    const store_factory& make, const conformance_options& options = {}) {
+    std::vector<conformance_failure> failures;
+    for (const conformance_scenario& scenario : store_conformance_scenarios()) {
+        conformance_checker checker{std::string(scenario.name)};
+        run_conformance_scenario(scenario, make, options, checker);
+        const auto found = checker.failures();
+        failures.insert(failures.end(), found.begin(), found.end());
+        if (checker.failure_count() > found.size()) {
+            failures.push_back(conformance_failure{
+                std::string(scenario.name), __FILE__, __LINE__,
+                fmt::format("and {} more failures", checker.failure_count() - found.size())});
+        }
+    }
+    return failures;
+}
+
+}  // namespace orderly::testing
