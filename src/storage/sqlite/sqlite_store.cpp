@@ -19,6 +19,7 @@
 #include <limits>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -186,6 +187,31 @@ std::int64_t clamp_limit(std::size_t limit) noexcept {
 
 // ---- reads -------------------------------------------------------------------
 
+// Steps `q` to its end and appends what `read_row` makes of each row: a T, or
+// a result<T> whose error ends the read.
+template <class T, class ReadRow>
+result<std::vector<T>> read_rows(statement& q, ReadRow&& read_row) {
+    std::vector<T> rows;
+    for (;;) {
+        auto row = q.step();
+        if (!row) {
+            return std::move(row).error();
+        }
+        if (!*row) {
+            return rows;
+        }
+        auto value = read_row(q);
+        if constexpr (std::is_same_v<decltype(value), T>) {
+            rows.push_back(std::move(value));
+        } else {
+            if (!value) {
+                return std::move(value).error();
+            }
+            rows.push_back(std::move(*value));
+        }
+    }
+}
+
 result<std::optional<order>> read_order(connection& c, order_id id) {
     if (auto ok = check_order_id(id); !ok) {
         return std::optional<order>();
@@ -210,9 +236,8 @@ result<std::optional<order>> read_order(connection& c, order_id id) {
 }
 
 result<std::vector<timeline_entry>> read_timeline(connection& c, order_id id) {
-    std::vector<timeline_entry> entries;
     if (auto ok = check_order_id(id); !ok) {
-        return entries;
+        return std::vector<timeline_entry>();
     }
     auto q = c.prepare(
         "SELECT at, actor_id, actor_role, event, from_state, to_state, reason FROM timeline "
@@ -221,20 +246,13 @@ result<std::vector<timeline_entry>> read_timeline(connection& c, order_id id) {
         return std::move(q).error();
     }
     q->bind(1, stored(id.value()));
-    for (;;) {
-        auto row = q->step();
-        if (!row) {
-            return std::move(row).error();
-        }
-        if (!*row) {
-            return entries;
-        }
-        auto role_value = enum_from(q->integer(2), role::system, "timeline.actor_role");
-        auto event = enum_from(q->integer(3), order_event::cancelled, "timeline.event");
-        auto to = enum_from(q->integer(5), order_state::cancelled, "timeline.to_state");
+    return read_rows<timeline_entry>(*q, [](statement& r) -> result<timeline_entry> {
+        auto role_value = enum_from(r.integer(2), role::system, "timeline.actor_role");
+        auto event = enum_from(r.integer(3), order_event::cancelled, "timeline.event");
+        auto to = enum_from(r.integer(5), order_state::cancelled, "timeline.to_state");
         std::optional<order_state> from;
-        if (!q->is_null(4)) {
-            auto f = enum_from(q->integer(4), order_state::cancelled, "timeline.from_state");
+        if (!r.is_null(4)) {
+            auto f = enum_from(r.integer(4), order_state::cancelled, "timeline.from_state");
             if (!f) {
                 return std::move(f).error();
             }
@@ -243,27 +261,17 @@ result<std::vector<timeline_entry>> read_timeline(connection& c, order_id id) {
         if (!role_value || !event || !to) {
             return !role_value ? role_value.error() : !event ? event.error() : to.error();
         }
-        entries.push_back(timeline_entry{.at = from_unix_ms(q->integer(0)),
-                                         .actor = actor{std::string(q->text(1)), *role_value},
-                                         .event = *event,
-                                         .from = from,
-                                         .to = *to,
-                                         .reason = std::string(q->text(6))});
-    }
+        return timeline_entry{.at = from_unix_ms(r.integer(0)),
+                              .actor = actor{std::string(r.text(1)), *role_value},
+                              .event = *event,
+                              .from = from,
+                              .to = *to,
+                              .reason = std::string(r.text(6))};
+    });
 }
 
 result<std::vector<order_id>> read_ids(statement& q) {
-    std::vector<order_id> ids;
-    for (;;) {
-        auto row = q.step();
-        if (!row) {
-            return std::move(row).error();
-        }
-        if (!*row) {
-            return ids;
-        }
-        ids.emplace_back(loaded(q.integer(0)));
-    }
+    return read_rows<order_id>(q, [](statement& r) { return order_id(loaded(r.integer(0))); });
 }
 
 result<std::optional<sku>> read_sku(connection& c, const sku_id& id) {
@@ -311,19 +319,10 @@ stock_level level_of(const sku_id& sku, const warehouse_id& warehouse,
 }
 
 result<std::vector<stock_level>> read_levels(statement& q) {
-    std::vector<stock_level> levels;
-    for (;;) {
-        auto row = q.step();
-        if (!row) {
-            return std::move(row).error();
-        }
-        if (!*row) {
-            return levels;
-        }
-        levels.push_back(level_of(sku_id(std::string(q.text(0))),
-                                  warehouse_id(std::string(q.text(1))),
-                                  {q.integer(2), q.integer(3), q.integer(4)}));
-    }
+    return read_rows<stock_level>(q, [](statement& r) {
+        return level_of(sku_id(std::string(r.text(0))), warehouse_id(std::string(r.text(1))),
+                        {r.integer(2), r.integer(3), r.integer(4)});
+    });
 }
 
 result<std::vector<stock_level>> read_stock_of(connection& c, const sku_id& id) {
@@ -1072,20 +1071,14 @@ result<std::vector<notification>> sqlite_store::claim_notifications(timestamp no
             return std::move(q).error();
         }
         q->bind(1, to_unix_ms(now)).bind(2, to_unix_ms(now + lease)).bind(3, clamp_limit(limit));
+        auto rows = read_rows<outbox_entry>(*q, outbox_row);
+        if (!rows) {
+            return std::move(rows).error();
+        }
         std::vector<notification> claimed;
-        for (;;) {
-            auto row = q->step();
-            if (!row) {
-                return std::move(row).error();
-            }
-            if (!*row) {
-                break;
-            }
-            auto entry = outbox_row(*q);
-            if (!entry) {
-                return std::move(entry).error();
-            }
-            claimed.push_back(std::move(entry->notification));
+        claimed.reserve(rows->size());
+        for (outbox_entry& entry : *rows) {
+            claimed.push_back(std::move(entry.notification));
         }
         // RETURNING gives no order; the contract says oldest first.
         std::sort(claimed.begin(), claimed.end(),
@@ -1165,20 +1158,7 @@ result<std::vector<outbox_entry>> sqlite_store::outbox_of(order_id id) {
             return std::move(q).error();
         }
         q->bind(1, stored(id.value()));
-        for (;;) {
-            auto row = q->step();
-            if (!row) {
-                return std::move(row).error();
-            }
-            if (!*row) {
-                return entries;
-            }
-            auto entry = outbox_row(*q);
-            if (!entry) {
-                return std::move(entry).error();
-            }
-            entries.push_back(std::move(*entry));
-        }
+        return read_rows<outbox_entry>(*q, outbox_row);
     });
 }
 
