@@ -1527,6 +1527,31 @@ inline void failed_commit_writes_nothing(const store_factory& make,
     }
 }
 
+// The port allows a transaction or batch to be destroyed after its store; a
+// store that frees what they hold fails here under a sanitizer, or crashes.
+inline void transactions_may_outlive_their_store(const store_factory& make,
+                                                 const conformance_options& /*options*/,
+                                                 conformance_checker& c) {
+    auto s = fresh(make, c);
+    auto committed = begin(*s, c);
+    c.succeeded(committed->put_sku(plain_sku("SKU-NEW", 100)), "put_sku");
+    c.succeeded(committed->commit(), "a commit before the store goes");
+    auto reading = begin(*s, c);
+    const auto seen = c.need(reading->find_sku(sku_id("SKU-NEW")), "find_sku");
+    ORDERLY_CONFORM_CHECK(c, seen.has_value(), "a committed SKU is found");
+    auto batch = c.need(s->begin_batch(), "store::begin_batch");
+    c.require(batch != nullptr, "store::begin_batch returned no batch");
+    {
+        auto in_batch = c.need(batch->begin(), "store_batch::begin");
+        c.succeeded(in_batch->put_sku(plain_sku("SKU-B", 100)), "put_sku in a batch");
+        c.succeeded(in_batch->commit(), "a commit inside a batch");
+    }
+    s.reset();
+    committed.reset();
+    reading.reset();
+    batch.reset();
+}
+
 inline void dropped_transaction_writes_nothing(const store_factory& make,
                                                const conformance_options& /*options*/,
                                                conformance_checker& c) {
@@ -4880,7 +4905,7 @@ inline std::optional<std::uint64_t> environment_number(const char* name) {
 }
 
 /// Every scenario, in the order they run.
-inline constexpr std::array<conformance_scenario, 26> scenarios = {{
+inline constexpr std::array<conformance_scenario, 27> scenarios = {{
     {"order round trip keeps every field", &order_round_trip},
     {"order versions: insert at 1 and replace n-1 with n", &order_versions},
     {"sku round trip keeps every field and trait", &sku_round_trip},
@@ -4890,6 +4915,8 @@ inline constexpr std::array<conformance_scenario, 26> scenarios = {{
     {"stock rows are listed by sku then warehouse", &stock_listing},
     {"a failed commit writes nothing", &failed_commit_writes_nothing},
     {"a transaction destroyed without commit writes nothing", &dropped_transaction_writes_nothing},
+    {"transactions and batches may be destroyed after their store",
+     &transactions_may_outlive_their_store},
     {"reads see committed data only", &reads_see_committed_data},
     {"timeline entries come back in the order appended", &timeline_order},
     {"orders_in_state lists ascending ids after an id up to a limit", &orders_in_state_index},
