@@ -5,6 +5,8 @@
 #include <orderly/orderly.hpp>
 #include <orderly/testing/manual_clock.hpp>
 
+#include "bench_support.hpp"
+
 #include <benchmark/benchmark.h>
 
 #include <atomic>
@@ -16,14 +18,8 @@ namespace {
 
 using namespace orderly;
 
-class null_notifier final : public notifier {
-public:
-    result<void> deliver(const notification&) override { return {}; }
-};
-
-money cny(std::string_view amount) {
-    return money::parse(amount, currencies::CNY).value();
-}
+using bench::cny;
+using bench::null_notifier;
 
 struct world {
     world() : clock(timestamp(std::chrono::hours(24 * 365 * 56))) {

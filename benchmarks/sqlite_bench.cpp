@@ -11,6 +11,8 @@
 #include <orderly/storage/sqlite_store.hpp>
 #include <orderly/testing/manual_clock.hpp>
 
+#include "bench_support.hpp"
+
 #include <benchmark/benchmark.h>
 #include <sqlite3.h>
 
@@ -29,14 +31,8 @@ namespace {
 
 using namespace orderly;
 
-class null_notifier final : public notifier {
-public:
-    result<void> deliver(const notification&) override { return {}; }
-};
-
-money cny(std::string_view amount) {
-    return money::parse(amount, currencies::CNY).value();
-}
+using bench::cny;
+using bench::null_notifier;
 
 std::filesystem::path bench_file(std::string_view name) {
     const char* dir = std::getenv("ORDERLY_BENCH_DIR");
