@@ -321,7 +321,7 @@ TEST_CASE("postcodes: optional in general, 6 digits in China, a ZIP code require
     check_refused(a, errc::invalid_value, "postcode");
 }
 
-TEST_CASE("problems() lists one problem per part, in member order; validate() the first") {
+TEST_CASE("problems() lists one problem per part, in member order, validate() the first") {
     address a = shanghai();
     a.recipient = "";
     a.phone = "12345";

@@ -241,7 +241,7 @@ TEST_CASE("validation names the field and leaves nothing written") {
     CHECK(f.store.undelivered_count().value() == 0);
 }
 
-TEST_CASE("placing twice under one key creates one order; another request under it is refused") {
+TEST_CASE("placing twice under one key creates one order, another request under it is refused") {
     fixture f;
     f.stock_up("tea", "12.50", 10);
     const command_context ctx{alice, "checkout-1"};
@@ -344,7 +344,7 @@ TEST_CASE("cash on delivery skips payment and is paid at delivery") {
     CHECK(o.payments[0].captured == o.total);
 }
 
-TEST_CASE("flagged orders wait in the review queue; reviewers approve or reject") {
+TEST_CASE("flagged orders wait in the review queue, reviewers approve or reject") {
     settings options;
     options.review.high_value_at_or_above.push_back(cny("100.00"));
     fixture f(options);

@@ -62,7 +62,7 @@ TEST_CASE("within() builds a dotted field path") {
     CHECK(error{errc::malformed, "", "x"}.within("line").field == "line");
 }
 
-TEST_CASE("result carries a value or an error; value() throws error_exception") {
+TEST_CASE("result carries a value or an error, value() throws error_exception") {
     const auto ok = parse_positive(3);
     REQUIRE(ok.has_value());
     CHECK(*ok == 3);

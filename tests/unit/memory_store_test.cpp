@@ -128,7 +128,7 @@ TEST_CASE("an idempotency conflict is reported before a stock refusal") {
     refused(tx->commit(), errc::conflict, "idempotency_key");
 }
 
-TEST_CASE("notification ids count from 1 in commit order; a failed commit uses none") {
+TEST_CASE("notification ids count from 1 in commit order, a failed commit uses none") {
     memory_store s;
     {
         auto tx = begin(s);
@@ -154,7 +154,7 @@ TEST_CASE("notification ids count from 1 in commit order; a failed commit uses n
     CHECK(entry.next_attempt_at == entry.notification.created_at);
 }
 
-TEST_CASE("a claim leases until now plus the lease; unknown ids name the field id") {
+TEST_CASE("a claim leases until now plus the lease, unknown ids name the field id") {
     memory_store s;
     auto tx = begin(s);
     must(tx->enqueue(note(7, "n0")));

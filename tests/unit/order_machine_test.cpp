@@ -190,7 +190,7 @@ TEST_CASE("a failed payment keeps the order waiting") {
     CHECK(*r == S::awaiting_payment);
 }
 
-TEST_CASE("placed is never accepted; closed and cancelled accept nothing") {
+TEST_CASE("placed is never accepted, closed and cancelled accept nothing") {
     for (const auto from : orderly::all_order_states) {
         check_refused(orderly::next_order_state(from, E::placed, {}), from, E::placed);
     }

@@ -264,7 +264,7 @@ TEST_CASE("a millisecond's 4096 sequence numbers run out into the next milliseco
     CHECK(caught_up.sequence() == 1);
 }
 
-TEST_CASE("times before the epoch count as the epoch; times past 2089 are refused") {
+TEST_CASE("times before the epoch count as the epoch, times past 2089 are refused") {
     order_number_generator g = generator(3);
     const order_number at_epoch = next(g, clock_type::time_point{});  // 1970
     CHECK(at_epoch.placed_at() == orderly::order_number_epoch);
