@@ -17,13 +17,21 @@
 #include <orderly/core/time.hpp>
 
 #include <orderly/catalog/sku.hpp>
+#include <orderly/fulfilment/goods_traits.hpp>
+#include <orderly/fulfilment/packing.hpp>
+#include <orderly/fulfilment/pick_wave.hpp>
+#include <orderly/fulfilment/warehouse.hpp>
 #include <orderly/inventory/stock.hpp>
+#include <orderly/logistics/carrier.hpp>
+#include <orderly/logistics/tracking.hpp>
+#include <orderly/logistics/tracking_machine.hpp>
 #include <orderly/order/order.hpp>
 #include <orderly/order/order_machine.hpp>
 #include <orderly/payment/payment.hpp>
 #include <orderly/payment/payment_machine.hpp>
 
 #include <orderly/ports/access_policy.hpp>
+#include <orderly/ports/carrier_directory.hpp>
 #include <orderly/ports/clock.hpp>
 #include <orderly/ports/notifier.hpp>
 #include <orderly/ports/store.hpp>

@@ -5,8 +5,9 @@
 // To regenerate the files after changing a table, run this test with
 // ORDERLY_UPDATE_DIAGRAMS=1 in the environment, e.g.
 //     ORDERLY_UPDATE_DIAGRAMS=1 ./build/dev/tests/unit/lifecycle_diagrams_test
-// It then writes docs/diagrams/{order,payment}.{dot,mmd} instead of comparing;
+// It then writes docs/diagrams/{order,payment,tracking}.{dot,mmd} instead of comparing;
 // review and commit the diff. (docs/diagrams/README.md says the same.)
+#include <orderly/logistics/tracking_machine.hpp>
 #include <orderly/order/order_machine.hpp>
 #include <orderly/payment/payment_machine.hpp>
 
@@ -92,6 +93,8 @@ TEST_CASE("committed diagrams match the transition tables") {
     check_committed("order.mmd", orderly::order_machine_mermaid());
     check_committed("payment.dot", orderly::payment_machine_dot());
     check_committed("payment.mmd", orderly::payment_machine_mermaid());
+    check_committed("tracking.dot", orderly::tracking_machine_dot());
+    check_committed("tracking.mmd", orderly::tracking_machine_mermaid());
 }
 
 TEST_CASE("diagrams are deterministic") {
@@ -99,6 +102,8 @@ TEST_CASE("diagrams are deterministic") {
     CHECK(orderly::order_machine_mermaid() == orderly::order_machine_mermaid());
     CHECK(orderly::payment_machine_dot() == orderly::payment_machine_dot());
     CHECK(orderly::payment_machine_mermaid() == orderly::payment_machine_mermaid());
+    CHECK(orderly::tracking_machine_dot() == orderly::tracking_machine_dot());
+    CHECK(orderly::tracking_machine_mermaid() == orderly::tracking_machine_mermaid());
 }
 
 TEST_CASE("the order Mermaid diagram starts, ends and labels as documented") {
@@ -127,6 +132,20 @@ TEST_CASE("the payment Mermaid diagram starts, ends and labels as documented") {
     CHECK(count_lines_containing(text, " --> ") == orderly::payment_machine_rows().size() + 4);
 }
 
+TEST_CASE("the tracking Mermaid diagram starts, ends and labels as documented") {
+    const auto text = orderly::tracking_machine_mermaid();
+    CHECK(text.starts_with("stateDiagram-v2\n    [*] --> label_created\n"));
+    // lost is left again (a parcel can be found), so only two states end a life.
+    CHECK(count_lines_containing(text, " --> [*]") == 2);
+    CHECK(text.find("    delivered --> [*]\n") != std::string::npos);
+    CHECK(text.find("    returned_to_sender --> [*]\n") != std::string::npos);
+    CHECK(text.find("    lost --> [*]\n") == std::string::npos);
+    CHECK(text.find("    delivery_failed --> out_for_delivery : sent_out_for_delivery\n") !=
+          std::string::npos);
+    CHECK(text.find("    lost --> delivered : delivered\n") != std::string::npos);
+    CHECK(count_lines_containing(text, " --> ") == orderly::tracking_machine_rows().size() + 3);
+}
+
 TEST_CASE("the DOT digraphs have one labelled edge per row") {
     const auto order = orderly::order_machine_dot();
     CHECK(order.starts_with("digraph order {\n"));
@@ -142,4 +161,12 @@ TEST_CASE("the DOT digraphs have one labelled edge per row") {
                        "[refunds_everything]\"];") != std::string::npos);
     CHECK(count_lines_containing(payment, "[label=") == orderly::payment_machine_rows().size());
     CHECK(count_lines_containing(payment, "[peripheries=2]") == 3);
+
+    const auto tracking = orderly::tracking_machine_dot();
+    CHECK(tracking.starts_with("digraph tracking {\n"));
+    CHECK(tracking.find("_initial -> \"label_created\";") != std::string::npos);
+    CHECK(tracking.find("\"out_for_delivery\" -> \"delivery_failed\" "
+                        "[label=\"delivery_attempt_failed\"];") != std::string::npos);
+    CHECK(count_lines_containing(tracking, "[label=") == orderly::tracking_machine_rows().size());
+    CHECK(count_lines_containing(tracking, "[peripheries=2]") == 2);
 }
