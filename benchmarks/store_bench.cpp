@@ -103,6 +103,7 @@ order three_line_order() {
                  .reservations = {},
                  .payments = {},
                  .payment_failures = 0,
+                 .shipments = {},
                  .warehouse = warehouse_id(),
                  .carrier = carrier_id(),
                  .tracking_number = {},

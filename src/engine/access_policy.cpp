@@ -49,6 +49,22 @@ std::string_view to_string(command c) noexcept {
             return "view_order";
         case command::view_review_queue:
             return "view_review_queue";
+        case command::plan_fulfilment:
+            return "plan_fulfilment";
+        case command::merge_shipments:
+            return "merge_shipments";
+        case command::plan_pick_waves:
+            return "plan_pick_waves";
+        case command::pack_shipment:
+            return "pack_shipment";
+        case command::ship_shipment:
+            return "ship_shipment";
+        case command::record_carrier_event:
+            return "record_carrier_event";
+        case command::resolve_logistics_exception:
+            return "resolve_logistics_exception";
+        case command::report_logistics_exception:
+            return "report_logistics_exception";
         case command::run_due_work:
             return "run_due_work";
     }
@@ -70,20 +86,24 @@ bool default_access_policy::allows(role who, command what) noexcept {
             return in(what, {place_order, cancel_order, confirm_receipt, view_order});
         case role::customer_service:
             return in(what, {place_order, cancel_order, hold_order, release_order, confirm_receipt,
-                             view_order, view_review_queue});
+                             view_order, view_review_queue, merge_shipments,
+                             report_logistics_exception, resolve_logistics_exception});
         case role::reviewer:
             return in(what, {approve_order, reject_order, hold_order, release_order, view_order,
                              view_review_queue});
         case role::warehouse:
             return in(what, {allocate_order, pack_order, ship_order, deliver_order, put_sku,
-                             receive_stock, set_safety_stock, view_order});
+                             receive_stock, set_safety_stock, view_order, plan_fulfilment,
+                             merge_shipments, plan_pick_waves, pack_shipment, ship_shipment,
+                             report_logistics_exception});
         case role::finance:
             return in(what, {record_payment, refund_payment, view_order});
         case role::admin:
             return true;
         case role::system:
             return in(what, {place_order, record_payment, cancel_order, deliver_order,
-                             confirm_receipt, run_due_work, view_order});
+                             confirm_receipt, run_due_work, view_order, plan_fulfilment,
+                             merge_shipments, record_carrier_event, report_logistics_exception});
     }
     return false;
 }

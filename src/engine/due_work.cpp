@@ -22,6 +22,17 @@ result<due_work_report> engine::run_due_work(std::size_t limit) {
             return std::move(done).error();
         }
     }
+    if (impl_->fulfilment) {
+        auto late = impl_->ports.store.due_shipments(now, limit);
+        if (!late) {
+            return std::move(late).error();
+        }
+        for (const shipment_id id : *late) {
+            if (auto done = impl_->check_delay(id, report); !done) {
+                return std::move(done).error();
+            }
+        }
+    }
     auto sent = dispatch_notifications(limit);
     if (!sent) {
         return std::move(sent).error();
@@ -49,6 +60,7 @@ result<void> engine::impl::run_due(order_id id, due_work_report& report) {
         order& o = **found;
         const actor system = system_actor();
         detail::order_change change(o, at, system, options);
+        change.tx = tx->get();
         std::size_t* counter = nullptr;
         if (o.state == order_state::awaiting_payment) {
             if (auto r = time_out(change); !r) {

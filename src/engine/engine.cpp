@@ -81,6 +81,11 @@ result<void> engine::impl::write(store_transaction& tx, detail::order_change& ch
             return r;
         }
     }
+    for (const auto& s : change.shipments) {
+        if (auto r = tx.put_shipment(s); !r) {
+            return r;
+        }
+    }
     return {};
 }
 
@@ -133,6 +138,7 @@ result<command_outcome> engine::impl::on_order(const command_context& ctx, comma
         }
         const timestamp at = now();
         detail::order_change change(o, at, ctx.actor, options);
+        change.tx = tx->get();
         if (auto done = mutate(change); !done) {
             return std::move(done).error();
         }
@@ -265,11 +271,17 @@ result<command_outcome> engine::allocate_order(const command_context& ctx, order
 }
 
 result<command_outcome> engine::pack_order(const command_context& ctx, order_id id) {
-    return impl_->on_order(ctx, command::pack_order, id,
-                           fingerprint_of(command::pack_order, id, ""),
-                           [&](detail::order_change& c) -> result<void> {
-                               return c.transition(order_event::packed, "packed");
-                           });
+    return impl_->on_order(
+        ctx, command::pack_order, id, fingerprint_of(command::pack_order, id, ""),
+        [&](detail::order_change& c) -> result<void> {
+            if (!c.order.shipments.empty()) {
+                return error{errc::transition_not_allowed, "order_id",
+                             fmt::format("order {} ships in {} parcel(s); use the shipment "
+                                         "commands",
+                                         c.order.number, c.order.shipments.size())};
+            }
+            return c.transition(order_event::packed, "packed");
+        });
 }
 
 result<command_outcome> engine::ship_order(const command_context& ctx,
@@ -283,6 +295,12 @@ result<command_outcome> engine::ship_order(const command_context& ctx,
     return impl_->on_order(
         ctx, command::ship_order, request.order, fingerprint,
         [&](detail::order_change& c) -> result<void> {
+            if (!c.order.shipments.empty()) {
+                return error{errc::transition_not_allowed, "order_id",
+                             fmt::format("order {} ships in {} parcel(s); use the shipment "
+                                         "commands",
+                                         c.order.number, c.order.shipments.size())};
+            }
             if (auto carrier = parse_id<carrier_id>(request.carrier.value()); !carrier) {
                 return std::move(carrier).error().within("carrier");
             }
@@ -310,6 +328,12 @@ result<command_outcome> engine::deliver_order(const command_context& ctx, order_
     return impl_->on_order(
         ctx, command::deliver_order, id, fingerprint_of(command::deliver_order, id, ""),
         [&](detail::order_change& c) -> result<void> {
+            if (!c.order.shipments.empty()) {
+                return error{errc::transition_not_allowed, "order_id",
+                             fmt::format("order {} ships in {} parcel(s); use the shipment "
+                                         "commands",
+                                         c.order.number, c.order.shipments.size())};
+            }
             if (auto r = c.transition(order_event::delivered, "delivered by the carrier"); !r) {
                 return r;
             }

@@ -13,8 +13,10 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -37,6 +39,15 @@ public:
     std::vector<timeline_entry> entries;
     std::vector<notification> notes;
     std::vector<stock_change> stock;
+    // Shipments the command changed or created, written with the order
+    // (version already set: 1 for a new one, stored + 1 otherwise).
+    std::vector<shipment> shipments;
+    // Set when the order changed in a way entries and notes do not show
+    // (its shipment list, its carrier): it is written all the same.
+    bool dirty{false};
+    // The command's transaction, for changes that read more than the order
+    // (a cancel reads the order's shipments).
+    store_transaction* tx{nullptr};
     // Set when the command turns out to change nothing (a stale callback):
     // only its idempotency record is written.
     bool unchanged{false};
@@ -97,6 +108,46 @@ private:
                                       std::size_t max_bytes, bool required);
 [[nodiscard]] result<void> check_idempotency_key(std::string_view key);
 
+// Everything one fulfilment command changes: several orders (a merged
+// shipment has several) and several shipments, read once through the
+// command's transaction and written together at the end.
+class fulfilment_change {
+public:
+    fulfilment_change(store_transaction& transaction, const access_policy& policy,
+                      const orderly::actor& who, command what, timestamp now,
+                      const orderly::settings& options)
+        : tx(transaction), policy_(policy), who_(who), what_(what), now_(now), settings_(options) {}
+
+    store_transaction& tx;
+
+    [[nodiscard]] timestamp now() const noexcept { return now_; }
+    [[nodiscard]] const orderly::actor& who() const noexcept { return who_; }
+
+    // The order, read once and authorized for this command; changing it
+    // through the returned change marks it for writing.
+    [[nodiscard]] result<order_change*> order(order_id id);
+    // The shipment, read once; marked for writing.
+    [[nodiscard]] result<shipment*> find(shipment_id id);
+    // A new shipment, written with version 1.
+    shipment& add(shipment s);
+
+    // Orders and shipments to write, in id order.
+    std::map<order_id, std::unique_ptr<order_change>>& orders() { return changes_; }
+    std::map<shipment_id, shipment>& shipments() { return shipments_; }
+    [[nodiscard]] bool is_new(shipment_id id) const { return added_.contains(id); }
+
+private:
+    const access_policy& policy_;
+    const orderly::actor& who_;
+    command what_;
+    timestamp now_;
+    const orderly::settings& settings_;
+    std::map<order_id, std::unique_ptr<orderly::order>> loaded_;
+    std::map<order_id, std::unique_ptr<order_change>> changes_;
+    std::map<shipment_id, shipment> shipments_;
+    std::set<shipment_id> added_;
+};
+
 }  // namespace detail
 
 struct engine::impl {
@@ -104,6 +155,7 @@ struct engine::impl {
         : ports(p), options(std::move(s)), numbers(std::move(g)) {}
 
     engine_ports ports;
+    std::optional<fulfilment_setup> fulfilment;
     orderly::settings options;
     order_number_generator numbers;
     detail::order_locks locks;
@@ -166,6 +218,23 @@ struct engine::impl {
         const std::function<result<void>(store_transaction&)>& write_changes);
     [[nodiscard]] result<stock_level> stock_after(const command_context& ctx, const sku_id& sku,
                                                   const warehouse_id& warehouse);
+
+    // Fulfilment: the command loop over shipments (locks `lock_ids` in
+    // ascending order, then runs `mutate` in one transaction with retries),
+    // the whole setup check, and the parts of each command.
+    using fulfilment_mutation = std::function<result<command_outcome>(detail::fulfilment_change&)>;
+    [[nodiscard]] result<command_outcome> on_fulfilment(const command_context& ctx, command what,
+                                                        std::vector<order_id> lock_ids,
+                                                        std::uint64_t fingerprint,
+                                                        const fulfilment_mutation& mutate);
+    [[nodiscard]] result<std::vector<order_id>> orders_of(shipment_id id) const;
+    [[nodiscard]] result<const fulfilment_setup*> setup() const;
+    [[nodiscard]] result<void> plan(detail::fulfilment_change& f, detail::order_change& c,
+                                    const fulfilment_request& request);
+    [[nodiscard]] result<void> advance_orders(detail::fulfilment_change& f, const shipment& s);
+    [[nodiscard]] result<void> check_delay(shipment_id id, due_work_report& report);
+    // Cancels the order's shipments still in the warehouse (a cancelled order).
+    [[nodiscard]] static result<void> cancel_shipments(detail::order_change& c);
 
     // Due work: one due order in its own transaction; the payment timeout;
     // the wait before retrying a notification.

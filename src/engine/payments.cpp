@@ -272,6 +272,9 @@ result<void> engine::impl::cancel(detail::order_change& c, std::string reason) {
     if (auto r = c.transition(order_event::cancelled, reason); !r) {
         return r;
     }
+    if (auto r = cancel_shipments(c); !r) {
+        return r;
+    }
     c.release_reservations();
     if (auto r = c.refund_everything(reason); !r) {
         return r;

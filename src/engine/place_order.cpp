@@ -370,6 +370,7 @@ result<order> build_order(const place_order_request& r, priced_order& p, timesta
                  .reservations = std::move(p.reservations),
                  .payments = {},
                  .payment_failures = 0,
+                 .shipments = {},
                  .warehouse = {},
                  .carrier = {},
                  .tracking_number = {},

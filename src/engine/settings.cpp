@@ -44,6 +44,16 @@ result<void> validate(const settings& s) {
     if (s.conflict_retries == 0) {
         return error{errc::invalid_value, "conflict_retries", "must be at least 1"};
     }
+    if (s.fulfilment.merge_window < duration::zero()) {
+        return error{errc::invalid_value, "fulfilment.merge_window", "must not be negative"};
+    }
+    if (s.fulfilment.delay_limit <= duration::zero()) {
+        return error{errc::invalid_value, "fulfilment.delay_limit", "must be more than zero"};
+    }
+    if (s.fulfilment.default_promised_days < 0 || s.fulfilment.default_promised_days > 365) {
+        return error{errc::invalid_value, "fulfilment.default_promised_days",
+                     "must be from 0 to 365"};
+    }
     if (s.import_batch_size == 0) {
         return error{errc::invalid_value, "import_batch_size", "must be at least 1"};
     }

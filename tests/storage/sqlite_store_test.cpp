@@ -1,8 +1,11 @@
-// SqliteStore on its own: schema creation and versions, refusal of files it
-// cannot read, option checks, the bounded wait for the write lock, both
-// durability modes, and online backup and restore (R-35).
+// SqliteStore on its own: schema creation and versions, the migration from
+// each earlier version, refusal of files it cannot read, option checks, the
+// bounded wait for the write lock, both durability modes, and online backup
+// and restore (R-35).
 
 #include "storage_checks.hpp"
+
+#include <orderly/testing/store_conformance.hpp>
 
 #include <atomic>
 #include <fstream>
@@ -479,4 +482,273 @@ TEST_CASE("an online backup taken while orders are placed is consistent and rest
     CHECK(repeated->order == at_source->order);
     REQUIRE(place_and_maybe_pay(*target, "after-restore", true).has_value());
     check_invariants(*target->store);
+}
+
+namespace {
+
+// Schema version 1 as released: the migration test builds a file of the
+// previous version by hand, exactly as version-1 code left it.
+constexpr const char* schema_version_1 = R"sql(
+CREATE TABLE orders (
+    id         INTEGER PRIMARY KEY,
+    number     INTEGER NOT NULL,
+    version    INTEGER NOT NULL CHECK (version >= 1),
+    state      INTEGER NOT NULL,
+    channel    INTEGER NOT NULL,
+    customer   TEXT NOT NULL,
+    merchant   TEXT NOT NULL,
+    total      TEXT NOT NULL,
+    currency   TEXT NOT NULL,
+    placed_at  INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    due_at     INTEGER,
+    body       TEXT NOT NULL
+) STRICT;
+CREATE INDEX orders_by_state ON orders (state, id);
+CREATE INDEX orders_by_due ON orders (due_at, id) WHERE due_at IS NOT NULL;
+CREATE INDEX orders_by_customer ON orders (customer, placed_at);
+
+CREATE TABLE timeline (
+    order_id   INTEGER NOT NULL,
+    seq        INTEGER NOT NULL,
+    at         INTEGER NOT NULL,
+    actor_id   TEXT NOT NULL,
+    actor_role INTEGER NOT NULL,
+    event      INTEGER NOT NULL,
+    from_state INTEGER,
+    to_state   INTEGER NOT NULL,
+    reason     TEXT NOT NULL,
+    PRIMARY KEY (order_id, seq)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE skus (
+    id         TEXT PRIMARY KEY,
+    merchant   TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    category   TEXT NOT NULL,
+    price      TEXT NOT NULL,
+    weight_g   INTEGER NOT NULL,
+    volume_cm3 INTEGER NOT NULL,
+    fragile    INTEGER NOT NULL,
+    liquid     INTEGER NOT NULL,
+    valuable   INTEGER NOT NULL,
+    restricted INTEGER NOT NULL,
+    status     INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE stock (
+    sku       TEXT NOT NULL,
+    warehouse TEXT NOT NULL,
+    on_hand   INTEGER NOT NULL CHECK (on_hand >= 0),
+    reserved  INTEGER NOT NULL CHECK (reserved >= 0),
+    safety    INTEGER NOT NULL CHECK (safety >= 0),
+    PRIMARY KEY (sku, warehouse),
+    CHECK (on_hand - reserved - safety >= 0)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    order_id        INTEGER NOT NULL,
+    number          INTEGER NOT NULL,
+    kind            INTEGER NOT NULL,
+    audience        INTEGER NOT NULL,
+    recipient       TEXT NOT NULL,
+    message         TEXT NOT NULL,
+    details         TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    delivered       INTEGER NOT NULL DEFAULT 0,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX outbox_undelivered ON outbox (id) WHERE delivered = 0;
+CREATE INDEX outbox_by_order ON outbox (order_id, id);
+
+CREATE TABLE idempotency (
+    key         TEXT PRIMARY KEY,
+    fingerprint INTEGER NOT NULL,
+    order_id    INTEGER NOT NULL,
+    number      INTEGER NOT NULL,
+    state       INTEGER NOT NULL,
+    payment     INTEGER,
+    repeated    INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+)sql";
+
+// An order body as version-1 code wrote it: no "shipments" key after due_at.
+constexpr const char* version_1_order_body =
+    R"({"id":77,"number":0,"version":3,"channel":2,"customer":"c-77","merchant":"m-1",)"
+    R"("ship_to":{"recipient":"Wang","phone":"","country":"CN","province":"","city":"Hangzhou",)"
+    R"("district":"","street":"1 West Lake Rd","postcode":"310000"},)"
+    R"("lines":[{"sku":"tea","units":2,"unit_price":"12.50 CNY","discount":"0.00 CNY"}],)"
+    R"("subtotal":"25.00 CNY","discount":"0.00 CNY","shipping_fee":"8.00 CNY",)"
+    R"("total":"33.00 CNY","method":1,"state":3,"held_from":1,"tags":["vip"],)"
+    R"("review_flags":[],"reservations":[{"id":9,"sku":"tea","warehouse":"wh-hz","units":2,)"
+    R"("state":1}],"payments":[],"payment_failures":0,"warehouse":"wh-hz","carrier":"",)"
+    R"("tracking_number":"","placed_at":1000,"updated_at":2000,"due_at":5000})";
+
+// The order that body holds, as version 2 reads it: no shipments.
+order version_1_order() {
+    return order{.id = order_id(77),
+                 .number = order_number(),
+                 .version = 3,
+                 .channel = order_channel::mobile_app,
+                 .customer = customer_id("c-77"),
+                 .merchant = merchant_id("m-1"),
+                 .ship_to = address{.recipient = "Wang",
+                                    .phone = "",
+                                    .country = "CN",
+                                    .province = "",
+                                    .city = "Hangzhou",
+                                    .district = "",
+                                    .street = "1 West Lake Rd",
+                                    .postcode = "310000"},
+                 .lines = {order_line{.sku = sku_id("tea"),
+                                      .units = test::units(2),
+                                      .unit_price = test::cny("12.50"),
+                                      .discount = test::cny("0.00")}},
+                 .subtotal = test::cny("25.00"),
+                 .discount = test::cny("0.00"),
+                 .shipping_fee = test::cny("8.00"),
+                 .total = test::cny("33.00"),
+                 .method = payment_method::card,
+                 .state = order_state::paid,
+                 .held_from = order_state::pending_review,
+                 .tags = {"vip"},
+                 .review_flags = {},
+                 .reservations = {reservation{.id = reservation_id(9),
+                                              .sku = sku_id("tea"),
+                                              .warehouse = warehouse_id("wh-hz"),
+                                              .units = test::units(2),
+                                              .state = reservation_state::held}},
+                 .payments = {},
+                 .payment_failures = 0,
+                 .shipments = {},
+                 .warehouse = warehouse_id("wh-hz"),
+                 .carrier = carrier_id(),
+                 .tracking_number = {},
+                 .placed_at = from_unix_ms(1000),
+                 .updated_at = from_unix_ms(2000),
+                 .due_at = from_unix_ms(5000)};
+}
+
+// A database file at schema version 1 holding order 77, written by hand.
+void write_version_1_file(const std::filesystem::path& path) {
+    raw_db raw(path);
+    REQUIRE(raw.exec(schema_version_1) == SQLITE_OK);
+    REQUIRE(raw.exec(fmt::format(
+                "INSERT INTO orders (id, number, version, state, channel, customer, merchant, "
+                "total, currency, placed_at, updated_at, due_at, body) VALUES (77, 0, 3, 3, 2, "
+                "'c-77', 'm-1', '33.00 CNY', 'CNY', 1000, 2000, 5000, '{}')",
+                version_1_order_body)) == SQLITE_OK);
+    REQUIRE(raw.exec("PRAGMA user_version = 1") == SQLITE_OK);
+    REQUIRE(raw.scalar("PRAGMA user_version") == "1");
+}
+
+// Order 77 and its new shipment, committed together.
+void commit_order_with_shipment(store& s, const order& o, const shipment& x) {
+    auto tx = s.begin();
+    REQUIRE(tx.has_value());
+    REQUIRE((*tx)->put_order(o).has_value());
+    REQUIRE((*tx)->put_shipment(x).has_value());
+    const auto committed = (*tx)->commit();
+    REQUIRE_MESSAGE(committed.has_value(), to_string(committed.error()));
+}
+
+void check_migrated(store& s, const order& expected_order) {
+    const auto loaded = s.load_order(order_id(77));
+    REQUIRE_MESSAGE(loaded.has_value(), to_string(loaded.error()));
+    REQUIRE(loaded->has_value());
+    CHECK(**loaded == expected_order);
+    const auto paid = s.orders_in_state(order_state::paid, order_id(), 10);
+    REQUIRE(paid.has_value());
+    CHECK(*paid == std::vector<order_id>{order_id(77)});
+}
+
+}  // namespace
+
+TEST_CASE("a file of schema version 1 is migrated to 2 and its orders load without shipments") {
+    temp_dir dir("sqlite-version-1");
+    const auto path = dir / "orders.db";
+    write_version_1_file(path);
+    const order old = version_1_order();
+    {
+        auto opened = sqlite_store::open(sqlite_options{.path = path});
+        REQUIRE_MESSAGE(opened.has_value(), to_string(opened.error()));
+        check_migrated(**opened, old);
+
+        // Shipments can be written and the old order can point at them.
+        order next = old;
+        next.version = 4;
+        next.shipments = {shipment_id(5)};
+        const shipment parcel = testing::detail::rich_shipment(5);
+        commit_order_with_shipment(**opened, next, parcel);
+        const auto loaded = (*opened)->load_shipment(shipment_id(5));
+        REQUIRE_MESSAGE(loaded.has_value(), to_string(loaded.error()));
+        REQUIRE(loaded->has_value());
+        CHECK(**loaded == parcel);
+        check_migrated(**opened, next);
+    }
+    raw_db raw(path);
+    CHECK(raw.scalar("PRAGMA user_version") == "2");
+    CHECK(raw.scalar("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE "
+                     "tbl_name = 'shipments' ORDER BY name)") ==
+          "shipments,shipments_by_due,shipments_by_state");
+    CHECK(raw.scalar("SELECT count(*) FROM shipments") == "1");
+    CHECK(raw.scalar("PRAGMA integrity_check") == "ok");
+}
+
+TEST_CASE("a backup of schema version 1 is migrated when restored") {
+    temp_dir dir("sqlite-restore-version-1");
+    const auto backup = dir / "backup.db";
+    write_version_1_file(backup);
+    auto target = sqlite_store::open(sqlite_options{.path = dir / "target.db"});
+    REQUIRE(target.has_value());
+    const auto restored = (*target)->restore_from(backup);
+    REQUIRE_MESSAGE(restored.has_value(), to_string(restored.error()));
+    check_migrated(**target, version_1_order());
+    commit_order_with_shipment(
+        **target,
+        [] {
+            order next = version_1_order();
+            next.version = 4;
+            next.shipments = {shipment_id(6)};
+            return next;
+        }(),
+        testing::detail::plain_shipment(6));
+    const auto loaded = (*target)->load_shipment(shipment_id(6));
+    REQUIRE(loaded.has_value());
+    CHECK(*loaded == std::optional{testing::detail::plain_shipment(6)});
+}
+
+TEST_CASE("a shipment body changed outside orderly is reported as a storage failure") {
+    temp_dir dir("sqlite-shipment-body");
+    const auto path = dir / "orders.db";
+    auto opened = sqlite_store::open(sqlite_options{.path = path});
+    REQUIRE(opened.has_value());
+    const shipment parcel = testing::detail::rich_shipment(5);
+    {
+        auto tx = (*opened)->begin();
+        REQUIRE(tx.has_value());
+        REQUIRE((*tx)->put_shipment(parcel).has_value());
+        REQUIRE((*tx)->commit().has_value());
+    }
+    raw_db raw(path);
+    SUBCASE("a body cut short") {
+        REQUIRE(raw.exec("UPDATE shipments SET body = substr(body, 1, 40)") == SQLITE_OK);
+    }
+    SUBCASE("a shipment state out of range") {
+        REQUIRE(raw.exec("UPDATE shipments SET body = json_set(body, '$.state', 9)") == SQLITE_OK);
+    }
+    SUBCASE("a carrier event that no longer passes validation") {
+        REQUIRE(raw.exec("UPDATE shipments SET body = json_set(body, '$.tracking.events[0].id', "
+                         "'an id with spaces')") == SQLITE_OK);
+    }
+    const auto loaded = (*opened)->load_shipment(parcel.id);
+    REQUIRE_FALSE(loaded.has_value());
+    CHECK(loaded.error().code == errc::storage_failure);
+    CHECK(loaded.error().field == "body");
+    CHECK_MESSAGE(loaded.error().message.find("shipment 5") != std::string::npos,
+                  loaded.error().message);
 }

@@ -22,6 +22,7 @@ using orderly::testing::detail::at_ms;
 using orderly::testing::detail::change;
 using orderly::testing::detail::note;
 using orderly::testing::detail::plain_order;
+using orderly::testing::detail::plain_shipment;
 using orderly::testing::detail::plain_sku;
 using orderly::testing::detail::record;
 
@@ -94,6 +95,41 @@ TEST_CASE("two puts of one order in a transaction must follow each other") {
           std::vector<order_id>{order_id(7)});
 }
 
+TEST_CASE("put_shipment refuses version 0 at once") {
+    memory_store s;
+    auto tx = begin(s);
+    refused(tx->put_shipment(plain_shipment(7, 0)), errc::invalid_value, "shipment.version");
+}
+
+TEST_CASE("two puts of one shipment in a transaction must follow each other") {
+    memory_store s;
+    auto tx = begin(s);
+    must(tx->put_shipment(plain_shipment(7)));
+    must(tx->commit());
+    tx = begin(s);
+    must(tx->put_shipment(plain_shipment(7, 2, shipment_state::picking)));
+    refused(tx->put_shipment(plain_shipment(7, 2)), errc::conflict, "shipment.version");
+    must(tx->put_shipment(plain_shipment(7, 3, shipment_state::packed, at_ms(50))));
+    must(tx->commit());
+    CHECK(s.load_shipment(shipment_id(7))->value().version == 3);
+    CHECK(s.shipments_in_state(shipment_state::packed, shipment_id(0), 10).value() ==
+          std::vector<shipment_id>{shipment_id(7)});
+    CHECK(s.shipments_in_state(shipment_state::picking, shipment_id(0), 10)->empty());
+    CHECK(s.due_shipments(at_ms(50), 10).value() == std::vector<shipment_id>{shipment_id(7)});
+}
+
+TEST_CASE("an order version conflict is reported before a shipment conflict") {
+    memory_store s;
+    put(s, plain_order(7));
+    auto tx = begin(s);
+    must(tx->put_shipment(plain_shipment(7)));
+    must(tx->commit());
+    tx = begin(s);
+    must(tx->put_shipment(plain_shipment(7)));
+    must(tx->put_order(plain_order(7)));
+    refused(tx->commit(), errc::conflict, "id");
+}
+
 TEST_CASE("a transaction does not see its own writes") {
     memory_store s;
     put(s, plain_order(7));
@@ -102,7 +138,9 @@ TEST_CASE("a transaction does not see its own writes") {
     must(tx->put_sku(plain_sku("SKU-1", 1999)));
     must(tx->change_stock(change("SKU-1", "WH-1", stock_operation::receive, 10)));
     must(tx->put_idempotency(record("place_order/a", 7)));
+    must(tx->put_shipment(plain_shipment(9)));
     CHECK(tx->find_order(order_id(7))->value().version == 1);
+    CHECK_FALSE(tx->find_shipment(shipment_id(9))->has_value());
     CHECK_FALSE(tx->find_sku(sku_id("SKU-1"))->has_value());
     CHECK(tx->find_stock(sku_id("SKU-1"))->empty());
     CHECK_FALSE(tx->find_idempotency("place_order/a")->has_value());

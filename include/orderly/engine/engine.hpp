@@ -14,6 +14,7 @@
 #include <orderly/core/id.hpp>
 #include <orderly/core/money.hpp>
 #include <orderly/core/quantity.hpp>
+#include <orderly/engine/fulfilment.hpp>
 #include <orderly/engine/outcome.hpp>
 #include <orderly/engine/settings.hpp>
 #include <orderly/inventory/stock.hpp>
@@ -163,6 +164,7 @@ struct due_work_report {
     std::size_t auto_confirmed{0};     ///< Orders completed because nobody confirmed receipt.
     std::size_t delivered{0};          ///< Notifications the Notifier accepted.
     std::size_t delivery_failures{0};  ///< Notifications the Notifier refused (retried later).
+    std::size_t delayed_shipments{0};  ///< Shipments newly marked delayed (R-22).
 };
 
 /// The host's ports the engine works through. The engine keeps references:
@@ -180,6 +182,12 @@ public:
     /// An engine over the host's ports; refuses invalid settings.
     [[nodiscard]] static result<std::unique_ptr<engine>> create(engine_ports ports,
                                                                 settings options = {});
+    /// An engine that also fulfils orders through the host's warehouses and
+    /// carriers; refuses invalid settings and an invalid network (the error
+    /// names the field under "fulfilment.").
+    [[nodiscard]] static result<std::unique_ptr<engine>> create(engine_ports ports,
+                                                                settings options,
+                                                                fulfilment_setup fulfilment);
     /// Stops nothing: commands in flight must have returned.
     ~engine();
     engine(const engine&) = delete;             ///< Not copyable.
@@ -246,7 +254,67 @@ public:
     /// Closes a completed order.
     [[nodiscard]] result<command_outcome> close_order(const command_context& ctx, order_id id);
 
+    // --- fulfilment (R-7, R-8, R-13, R-19…R-22); needs a fulfilment_setup ---
+    /// Plans a paid order's fulfilment: splits its lines by merchant, by
+    /// warehouse (the setup's selector over stock and ship-to region) and by
+    /// shipping method into shipments, moves its reservations to the chosen
+    /// warehouses, chooses each shipment's carrier and service, tells each
+    /// merchant of its new shipment, and moves the order to allocating. The
+    /// order's shipments are in order::shipments afterwards.
+    [[nodiscard]] result<command_outcome> plan_fulfilment(const command_context& ctx,
+                                                          const fulfilment_request& request);
+    /// Merges planned shipments (not yet in a pick wave) of one customer to
+    /// one address, from one warehouse by one shipping method, whose orders
+    /// were placed within settings::fulfilment.merge_window of each other,
+    /// into the first of them; the others are cancelled. Each order keeps its
+    /// lines, money, timeline and after-sales rights.
+    [[nodiscard]] result<command_outcome> merge_shipments(const command_context& ctx,
+                                                          std::span<const shipment_id> shipments);
+    /// Groups a warehouse's planned shipments into pick waves by zone and
+    /// carrier cut-off, within the options' size limits, each with a pick
+    /// list sorted by bin; the shipments move to picking. Returns the waves.
+    [[nodiscard]] result<std::vector<stored_pick_wave>> plan_pick_waves(
+        const command_context& ctx, const warehouse_id& warehouse,
+        const pick_wave_options& options = {});
+    /// One scan at the packing station. A SKU the shipment does not hold, or
+    /// more units than it holds, is refused and recorded in the shipment's
+    /// packing record (the command still succeeds; the result says so).
+    [[nodiscard]] result<pack_scan_result> scan_for_packing(const command_context& ctx,
+                                                            const pack_scan_request& request);
+    /// Seals a parcel whose every unit was scanned: the shipment is packed,
+    /// and each order whose shipments are all packed moves to packed. Units
+    /// still missing are refused (field "packing") and recorded.
+    [[nodiscard]] result<command_outcome> finish_packing(const command_context& ctx,
+                                                         shipment_id id);
+    /// Hands a packed parcel to its carrier: the carrier issues the waybill
+    /// and tracking number, the stock leaves on-hand, the customer is told,
+    /// and each order whose shipments have all left moves to shipped.
+    [[nodiscard]] result<command_outcome> ship_shipment(const command_context& ctx, shipment_id id);
+    /// Records a carrier's tracking event. Repeats are recorded once and
+    /// events are ordered by the carrier's event time; the customer hears of
+    /// each change. Delivered: when all of an order's shipments are delivered,
+    /// the order is. Lost or returned: a logistics exception is raised.
+    [[nodiscard]] result<command_outcome> record_carrier_event(
+        const command_context& ctx, const carrier_event_request& request);
+    /// Reports a parcel lost or damaged: raises a logistics exception.
+    [[nodiscard]] result<command_outcome> report_logistics_exception(
+        const command_context& ctx, const logistics_exception_report& report);
+    /// Puts an open logistics exception right: reship (a new shipment with new
+    /// reservations from the same warehouse), refund (the goods' paid value,
+    /// through the payment records) or compensation (an amount to finance).
+    [[nodiscard]] result<command_outcome> resolve_logistics_exception(
+        const command_context& ctx, const logistics_resolution& resolution);
+
     // --- reading ---
+    /// A shipment as stored (customers see only their own).
+    [[nodiscard]] result<shipment> get_shipment(const actor& who, shipment_id id) const;
+    /// Each carrier's KPIs over the parcels handed to it in [from, to),
+    /// by carrier id. Reads every shipment that left a warehouse: a report,
+    /// not a hot path.
+    [[nodiscard]] result<std::vector<carrier_kpi>> carrier_kpis(const actor& who, timestamp from,
+                                                                timestamp to) const;
+    /// An order's shipments and how far they got (partially shipped, ...).
+    [[nodiscard]] result<order_fulfilment> fulfilment(const actor& who, order_id id) const;
     /// The order as stored.
     [[nodiscard]] result<order> get_order(const actor& who, order_id id) const;
     /// The order's timeline, oldest first.

@@ -5,6 +5,7 @@
 
 #include <orderly/core/id.hpp>
 #include <orderly/core/order_number.hpp>
+#include <orderly/fulfilment/shipment.hpp>
 #include <orderly/order/order.hpp>
 #include <orderly/payment/payment.hpp>
 
@@ -22,6 +23,11 @@ struct command_outcome {
     /// used for this request (the first result is returned), or a gateway
     /// callback arrived after a later one had settled the payment.
     bool repeated{false};
+    /// The shipment a shipment command concerned (for a merge: the one that
+    /// holds the merged goods; for a reship: the new one).
+    std::optional<shipment_id> shipment{};
+    /// That shipment's state after the command.
+    std::optional<orderly::shipment_state> shipment_status{};
 
     /// Outcomes are equal when every field is.
     friend bool operator==(const command_outcome&, const command_outcome&) = default;

@@ -38,6 +38,17 @@ struct review_rules {
     std::int64_t max_units_per_line{0};
 };
 
+/// Fulfilment timing.
+struct fulfilment_settings {
+    /// Orders of one customer to one address placed within this of each
+    /// other may be merged into one shipment.
+    duration merge_window{std::chrono::hours(2)};
+    /// A shipped parcel without carrier progress for this long is delayed.
+    duration delay_limit{std::chrono::hours(48)};
+    /// Promised delivery for orders that name none: within this many days.
+    std::int32_t default_promised_days{5};
+};
+
 /// Back-off for notifications the host's Notifier refused: the first retry
 /// after `first_retry`, doubling up to `max_retry`; never given up on.
 struct outbox_settings {
@@ -73,6 +84,8 @@ struct settings {
     std::size_t max_tag_bytes{64};
     /// How often a command is re-run when a concurrent change beat it at commit.
     unsigned conflict_retries{16};
+    /// Merge window, delay limit and promise.
+    fulfilment_settings fulfilment;
     /// Rows of import_orders made durable per group commit (at least 1).
     std::size_t import_batch_size{256};
 };

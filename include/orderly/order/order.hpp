@@ -225,12 +225,15 @@ struct order {
     std::vector<reservation> reservations;  ///< Stock set aside for it.
     std::vector<payment> payments;          ///< Payment attempts, oldest first.
     std::uint32_t payment_failures{0};      ///< Failed attempts so far.
-    warehouse_id warehouse;                 ///< Fulfilling warehouse, once allocated.
-    carrier_id carrier;                     ///< Carrier, once shipped.
-    std::string tracking_number;            ///< Carrier's tracking number, once shipped.
-    timestamp placed_at;                    ///< When it was placed.
-    timestamp updated_at;                   ///< Last committed change.
-    std::optional<timestamp> due_at;        ///< Next deadline the due-work scan acts on, if any.
+    /// Its shipments, once fulfilment is planned (orderly/fulfilment/shipment.hpp):
+    /// one per warehouse and shipping method, or a shared one when merged.
+    std::vector<shipment_id> shipments;
+    warehouse_id warehouse;           ///< Fulfilling warehouse, once allocated.
+    carrier_id carrier;               ///< Carrier, once shipped.
+    std::string tracking_number;      ///< Carrier's tracking number, once shipped.
+    timestamp placed_at;              ///< When it was placed.
+    timestamp updated_at;             ///< Last committed change.
+    std::optional<timestamp> due_at;  ///< Next deadline the due-work scan acts on, if any.
 
     /// Orders are equal when every field is.
     friend bool operator==(const order&, const order&) = default;

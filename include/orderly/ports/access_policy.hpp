@@ -37,17 +37,45 @@ enum class command : std::uint8_t {
     view_order = 18,
     view_review_queue = 19,
     run_due_work = 20,
+    plan_fulfilment = 21,  ///< Choose warehouses and carriers, split into shipments (R-7, R-13).
+    merge_shipments = 22,  ///< Merge shipments of one customer to one address (R-7).
+    plan_pick_waves = 23,  ///< Group planned shipments into pick waves (R-19).
+    pack_shipment = 24,    ///< Scan goods at the packing station and seal the parcel (R-19).
+    ship_shipment = 25,    ///< Hand a parcel to its carrier with a waybill (R-20).
+    record_carrier_event = 26,         ///< A carrier's tracking event (R-21).
+    resolve_logistics_exception = 27,  ///< Reship, refund or compensate (R-22).
+    report_logistics_exception = 28,   ///< Report a shipment lost or damaged (R-22).
 };
 
 /// Every command, in numeric order.
-inline constexpr std::array<command, 20> all_commands = {
-    command::place_order,       command::approve_order,    command::reject_order,
-    command::record_payment,    command::refund_payment,   command::cancel_order,
-    command::hold_order,        command::release_order,    command::allocate_order,
-    command::pack_order,        command::ship_order,       command::deliver_order,
-    command::confirm_receipt,   command::close_order,      command::put_sku,
-    command::receive_stock,     command::set_safety_stock, command::view_order,
-    command::view_review_queue, command::run_due_work};
+inline constexpr std::array<command, 28> all_commands = {command::place_order,
+                                                         command::approve_order,
+                                                         command::reject_order,
+                                                         command::record_payment,
+                                                         command::refund_payment,
+                                                         command::cancel_order,
+                                                         command::hold_order,
+                                                         command::release_order,
+                                                         command::allocate_order,
+                                                         command::pack_order,
+                                                         command::ship_order,
+                                                         command::deliver_order,
+                                                         command::confirm_receipt,
+                                                         command::close_order,
+                                                         command::put_sku,
+                                                         command::receive_stock,
+                                                         command::set_safety_stock,
+                                                         command::view_order,
+                                                         command::view_review_queue,
+                                                         command::run_due_work,
+                                                         command::plan_fulfilment,
+                                                         command::merge_shipments,
+                                                         command::plan_pick_waves,
+                                                         command::pack_shipment,
+                                                         command::ship_shipment,
+                                                         command::record_carrier_event,
+                                                         command::resolve_logistics_exception,
+                                                         command::report_logistics_exception};
 
 /// The stable name of a command ("cancel_order").
 [[nodiscard]] std::string_view to_string(command c) noexcept;

@@ -23,24 +23,28 @@ namespace orderly {
 
 /// What a notification announces. Stored values never change.
 enum class notification_kind : std::uint8_t {
-    order_confirmed = 1,  ///< The order was placed and its stock reserved.
-    review_result = 2,    ///< A reviewer approved or rejected the order.
-    payment_result = 3,   ///< A payment succeeded or failed.
-    shipped = 4,          ///< The parcel left, with carrier and tracking number.
-    delivered = 5,        ///< The parcel arrived.
-    cancelled = 6,        ///< The order was cancelled.
-    payment_timeout = 7,  ///< The payment timeout passed; the order was cancelled.
-    completed = 8,        ///< Receipt confirmed; asks for a review (R-9).
-    refund_issued = 9,    ///< Money is to be given back; finance executes it at the gateway.
+    order_confirmed = 1,       ///< The order was placed and its stock reserved.
+    review_result = 2,         ///< A reviewer approved or rejected the order.
+    payment_result = 3,        ///< A payment succeeded or failed.
+    shipped = 4,               ///< The parcel left, with carrier and tracking number.
+    delivered = 5,             ///< The parcel arrived.
+    cancelled = 6,             ///< The order was cancelled.
+    payment_timeout = 7,       ///< The payment timeout passed; the order was cancelled.
+    completed = 8,             ///< Receipt confirmed; asks for a review (R-9).
+    refund_issued = 9,         ///< Money is to be given back; finance executes it at the gateway.
+    new_order = 10,            ///< A merchant has a new shipment to handle (R-8).
+    tracking_update = 11,      ///< The carrier reported progress on a parcel (R-21).
+    logistics_exception = 12,  ///< A parcel is delayed, lost or damaged, or was put right (R-22).
 };
 
 /// Every notification kind, in numeric order.
-inline constexpr std::array<notification_kind, 9> all_notification_kinds = {
+inline constexpr std::array<notification_kind, 12> all_notification_kinds = {
     notification_kind::order_confirmed, notification_kind::review_result,
     notification_kind::payment_result,  notification_kind::shipped,
     notification_kind::delivered,       notification_kind::cancelled,
     notification_kind::payment_timeout, notification_kind::completed,
-    notification_kind::refund_issued};
+    notification_kind::refund_issued,   notification_kind::new_order,
+    notification_kind::tracking_update, notification_kind::logistics_exception};
 
 /// The stable name of a kind ("order_confirmed").
 [[nodiscard]] constexpr std::string_view to_string(notification_kind k) noexcept {
@@ -63,6 +67,12 @@ inline constexpr std::array<notification_kind, 9> all_notification_kinds = {
             return "completed";
         case notification_kind::refund_issued:
             return "refund_issued";
+        case notification_kind::new_order:
+            return "new_order";
+        case notification_kind::tracking_update:
+            return "tracking_update";
+        case notification_kind::logistics_exception:
+            return "logistics_exception";
     }
     return "unknown";
 }

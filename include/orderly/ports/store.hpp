@@ -36,6 +36,7 @@
 #include <orderly/core/quantity.hpp>
 #include <orderly/core/time.hpp>
 #include <orderly/engine/outcome.hpp>
+#include <orderly/fulfilment/shipment.hpp>
 #include <orderly/inventory/stock.hpp>
 #include <orderly/order/order.hpp>
 #include <orderly/ports/notifier.hpp>
@@ -104,6 +105,11 @@ public:
     /// Appends an entry to the order's timeline.
     [[nodiscard]] virtual result<void> append_timeline(order_id id,
                                                        const timeline_entry& entry) = 0;
+
+    /// The committed shipment with this id, if any.
+    [[nodiscard]] virtual result<std::optional<shipment>> find_shipment(shipment_id id) = 0;
+    /// Inserts (version 1) or replaces (version n, stored n−1) the shipment.
+    [[nodiscard]] virtual result<void> put_shipment(const shipment& s) = 0;
 
     /// The committed catalogue entry, if any.
     [[nodiscard]] virtual result<std::optional<sku>> find_sku(const sku_id& id) = 0;
@@ -183,6 +189,16 @@ public:
     /// Ids of orders whose due_at is at or before `now`, earliest first, at most `limit`.
     [[nodiscard]] virtual result<std::vector<order_id>> due_orders(timestamp now,
                                                                    std::size_t limit) = 0;
+
+    /// The committed shipment with this id, if any.
+    [[nodiscard]] virtual result<std::optional<shipment>> load_shipment(shipment_id id) = 0;
+    /// Ids of shipments in `state`, ascending, greater than `after`, at most `limit`.
+    [[nodiscard]] virtual result<std::vector<shipment_id>> shipments_in_state(
+        shipment_state state, shipment_id after, std::size_t limit) = 0;
+    /// Ids of shipments whose due_at is at or before `now`, earliest first
+    /// (ties by id), at most `limit`.
+    [[nodiscard]] virtual result<std::vector<shipment_id>> due_shipments(timestamp now,
+                                                                         std::size_t limit) = 0;
 
     /// The committed catalogue entry, if any.
     [[nodiscard]] virtual result<std::optional<sku>> load_sku(const sku_id& id) = 0;

@@ -13,9 +13,10 @@ namespace orderly {
 
 /// A Store kept in this process's memory. Orders, SKUs, stock rows and
 /// idempotency keys sit in hash-sharded maps, each shard behind its own
-/// mutex, so transactions on different orders and SKUs commit in parallel; a
-/// commit locks exactly the shards it writes, in one global order, checks
-/// every condition, then applies everything. Nothing survives the process.
+/// mutex, so transactions on different orders and SKUs commit in parallel;
+/// shipments sit in one map behind one mutex. A commit locks exactly the
+/// shards it writes, in one global order, checks every condition, then
+/// applies everything. Nothing survives the process.
 class memory_store final : public store {
 public:
     /// An empty store.
@@ -38,6 +39,15 @@ public:
     /// See store::due_orders.
     [[nodiscard]] result<std::vector<order_id>> due_orders(timestamp now,
                                                            std::size_t limit) override;
+    /// See store::load_shipment.
+    [[nodiscard]] result<std::optional<shipment>> load_shipment(shipment_id id) override;
+    /// See store::shipments_in_state.
+    [[nodiscard]] result<std::vector<shipment_id>> shipments_in_state(shipment_state state,
+                                                                      shipment_id after,
+                                                                      std::size_t limit) override;
+    /// See store::due_shipments.
+    [[nodiscard]] result<std::vector<shipment_id>> due_shipments(timestamp now,
+                                                                 std::size_t limit) override;
     /// See store::load_sku.
     [[nodiscard]] result<std::optional<sku>> load_sku(const sku_id& id) override;
     /// See store::stock.

@@ -55,8 +55,9 @@ struct sqlite_backup_options {
 
 /// A Store on one SQLite database file. Everything the Store port holds is
 /// kept: orders (scalar columns plus their lines, reservations and payments
-/// as one JSON body), the timeline, SKUs, stock rows, the outbox and
-/// idempotency records. See docs/ARCHITECTURE.md for the schema.
+/// as one JSON body), shipments (likewise a JSON body beside a few indexed
+/// columns), the timeline, SKUs, stock rows, the outbox and idempotency
+/// records. See docs/ARCHITECTURE.md for the schema.
 ///
 /// Each transaction reads committed data through a pooled connection and
 /// writes at commit inside one `BEGIN IMMEDIATE` SQLite transaction, where
@@ -67,7 +68,7 @@ struct sqlite_backup_options {
 class sqlite_store final : public store {
 public:
     /// The schema version this build creates and reads (`PRAGMA user_version`).
-    static constexpr int schema_version = 1;
+    static constexpr int schema_version = 2;
 
     /// Opens (creating or migrating as needed) the database at options.path.
     /// Fails with errc::missing_value (no path) or errc::invalid_value on bad
@@ -115,6 +116,15 @@ public:
     /// See store::due_orders.
     [[nodiscard]] result<std::vector<order_id>> due_orders(timestamp now,
                                                            std::size_t limit) override;
+    /// See store::load_shipment.
+    [[nodiscard]] result<std::optional<shipment>> load_shipment(shipment_id id) override;
+    /// See store::shipments_in_state.
+    [[nodiscard]] result<std::vector<shipment_id>> shipments_in_state(shipment_state state,
+                                                                      shipment_id after,
+                                                                      std::size_t limit) override;
+    /// See store::due_shipments.
+    [[nodiscard]] result<std::vector<shipment_id>> due_shipments(timestamp now,
+                                                                 std::size_t limit) override;
     /// See store::load_sku.
     [[nodiscard]] result<std::optional<sku>> load_sku(const sku_id& id) override;
     /// See store::stock.

@@ -5,10 +5,11 @@
 /// the same way against orderly's own stores and against a host's.
 ///
 /// It checks the port contract one rule at a time (round trips of every
-/// field, order versions, each stock operation and its error, idempotency
-/// keys, atomic commits, indexes, the outbox and its leases), group commits
-/// through store::begin_batch, races between threads (a hot stock row, two
-/// writers of one order version, concurrent claims), and finally the whole
+/// field, order and shipment versions, each stock operation and its error,
+/// idempotency keys, atomic commits, indexes, the outbox and its leases),
+/// group commits through store::begin_batch, races between threads (a hot
+/// stock row, writers of one order or shipment version, concurrent claims),
+/// and finally the whole
 /// engine over the store: a seeded random run of every command with the
 /// invariants checked after every step, and threads placing orders for one
 /// hot SKU.
@@ -345,6 +346,7 @@ inline order plain_order(std::uint64_t id, std::uint64_t version = 1,
                  .reservations = {},
                  .payments = {},
                  .payment_failures = 0,
+                 .shipments = {},
                  .warehouse = warehouse_id(),
                  .carrier = carrier_id(),
                  .tracking_number = {},
@@ -360,8 +362,8 @@ inline const std::string tricky_text =
 
 /// An order with every field set to something other than its default: three
 /// lines with discounts, a reservation in each state, payments in several
-/// states, tags, review flags, Unicode text, amounts far beyond 64 bits, and
-/// a deadline. KWD has three minor digits, so a store that assumes two fails.
+/// states, tags, review flags, two shipments, Unicode text, amounts far
+/// beyond 64 bits, and a deadline. KWD has three minor digits, so a store that assumes two fails.
 inline order rich_order(std::uint64_t id) {
     const currency kwd = currency::of<"KWD">();
     const auto big = [&](std::string_view text) { return amount(text, kwd); };
@@ -438,6 +440,7 @@ inline order rich_order(std::uint64_t id) {
                                   payment_state::authorized, "5.000", "0", "0", "",
                                   1'795'000'000'300)},
         .payment_failures = 2,
+        .shipments = {shipment_id(31), shipment_id(30)},
         .warehouse = warehouse_id("WH-NORTH"),
         .carrier = carrier_id("sf-express"),
         .tracking_number = "SF1234567890",
@@ -470,6 +473,7 @@ inline order sparse_order(std::uint64_t id) {
                  .reservations = {},
                  .payments = {},
                  .payment_failures = 0,
+                 .shipments = {},
                  .warehouse = warehouse_id(),
                  .carrier = carrier_id(),
                  .tracking_number = {},
@@ -537,6 +541,167 @@ inline sku plain_sku(std::string_view id, std::int64_t price_fen) {
                .status = sku_status::on_sale};
 }
 
+/// A carrier scan for the shipment scenarios, received a minute after it happened.
+inline carrier_event carrier_scan(std::string id, tracking_event kind, std::int64_t at,
+                                  std::string location = {}, std::string detail = {}) {
+    return carrier_event{.id = std::move(id),
+                         .kind = kind,
+                         .occurred_at = at_ms(at),
+                         .received_at = at_ms(at + 60'000),
+                         .location = std::move(location),
+                         .detail = std::move(detail)};
+}
+
+/// A tracking history built the way the engine builds one, event by event in
+/// arrival order: two scans arrive after later ones (out of order), and a
+/// pickup scan after the delivery is kept but superseded.
+inline tracking_history rich_tracking(std::int64_t label_ms) {
+    constexpr std::int64_t hour = 3'600'000;
+    const std::array<carrier_event, 6> arrivals = {
+        carrier_scan("E-1", tracking_event::picked_up, label_ms + hour, "杭州 Hangzhou"),
+        carrier_scan("E-3", tracking_event::arrived_at_hub, label_ms + 5 * hour, "Shanghai hub"),
+        carrier_scan("E-5", tracking_event::delivered, label_ms + 30 * hour, "locker 12",
+                     tricky_text),
+        carrier_scan("E-2", tracking_event::departed_facility, label_ms + 3 * hour),
+        carrier_scan("", tracking_event::sent_out_for_delivery, label_ms + 20 * hour),
+        carrier_scan("E-9", tracking_event::picked_up, label_ms + 40 * hour, "",
+                     "scanner replayed an old pickup")};
+    tracking_history history(at_ms(label_ms));
+    for (const carrier_event& event : arrivals) {
+        history = apply_carrier_event(history, event).value().history;
+    }
+    return history;
+}
+
+/// A packing check with scans, an over-quantity and a stranger-SKU mismatch,
+/// and a passed finish.
+inline packing_record rich_packing(std::uint64_t id) {
+    return packing_record{
+        .shipment = shipment_id(id),
+        .expected = {packing_line{.sku = sku_id("SKU-CUP"), .units = units(1)},
+                     packing_line{.sku = sku_id("SKU-TEA"), .units = units(3)}},
+        .scans = {packing_scan{.sku = sku_id("SKU-TEA"), .units = units(2), .at = at_ms(2100)},
+                  packing_scan{.sku = sku_id("SKU-CUP"), .units = units(1), .at = at_ms(2200)},
+                  packing_scan{.sku = sku_id("SKU-TEA"), .units = units(1), .at = at_ms(2400)}},
+        .mismatches = {packing_mismatch{.kind = packing_mismatch_kind::unexpected_sku,
+                                        .sku = sku_id("SKU-ROGUE"),
+                                        .expected = 0,
+                                        .counted = 0,
+                                        .units = 1,
+                                        .at = at_ms(2150)},
+                       packing_mismatch{.kind = packing_mismatch_kind::over_quantity,
+                                        .sku = sku_id("SKU-TEA"),
+                                        .expected = 3,
+                                        .counted = 3,
+                                        .units = 2,
+                                        .at = at_ms(2450)}},
+        .mismatch_count = 2,
+        .status = packing_status::passed,
+        .finished_at = at_ms(2500)};
+}
+
+/// A shipment with every field set to something other than its default: two
+/// orders' lines, a packing record with mismatches, a tracking history with
+/// out-of-order and superseded events, one resolved exception with every
+/// optional set (an amount in KWD, three minor digits) and one open, Unicode
+/// text and ids beyond 2^62.
+inline shipment rich_shipment(std::uint64_t id) {
+    const currency kwd = currency::of<"KWD">();
+    return shipment{
+        .id = shipment_id(id),
+        .version = 1,
+        .merchant = merchant_id("merchant-7"),
+        .customer = customer_id("cust-0042"),
+        .ship_to = address{.recipient = "张伟 (Zhāng Wěi) 👋",
+                           .phone = "+86 138-1234-5678",
+                           .country = "CN",
+                           .province = "浙江省",
+                           .city = "杭州市",
+                           .district = "西湖区",
+                           .street = tricky_text,
+                           .postcode = "310000"},
+        .orders = {order_id(1001), order_id((std::uint64_t{1} << 62) + 5)},
+        .warehouse = warehouse_id("WH-NORTH"),
+        .shipping_method = "freight · 货运",
+        .lines = {shipment_line{.order = order_id(1001),
+                                .line = 2,
+                                .sku = sku_id("SKU-TEA"),
+                                .units = units(3),
+                                .reservation = reservation_id(11)},
+                  shipment_line{.order = order_id((std::uint64_t{1} << 62) + 5),
+                                .line = 0,
+                                .sku = sku_id("SKU-CUP"),
+                                .units = units(1),
+                                .reservation = reservation_id((std::uint64_t{1} << 62) + 14)}},
+        .state = shipment_state::delivered,
+        .wave = 77,
+        .packing = rich_packing(id),
+        .carrier = carrier_id("sf-express"),
+        .service = service_level::pickup_point,
+        .tracking_number = "SF1234567890",
+        .shipping_cost = cny(1250),
+        .promised_by = at_ms(1'795'100'000'000),
+        .tracking = rich_tracking(1'795'000'000'000),
+        .exceptions = {logistics_exception{.kind = logistics_exception_kind::damaged,
+                                           .raised_at = at_ms(1'795'200'000'000),
+                                           .detail = "box crushed «面目全非»",
+                                           .remedy = logistics_remedy::compensation,
+                                           .resolved_at = at_ms(1'795'300'000'000),
+                                           .amount = amount("98765432109876543210.125", kwd),
+                                           .replacement = shipment_id(id + 1),
+                                           .reported = true},
+                       logistics_exception{.kind = logistics_exception_kind::delayed,
+                                           .raised_at = at_ms(1'795'250'000'000),
+                                           .detail = "no scan for 3 days",
+                                           .remedy = logistics_remedy::none,
+                                           .resolved_at = std::nullopt,
+                                           .amount = std::nullopt,
+                                           .replacement = std::nullopt,
+                                           .reported = false}},
+        .replaces = shipment_id((std::uint64_t{1} << 63) - 1),
+        .created_at = at_ms(1'794'900'000'000),
+        .updated_at = at_ms(1'795'300'000'001),
+        .shipped_at = at_ms(1'795'000'000'000),
+        .delivered_at = at_ms(1'795'108'000'000),
+        .due_at = at_ms(1'795'400'000'000)};
+}
+
+/// A shipment of one line whose optionals are all unset: planned, not packed,
+/// not shipped.
+inline shipment plain_shipment(std::uint64_t id, std::uint64_t version = 1,
+                               shipment_state state = shipment_state::planned,
+                               std::optional<timestamp> due_at = std::nullopt) {
+    return shipment{.id = shipment_id(id),
+                    .version = version,
+                    .merchant = merchant_id(),
+                    .customer = customer_id("c-1"),
+                    .ship_to = address{},
+                    .orders = {order_id(5)},
+                    .warehouse = warehouse_id("WH-1"),
+                    .shipping_method = "standard",
+                    .lines = {shipment_line{.order = order_id(5),
+                                            .line = 0,
+                                            .sku = sku_id("SKU-1"),
+                                            .units = units(2),
+                                            .reservation = reservation_id(1)}},
+                    .state = state,
+                    .wave = 0,
+                    .packing = std::nullopt,
+                    .carrier = carrier_id(),
+                    .service = service_level::standard,
+                    .tracking_number = {},
+                    .shipping_cost = std::nullopt,
+                    .promised_by = std::nullopt,
+                    .tracking = std::nullopt,
+                    .exceptions = {},
+                    .replaces = std::nullopt,
+                    .created_at = at_ms(1000),
+                    .updated_at = at_ms(1000),
+                    .shipped_at = std::nullopt,
+                    .delivered_at = std::nullopt,
+                    .due_at = due_at};
+}
+
 // ---- describing differences ---------------------------------------------------------
 
 inline std::string show(const money& m) {
@@ -568,6 +733,15 @@ inline std::string show(const order_number& n) {
 }
 inline std::string show(const std::vector<std::string>& v) {
     return fmt::format("[{}]", fmt::join(v, "|"));
+}
+template <class Tag, class Rep>
+std::string show(const std::vector<strong_id<Tag, Rep>>& ids) {
+    std::vector<std::string> parts;
+    parts.reserve(ids.size());
+    for (const auto& id : ids) {
+        parts.push_back(fmt::format("{}", id.value()));
+    }
+    return fmt::format("[{}]", fmt::join(parts, "|"));
 }
 template <class T>
 std::string show(const std::optional<T>& v) {
@@ -670,6 +844,7 @@ inline std::string order_difference(const order& e, const order& a) {
     d.field("tags", e.tags, a.tags);
     d.field("review_flags", e.review_flags, a.review_flags);
     d.field("payment_failures", e.payment_failures, a.payment_failures);
+    d.field("shipments", e.shipments, a.shipments);
     d.field("warehouse", e.warehouse, a.warehouse);
     d.field("carrier", e.carrier, a.carrier);
     d.field("tracking_number", e.tracking_number, a.tracking_number);
@@ -693,6 +868,82 @@ inline std::string sku_difference(const sku& e, const sku& a) {
     d.field("traits.valuable", e.traits.valuable, a.traits.valuable);
     d.field("traits.restricted", e.traits.restricted, a.traits.restricted);
     d.field("status", e.status, a.status);
+    return d.text();
+}
+
+/// A tracking history as text: the label time, then each entry's kind, time,
+/// id, whether it is superseded and the state after it.
+inline std::string tracking_text(const std::optional<tracking_history>& history) {
+    if (!history) {
+        return "(none)";
+    }
+    std::vector<std::string> parts;
+    for (const tracking_entry& e : history->entries()) {
+        parts.push_back(fmt::format("{}@{}#{}{}->{}", e.event.kind, to_unix_ms(e.event.occurred_at),
+                                    e.event.id, e.superseded ? " superseded" : "", e.state_after));
+    }
+    return fmt::format("label {} ms [{}]", to_unix_ms(history->label_created_at()),
+                       fmt::join(parts, ", "));
+}
+
+/// A packing record as text, enough to tell two apart in a failure message.
+inline std::string packing_text(const std::optional<packing_record>& p) {
+    if (!p) {
+        return "(none)";
+    }
+    return fmt::format("shipment {} {} expected {} scans {} mismatches {} of {} finished {}",
+                       p->shipment.value(), p->status, p->expected.size(), p->scans.size(),
+                       p->mismatches.size(), p->mismatch_count, show(p->finished_at));
+}
+
+/// Which fields of two shipments differ, field by field.
+inline std::string shipment_difference(const shipment& e, const shipment& a) {
+    difference d;
+    d.field("id", e.id, a.id);
+    d.field("version", e.version, a.version);
+    d.field("merchant", e.merchant, a.merchant);
+    d.field("customer", e.customer, a.customer);
+    compare_address(d, e.ship_to, a.ship_to);
+    d.field("orders", e.orders, a.orders);
+    d.field("warehouse", e.warehouse, a.warehouse);
+    d.field("shipping_method", e.shipping_method, a.shipping_method);
+    d.list("lines", e.lines, a.lines,
+           [](difference& x, const shipment_line& p, const shipment_line& q) {
+               x.field("order", p.order, q.order);
+               x.field("line", p.line, q.line);
+               x.field("sku", p.sku, q.sku);
+               x.field("units", p.units, q.units);
+               x.field("reservation", p.reservation, q.reservation);
+           });
+    d.field("state", e.state, a.state);
+    d.field("wave", e.wave, a.wave);
+    if (e.packing != a.packing) {
+        d.field("packing", packing_text(e.packing), packing_text(a.packing));
+    }
+    d.field("carrier", e.carrier, a.carrier);
+    d.field("service", e.service, a.service);
+    d.field("tracking_number", e.tracking_number, a.tracking_number);
+    d.field("shipping_cost", e.shipping_cost, a.shipping_cost);
+    d.field("promised_by", e.promised_by, a.promised_by);
+    if (e.tracking != a.tracking) {
+        d.field("tracking", tracking_text(e.tracking), tracking_text(a.tracking));
+    }
+    d.list("exceptions", e.exceptions, a.exceptions,
+           [](difference& x, const logistics_exception& p, const logistics_exception& q) {
+               x.field("kind", p.kind, q.kind);
+               x.field("raised_at", p.raised_at, q.raised_at);
+               x.field("detail", p.detail, q.detail);
+               x.field("remedy", p.remedy, q.remedy);
+               x.field("resolved_at", p.resolved_at, q.resolved_at);
+               x.field("amount", p.amount, q.amount);
+               x.field("replacement", p.replacement, q.replacement);
+           });
+    d.field("replaces", e.replaces, a.replaces);
+    d.field("created_at", e.created_at, a.created_at);
+    d.field("updated_at", e.updated_at, a.updated_at);
+    d.field("shipped_at", e.shipped_at, a.shipped_at);
+    d.field("delivered_at", e.delivered_at, a.delivered_at);
+    d.field("due_at", e.due_at, a.due_at);
     return d.text();
 }
 
@@ -931,6 +1182,68 @@ inline std::optional<sku> find_catalogue(store& s, conformance_checker& c, std::
     return c.need(s.load_sku(sku_id(std::string(id))), fmt::format("load_sku({})", id), where);
 }
 
+inline result<void> commit_shipment(store& s, conformance_checker& c, const shipment& x) {
+    writes w(begin(s, c));
+    w << w.tx().put_shipment(x);
+    return w.commit();
+}
+
+inline void put(store& s, conformance_checker& c, const shipment& x, here where = here::current()) {
+    c.need(commit_shipment(s, c, x),
+           fmt::format("committing shipment {} at version {}", x.id, x.version), where);
+}
+
+inline std::optional<shipment> load_shipment(store& s, conformance_checker& c, std::uint64_t id,
+                                             here where = here::current()) {
+    return c.need(s.load_shipment(shipment_id(id)), fmt::format("load_shipment({})", id), where);
+}
+
+inline void expect_shipment(conformance_checker& c, const std::optional<shipment>& actual,
+                            const shipment& expected, std::string_view what,
+                            here where = here::current()) {
+    if (!actual) {
+        c.fail(fmt::format("{}: shipment {} is missing", what, expected.id), where);
+    } else if (*actual != expected) {
+        c.fail(fmt::format("{}: shipment {} differs: {}", what, expected.id,
+                           shipment_difference(expected, *actual)),
+               where);
+    }
+}
+
+inline void expect_stored(conformance_checker& c, store& s, const shipment& expected,
+                          std::string_view what, here where = here::current()) {
+    expect_shipment(c, load_shipment(s, c, expected.id.value(), where), expected, what, where);
+}
+
+inline void expect_no_shipment(conformance_checker& c, store& s, std::uint64_t id,
+                               std::string_view what, here where = here::current()) {
+    c.check(!load_shipment(s, c, id, where).has_value(),
+            fmt::format("{}: shipment {} should not exist", what, id), where);
+}
+
+inline std::vector<std::uint64_t> raw(const std::vector<shipment_id>& ids) {
+    std::vector<std::uint64_t> values;
+    values.reserve(ids.size());
+    for (const shipment_id id : ids) {
+        values.push_back(id.value());
+    }
+    return values;
+}
+
+inline std::vector<std::uint64_t> in_state(store& s, conformance_checker& c, shipment_state state,
+                                           std::uint64_t after = 0, std::size_t limit = 100000,
+                                           here where = here::current()) {
+    return raw(c.need(s.shipments_in_state(state, shipment_id(after), limit),
+                      fmt::format("shipments_in_state({}, {}, {})", state, after, limit), where));
+}
+
+inline std::vector<std::uint64_t> due_shipments(store& s, conformance_checker& c,
+                                                std::int64_t now_ms, std::size_t limit = 100000,
+                                                here where = here::current()) {
+    return raw(c.need(s.due_shipments(at_ms(now_ms), limit),
+                      fmt::format("due_shipments({} ms, {})", now_ms, limit), where));
+}
+
 /// Equality with a message naming both sides, for printable values.
 template <class T>
 bool expect_equal(conformance_checker& c, const T& actual, const T& expected, std::string_view what,
@@ -1044,6 +1357,37 @@ inline void order_versions(const store_factory& make, const conformance_options&
     expect_stored(c, *s, third, "after the second replacement");
 }
 
+inline void order_shipments_round_trip(const store_factory& make,
+                                       const conformance_options& /*options*/,
+                                       conformance_checker& c) {
+    const auto s = fresh(make, c);
+    // Kept in the order given, the largest id a signed 64-bit column holds included.
+    order first = plain_order(21);
+    first.shipments = {shipment_id(3), shipment_id(1), shipment_id((std::uint64_t{1} << 63) - 1)};
+    put(*s, c, first);
+    expect_stored(c, *s, first, "load_order of an order with shipments");
+    {
+        auto tx = begin(*s, c);
+        expect_order(c, c.need(tx->find_order(first.id), "find_order"), first,
+                     "find_order of an order with shipments");
+    }
+    order second = first;
+    second.version = 2;
+    second.shipments.push_back(shipment_id(2));
+    put(*s, c, second);
+    expect_stored(c, *s, second, "after a shipment was added");
+    order third = second;
+    third.version = 3;
+    third.shipments.clear();
+    put(*s, c, third);
+    expect_stored(c, *s, third, "after every shipment was removed");
+    const order none = plain_order(22);
+    put(*s, c, none);
+    const auto loaded = load(*s, c, 22);
+    c.check(loaded.has_value() && loaded->shipments.empty(),
+            "an order put without shipments came back with some");
+}
+
 // ---- scenarios: catalogue and idempotency ---------------------------------------------------
 
 inline void sku_round_trip(const store_factory& make, const conformance_options& /*options*/,
@@ -1121,7 +1465,9 @@ inline void idempotency_records(const store_factory& make, const conformance_opt
                                    .number = order_number::from_value(77'777).value(),
                                    .state = order_state::shipped,
                                    .payment = payment_state::partially_refunded,
-                                   .repeated = true};
+                                   .repeated = true,
+                                   .shipment = shipment_id((std::uint64_t{1} << 63) - 2),
+                                   .shipment_status = shipment_state::cancelled};
     full.created_at = at_ms(1'795'000'000'999);
     idempotency_record other = record("record_payment/evt-1", 8);
     other.fingerprint = 0;
@@ -1139,11 +1485,13 @@ inline void idempotency_records(const store_factory& make, const conformance_opt
             c.fail(fmt::format(
                 "find_idempotency('{}') differs: fingerprint {} (put {}), order {} (put {}), "
                 "state {} (put {}), payment {} (put {}), repeated {} (put {}), created_at {} "
-                "(put {})",
+                "(put {}), shipment {} (put {})",
                 r->key, found->fingerprint, r->fingerprint, found->outcome.order, r->outcome.order,
                 found->outcome.state, r->outcome.state, show(found->outcome.payment),
                 show(r->outcome.payment), found->outcome.repeated, r->outcome.repeated,
-                show(found->created_at), show(r->created_at)));
+                show(found->created_at), show(r->created_at),
+                found->outcome.shipment.value_or(shipment_id(0)),
+                r->outcome.shipment.value_or(shipment_id(0))));
         }
     }
     c.check(!find_record(*s, c, "place_order/").has_value(),
@@ -1813,6 +2161,325 @@ inline void due_orders_index(const store_factory& make, const conformance_option
     expect_due(1000, 100, {{1}});
 }
 
+// ---- scenarios: shipments ---------------------------------------------------------------
+
+inline void shipment_round_trip(const store_factory& make, const conformance_options& /*options*/,
+                                conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const shipment full = rich_shipment(501);
+    c.require(full.tracking && full.tracking->state() == tracking_state::delivered,
+              "the rich shipment's history should end delivered");
+    const auto& entries = full.tracking->entries();
+    c.require(std::any_of(entries.begin(), entries.end(),
+                          [](const tracking_entry& e) { return e.superseded; }),
+              "the rich shipment's history should hold a superseded event");
+    const shipment sparse = plain_shipment(502);
+    {
+        auto tx = begin(*s, c);
+        c.need(tx->put_shipment(full), "put_shipment of a shipment with every field set");
+        c.need(tx->put_shipment(sparse), "put_shipment of a shipment with no optional set");
+        c.need(tx->commit(), "commit of two new shipments");
+    }
+    for (const shipment* x : {&full, &sparse}) {
+        expect_stored(c, *s, *x, "load_shipment after the insert");
+        auto tx = begin(*s, c);
+        expect_shipment(c, c.need(tx->find_shipment(x->id), "find_shipment"), *x,
+                        "find_shipment after the insert");
+    }
+    // Replacing keeps every field too, including ones that became empty or set.
+    shipment next = full;
+    next.version = 2;
+    next.state = shipment_state::returned;
+    next.packing.reset();
+    next.shipping_cost.reset();
+    next.exceptions.pop_back();
+    next.exceptions.front().replacement.reset();
+    next.due_at.reset();
+    next.updated_at = at_ms(1'795'300'009'000);
+    shipment next_sparse = sparse;
+    next_sparse.version = 2;
+    next_sparse.state = shipment_state::shipped;
+    next_sparse.packing = packing_record{.shipment = sparse.id,  // started, nothing scanned
+                                         .expected = {},
+                                         .scans = {},
+                                         .mismatches = {},
+                                         .mismatch_count = 0,
+                                         .status = packing_status::open,
+                                         .finished_at = std::nullopt};
+    next_sparse.tracking = tracking_history(at_ms(7));  // a label, no event yet
+    next_sparse.shipping_cost = money::zero(currency::of<"JPY">());
+    next_sparse.shipped_at = at_ms(8);
+    next_sparse.due_at = at_ms(9);
+    {
+        auto tx = begin(*s, c);
+        c.need(tx->put_shipment(next), "put_shipment of version 2");
+        c.need(tx->put_shipment(next_sparse), "put_shipment of version 2 with an empty history");
+        c.need(tx->commit(), "commit of two replacements");
+    }
+    expect_stored(c, *s, next, "load_shipment after the replacement");
+    expect_stored(c, *s, next_sparse, "load_shipment after the replacement");
+    expect_no_shipment(c, *s, 503, "a shipment never put");
+    auto tx = begin(*s, c);
+    c.check(!c.need(tx->find_shipment(shipment_id(503)), "find_shipment").has_value(),
+            "find_shipment of a shipment never put returned one");
+}
+
+inline void shipment_versions(const store_factory& make, const conformance_options& /*options*/,
+                              conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const shipment first = plain_shipment(7);
+    put(*s, c, first);
+    c.refused(commit_shipment(*s, c, plain_shipment(7, 1, shipment_state::picking)), errc::conflict,
+              "shipment.id", "inserting version 1 of a shipment that exists");
+    expect_stored(c, *s, first, "after a refused duplicate insert");
+
+    const shipment second = plain_shipment(7, 2, shipment_state::picking);
+    c.succeeded(commit_shipment(*s, c, second), "version 2 over a stored version 1");
+    expect_stored(c, *s, second, "after the replacement");
+    c.refused(commit_shipment(*s, c, plain_shipment(7, 2, shipment_state::cancelled)),
+              errc::conflict, "shipment.version", "a stale version 2 over a stored version 2");
+    c.refused(commit_shipment(*s, c, plain_shipment(7, 4, shipment_state::cancelled)),
+              errc::conflict, "shipment.version", "version 4 over a stored version 2");
+    expect_stored(c, *s, second, "after refused stale and future versions");
+
+    c.refused(commit_shipment(*s, c, plain_shipment(8, 2)), errc::conflict, "shipment.version",
+              "version 2 of a shipment that does not exist");
+    expect_no_shipment(c, *s, 8, "after a refused replacement of a missing shipment");
+    expect_equal(c, in_state(*s, c, shipment_state::cancelled), std::vector<std::uint64_t>{},
+                 "shipments_in_state(cancelled) after refused writes");
+
+    const shipment third = plain_shipment(7, 3, shipment_state::packed);
+    c.succeeded(commit_shipment(*s, c, third), "version 3 over a stored version 2");
+    expect_stored(c, *s, third, "after the second replacement");
+
+    // Orders and shipments are separate records: equal id values never clash.
+    writes w(begin(*s, c));
+    w << w.tx().put_order(plain_order(7)) << w.tx().put_order(plain_order(8))
+      << w.tx().put_shipment(plain_shipment(8));
+    c.succeeded(w.commit(), "orders 7 and 8 beside shipments 7 and 8");
+    expect_stored(c, *s, third, "after an order with the same id was put");
+    expect_stored(c, *s, plain_shipment(8), "a shipment put beside an order with its id");
+    expect_stored(c, *s, plain_order(7), "an order put beside a shipment with its id");
+}
+
+/// What makes the order-and-shipment transaction fail at commit.
+enum class shipment_failure : std::uint8_t { none, stock, shipment_id, order_version };
+
+/// Stock of SKU-1 in WH-1 (5 units), order 30 and shipments 40 and 42.
+inline void commit_shipment_base(store& s, conformance_checker& c) {
+    writes w(begin(s, c));
+    w << w.tx().change_stock(change("SKU-1", "WH-1", stock_operation::receive, 5))
+      << w.tx().put_order(plain_order(30)) << w.tx().put_shipment(plain_shipment(40))
+      << w.tx().put_shipment(plain_shipment(42));
+    c.need(w.commit(), "committing the starting state");
+}
+
+/// The new order 31 with its new shipment 41, due at 6000 ms.
+inline order order_with_shipment() {
+    order o = plain_order(31, 1, order_state::pending_review, at_ms(5000));
+    o.shipments = {shipment_id(41)};
+    return o;
+}
+
+/// One transaction placing order 31 with shipment 41, moving shipment 40 on
+/// and reserving its stock, plus the cause of its failure.
+inline result<void> commit_order_and_shipment(store& s, conformance_checker& c,
+                                              shipment_failure cause) {
+    writes w(begin(s, c));
+    store_transaction& tx = w.tx();
+    w << tx.put_order(order_with_shipment())
+      << tx.put_shipment(plain_shipment(41, 1, shipment_state::planned, at_ms(6000)))
+      << tx.put_shipment(plain_shipment(40, 2, shipment_state::picking))
+      << tx.change_stock(change("SKU-1", "WH-1", stock_operation::reserve, 2, "lines[0].units"));
+    switch (cause) {
+        case shipment_failure::stock:
+            w << tx.change_stock(
+                change("SKU-1", "WH-1", stock_operation::reserve, 4, "lines[1].units"));
+            break;
+        case shipment_failure::shipment_id:
+            w << tx.put_shipment(plain_shipment(42, 1, shipment_state::cancelled));
+            break;
+        case shipment_failure::order_version:
+            w << tx.put_order(plain_order(30));
+            break;
+        case shipment_failure::none:
+            break;
+    }
+    return w.commit();
+}
+
+inline void failed_commit_writes_no_shipment(const store_factory& make,
+                                             const conformance_options& /*options*/,
+                                             conformance_checker& c) {
+    struct attempt {
+        shipment_failure cause;
+        errc code;
+        std::optional<std::string_view> field;
+        std::string_view what;
+    };
+    const std::array<attempt, 3> attempts = {
+        attempt{shipment_failure::stock, errc::insufficient_stock, "lines[1].units",
+                "an order and shipment whose second reservation exceeds the stock"},
+        attempt{shipment_failure::shipment_id, errc::conflict, "shipment.id",
+                "an order and shipment with an insert of a shipment that exists"},
+        attempt{shipment_failure::order_version, errc::conflict, std::nullopt,
+                "an order and shipment with an insert of an order that exists"}};
+    for (const attempt& a : attempts) {
+        const auto s = fresh(make, c);
+        commit_shipment_base(*s, c);
+        c.refused(commit_order_and_shipment(*s, c, a.cause), a.code, a.field, a.what);
+        const std::string after = fmt::format("after {} failed", a.what);
+        expect_absent(c, *s, 31, after);
+        expect_no_shipment(c, *s, 41, after);
+        expect_stored(c, *s, plain_shipment(40), after);
+        expect_stored(c, *s, plain_shipment(42), after);
+        expect_stock(c, *s, "SKU-1", "WH-1", stock_counts{5, 0, 0}, after);
+        expect_equal(c, in_state(*s, c, shipment_state::planned),
+                     std::vector<std::uint64_t>{40, 42},
+                     fmt::format("{}: shipments_in_state(planned)", after));
+        expect_equal(c, in_state(*s, c, shipment_state::picking), std::vector<std::uint64_t>{},
+                     fmt::format("{}: shipments_in_state(picking)", after));
+        expect_equal(c, due_shipments(*s, c, 10'000), std::vector<std::uint64_t>{},
+                     fmt::format("{}: due_shipments", after));
+        expect_equal(c, in_state(*s, c, order_state::pending_review),
+                     std::vector<std::uint64_t>{30},
+                     fmt::format("{}: orders_in_state(pending_review)", after));
+
+        c.succeeded(commit_order_and_shipment(*s, c, shipment_failure::none),
+                    "the same transaction without the failing write");
+        const std::string_view done = "after the same transaction without the failing write";
+        expect_stored(c, *s, order_with_shipment(), done);
+        expect_stored(c, *s, plain_shipment(41, 1, shipment_state::planned, at_ms(6000)), done);
+        expect_stored(c, *s, plain_shipment(40, 2, shipment_state::picking), done);
+        expect_stock(c, *s, "SKU-1", "WH-1", stock_counts{5, 2, 0}, done);
+        expect_equal(c, due_shipments(*s, c, 10'000), std::vector<std::uint64_t>{41},
+                     fmt::format("{}: due_shipments", done));
+    }
+}
+
+inline void shipments_in_state_index(const store_factory& make,
+                                     const conformance_options& /*options*/,
+                                     conformance_checker& c) {
+    const auto s = fresh(make, c);
+    std::vector<std::uint64_t> packed;
+    std::vector<shipment> shipments;
+    for (std::uint64_t i = 1; i <= 120; ++i) {
+        const bool even = i % 2 == 0;
+        shipments.push_back(
+            plain_shipment(i * 97, 1, even ? shipment_state::packed : shipment_state::planned));
+        if (even) {
+            packed.push_back(i * 97);
+        }
+    }
+    // Ids whose text order differs from their numeric order, and the largest ones.
+    for (const std::uint64_t id : {std::uint64_t{9}, std::uint64_t{10}, std::uint64_t{100},
+                                   (std::uint64_t{1} << 62) + 1, (std::uint64_t{1} << 63) - 1}) {
+        shipments.push_back(plain_shipment(id, 1, shipment_state::packed));
+        packed.push_back(id);
+    }
+    std::sort(packed.begin(), packed.end());
+    for (std::size_t from = 0; from < shipments.size(); from += 25) {
+        auto tx = begin(*s, c);
+        for (std::size_t i = from; i < std::min(shipments.size(), from + 25); ++i) {
+            c.need(tx->put_shipment(shipments[i]), "put_shipment");
+        }
+        c.need(tx->commit(), "commit of 25 shipments");
+    }
+    const auto slice = [&](std::size_t from, std::size_t count) {
+        return std::vector<std::uint64_t>(
+            packed.begin() + static_cast<std::ptrdiff_t>(std::min(from, packed.size())),
+            packed.begin() + static_cast<std::ptrdiff_t>(std::min(from + count, packed.size())));
+    };
+    const shipment_state p = shipment_state::packed;
+    expect_equal(c, in_state(*s, c, p, 0, 1000), packed,
+                 "shipments_in_state: every id in the state, ascending");
+    expect_equal(c, in_state(*s, c, p, 0, 3), slice(0, 3), "shipments_in_state with limit 3");
+    expect_equal(c, in_state(*s, c, p, packed[3], 2), slice(4, 2),
+                 "shipments_in_state after an id in the list (exclusive)");
+    expect_equal(c, in_state(*s, c, p, packed[3] + 1, 2), slice(4, 2),
+                 "shipments_in_state after an id not in the list");
+    expect_equal(c, in_state(*s, c, p, 100, 3), slice(3, 3),
+                 "shipments_in_state after 100 (numeric, not text, order)");
+    expect_equal(c, in_state(*s, c, p, packed.back(), 10), std::vector<std::uint64_t>{},
+                 "shipments_in_state after the largest id");
+    expect_equal(c, in_state(*s, c, p, 0, 0), std::vector<std::uint64_t>{},
+                 "shipments_in_state with limit 0");
+    expect_equal(c, in_state(*s, c, shipment_state::lost), std::vector<std::uint64_t>{},
+                 "shipments_in_state of a state no shipment is in");
+    expect_equal(c, in_state(*s, c, shipment_state::planned, 0, 1000).size(), std::size_t{60},
+                 "shipments_in_state(planned) count");
+
+    // Paging through the whole state, two at a time, meets every id once.
+    std::vector<std::uint64_t> paged;
+    for (std::uint64_t after = 0;;) {
+        const auto page = in_state(*s, c, p, after, 2);
+        if (page.empty() || paged.size() > packed.size()) {
+            break;
+        }
+        paged.insert(paged.end(), page.begin(), page.end());
+        after = page.back();
+    }
+    expect_equal(c, paged, packed, "shipments_in_state paged two at a time");
+
+    put(*s, c, plain_shipment(packed[0], 2, shipment_state::shipped, at_ms(50)));
+    put(*s, c, plain_shipment(packed.back(), 2, shipment_state::cancelled));
+    put(*s, c, plain_shipment(97, 2, shipment_state::picking));
+    expect_equal(c, in_state(*s, c, shipment_state::shipped), std::vector<std::uint64_t>{packed[0]},
+                 "shipments_in_state follows a state change");
+    expect_equal(c, in_state(*s, c, shipment_state::cancelled),
+                 std::vector<std::uint64_t>{packed.back()},
+                 "shipments_in_state follows a state change");
+    expect_equal(c, in_state(*s, c, p, 0, 1000), slice(1, packed.size() - 2),
+                 "shipments_in_state drops shipments that left the state");
+    expect_equal(c, in_state(*s, c, shipment_state::picking), std::vector<std::uint64_t>{97},
+                 "shipments_in_state follows planned to picking");
+    expect_equal(c, in_state(*s, c, shipment_state::planned, 0, 1000).size(), std::size_t{59},
+                 "shipments_in_state(planned) count after one left");
+    put(*s, c, plain_shipment(packed[0], 3, shipment_state::packed));
+    expect_equal(c, in_state(*s, c, p, 0, 1000), slice(0, packed.size() - 1),
+                 "shipments_in_state takes a shipment back into a state it left");
+    expect_equal(c, in_state(*s, c, shipment_state::shipped), std::vector<std::uint64_t>{},
+                 "shipments_in_state(shipped) after the only one left it");
+}
+
+inline void due_shipments_index(const store_factory& make, const conformance_options& /*options*/,
+                                conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const auto shipped = shipment_state::shipped;
+    put(*s, c, plain_shipment(1, 1, shipped, at_ms(3000)));
+    put(*s, c, plain_shipment(2, 1, shipped, at_ms(1000)));
+    // Equal deadlines come by id, numerically (100 after 10 after 9).
+    put(*s, c, plain_shipment(100, 1, shipped, at_ms(2000)));
+    put(*s, c, plain_shipment(10, 1, shipment_state::lost, at_ms(2000)));
+    put(*s, c, plain_shipment(9, 1, shipped, at_ms(2000)));
+    put(*s, c, plain_shipment(5, 1, shipped));
+    const auto expect_due = [&](std::int64_t now, std::size_t limit,
+                                const std::vector<std::uint64_t>& expected,
+                                here where = here::current()) {
+        expect_equal(c, due_shipments(*s, c, now, limit, where), expected,
+                     fmt::format("due_shipments({} ms, limit {})", now, limit), where);
+    };
+    expect_due(999, 100, {});
+    expect_due(1000, 100, {2});
+    expect_due(2000, 100, {2, 9, 10, 100});
+    expect_due(9000, 100, {2, 9, 10, 100, 1});
+    expect_due(9000, 2, {2, 9});
+    expect_due(9000, 3, {2, 9, 10});
+    expect_due(9000, 0, {});
+
+    put(*s, c, plain_shipment(2, 2, shipment_state::delivered));           // cleared
+    put(*s, c, plain_shipment(1, 2, shipped, at_ms(500)));                 // earlier
+    put(*s, c, plain_shipment(5, 2, shipped, at_ms(8000)));                // set
+    put(*s, c, plain_shipment(9, 2, shipped, at_ms(2500)));                // later
+    put(*s, c, plain_shipment(10, 2, shipment_state::lost, at_ms(2000)));  // unchanged
+    expect_due(9000, 100, {1, 10, 100, 9, 5});
+    expect_due(600, 100, {1});
+    expect_due(1000, 100, {1});
+    expect_due(2000, 100, {1, 10, 100});
+    put(*s, c, plain_shipment(1, 3, shipment_state::delivered));  // cleared again
+    expect_due(9000, 100, {10, 100, 9, 5});
+}
+
 // ---- scenarios: the outbox ---------------------------------------------------------------
 
 /// A notification with every field set, for order `order`.
@@ -2297,6 +2964,85 @@ inline void same_version_writers(const store_factory& make, const conformance_op
         c.check(stored->version == version && stored->tracking_number == winner,
                 fmt::format("the stored order is version {} by '{}'; version {} by '{}' won",
                             stored->version, stored->tracking_number, version, winner));
+        if (!c.passed()) {
+            return;
+        }
+    }
+}
+
+inline void same_version_shipment_writers(const store_factory& make,
+                                          const conformance_options& options,
+                                          conformance_checker& c) {
+    const std::size_t threads = thread_count(options);
+    const auto s = fresh(make, c);
+    put(*s, c, plain_shipment(7));
+    for (std::uint64_t version = 2; version <= 10; ++version) {
+        std::atomic<std::size_t> won{0};
+        std::atomic<std::size_t> lost{0};
+        std::atomic<std::size_t> ready{0};
+        std::mutex winner_mutex;
+        std::string winner;
+        on_threads(threads, [&](std::size_t t) {
+            shipment next = plain_shipment(7, version, shipment_state::shipped, at_ms(1000));
+            next.tracking_number = fmt::format("writer {}", t);
+            bool first_try = true;
+            for (int attempt = 0; attempt < 1000; ++attempt) {
+                auto tx = s->begin();
+                if (!c.succeeded(tx, "store::begin on a worker thread")) {
+                    ready += first_try ? 1U : 0U;  // never leave the others waiting
+                    return;
+                }
+                writes w(std::move(*tx));
+                w << w.tx().put_shipment(next);
+                if (first_try) {  // every writer holds its write before any commits
+                    first_try = false;
+                    ++ready;
+                    while (ready.load() < threads) {
+                        std::this_thread::yield();
+                    }
+                }
+                const auto committed = w.commit();
+                if (committed.has_value()) {
+                    ++won;
+                    const std::lock_guard lock(winner_mutex);
+                    winner = next.tracking_number;
+                    return;
+                }
+                if (!retryable(committed.error())) {
+                    c.fail(
+                        fmt::format("a writer of a stale shipment version was refused with {}, "
+                                    "expected conflict",
+                                    to_string(committed.error())));
+                    return;
+                }
+                if (committed.error().code == errc::conflict &&
+                    committed.error().field != "shipment.version") {
+                    c.fail(
+                        fmt::format("a stale shipment version was refused with {}, expected "
+                                    "conflict on field 'shipment.version'",
+                                    to_string(committed.error())));
+                    return;
+                }
+                // As with orders: a conflict is a loss once another writer's version is stored.
+                const auto stored = s->load_shipment(shipment_id(7));
+                if (stored.has_value() && stored->has_value() && (*stored)->version >= version) {
+                    ++lost;
+                    return;
+                }
+            }
+            c.fail("a shipment writer kept getting conflicts while no other version was stored");
+        });
+        c.check(won.load() == 1 && lost.load() == threads - 1,
+                fmt::format("{} writers of shipment version {}: {} won, {} lost; exactly one must "
+                            "win",
+                            threads, version, won.load(), lost.load()));
+        const auto stored = load_shipment(*s, c, 7);
+        c.require(stored.has_value(), "the contested shipment disappeared");
+        c.check(stored->version == version && stored->tracking_number == winner,
+                fmt::format("the stored shipment is version {} by '{}'; version {} by '{}' won",
+                            stored->version, stored->tracking_number, version, winner));
+        expect_equal(c, in_state(*s, c, shipment_state::shipped), std::vector<std::uint64_t>{7},
+                     "shipments_in_state(shipped) after the race");
         if (!c.passed()) {
             return;
         }
@@ -4905,9 +5651,10 @@ inline std::optional<std::uint64_t> environment_number(const char* name) {
 }
 
 /// Every scenario, in the order they run.
-inline constexpr std::array<conformance_scenario, 27> scenarios = {{
+inline constexpr std::array<conformance_scenario, 34> scenarios = {{
     {"order round trip keeps every field", &order_round_trip},
     {"order versions: insert at 1 and replace n-1 with n", &order_versions},
+    {"order shipments round trip in inserts and replacements", &order_shipments_round_trip},
     {"sku round trip keeps every field and trait", &sku_round_trip},
     {"idempotency records round trip and refuse a second key", &idempotency_records},
     {"stock operations and their refusals", &stock_operations},
@@ -4921,6 +5668,12 @@ inline constexpr std::array<conformance_scenario, 27> scenarios = {{
     {"timeline entries come back in the order appended", &timeline_order},
     {"orders_in_state lists ascending ids after an id up to a limit", &orders_in_state_index},
     {"due_orders lists deadlines earliest first", &due_orders_index},
+    {"shipment round trip keeps every field and the tracking history", &shipment_round_trip},
+    {"shipment versions: insert at 1 and replace n-1 with n", &shipment_versions},
+    {"a failed commit writes neither the order nor the shipment",
+     &failed_commit_writes_no_shipment},
+    {"shipments_in_state lists ascending ids and follows state changes", &shipments_in_state_index},
+    {"due_shipments lists deadlines earliest first with ties by id", &due_shipments_index},
     {"outbox ids are unique and increasing and entries keep every field", &outbox_ids_and_content},
     {"claims hand out the oldest due notifications under a lease", &claims_and_leases},
     {"mark_delivered is final and refuses unknown ids", &mark_delivered_rules},
@@ -4930,6 +5683,8 @@ inline constexpr std::array<conformance_scenario, 27> scenarios = {{
     {"batch: a dropped batch keeps all or none of its transactions", &dropped_batch},
     {"threads reserving one hot stock row never oversell", &hot_stock_row},
     {"of concurrent writers of one order version exactly one wins", &same_version_writers},
+    {"of concurrent writers of one shipment version exactly one wins",
+     &same_version_shipment_writers},
     {"concurrent claims never hand one notification out twice", &concurrent_claims},
     {"parallel commits over many rows keep every row's books", &parallel_commits},
     {"engine: seeded random commands keep every invariant", &engine_random_commands},

@@ -4,10 +4,11 @@
 // buffers until commit.
 //
 // Lock order, the one rule that keeps commits free of deadlock: order
-// shards, then SKU shards, then idempotency shards (each ascending), then the
-// outbox, then stock rows (by sku, then warehouse). A stock shard's lock is
-// only ever held alone, to find or insert a row, never while any other lock
-// is held or taken. Reads take one lock at a time.
+// shards, then the shipment table, then SKU shards, then idempotency shards
+// (each ascending), then the outbox, then stock rows (by sku, then
+// warehouse). A stock shard's lock is only ever held alone, to find or insert
+// a row, never while any other lock is held or taken. Reads take one lock at
+// a time.
 
 #include "../stock_rules.hpp"
 
@@ -88,6 +89,19 @@ struct alignas(64) order_shard {
     std::set<std::pair<timestamp, order_id>> by_due;      ///< For due_orders.
 };
 
+/// Every shipment, with its read indexes, behind one lock. Not sharded: a
+/// shipment changes a handful of times in its life (planned, picked, packed,
+/// shipped, a few tracking updates), far less often than stock rows and
+/// orders, and one lock keeps shipments_in_state and due_shipments a plain
+/// walk of one ordered set. Commits take the lock only when they put a
+/// shipment.
+struct alignas(64) shipment_table {
+    std::mutex mutex;                                              ///< Guards everything below.
+    std::unordered_map<shipment_id, orderly::shipment> shipments;  ///< By id.
+    std::set<std::pair<shipment_state, shipment_id>> by_state;     ///< For shipments_in_state.
+    std::set<std::pair<timestamp, shipment_id>> by_due;            ///< For due_shipments.
+};
+
 /// Catalogue entries whose id hashes here.
 struct alignas(64) sku_shard {
     std::mutex mutex;                               ///< Guards skus.
@@ -130,9 +144,17 @@ struct pending_order {
     std::uint64_t stored_version;  ///< Required committed version.
 };
 
+/// A shipment a transaction puts, with the version the store must hold for
+/// it at commit (0: the shipment must not exist).
+struct pending_shipment {
+    orderly::shipment value;       ///< What to store.
+    std::uint64_t stored_version;  ///< Required committed version.
+};
+
 /// Everything a transaction writes, buffered until commit, in call order.
 struct write_set {
     std::vector<pending_order> orders;                          ///< put_order.
+    std::vector<pending_shipment> shipments;                    ///< put_shipment.
     std::vector<std::pair<order_id, timeline_entry>> timeline;  ///< append_timeline.
     std::vector<orderly::sku> skus;                             ///< put_sku.
     std::vector<stock_change> stock;                            ///< change_stock.
@@ -140,12 +162,13 @@ struct write_set {
     std::vector<idempotency_record> idempotency;                ///< put_idempotency.
 };
 
-/// The store's data: four sharded maps and the outbox. A plain struct in
+/// The store's data: four sharded maps, the shipments and the outbox. A plain struct in
 /// detail (memory_store::state only derives from it) so the helpers in
 /// memory_store.cpp can name it.
 struct store_data {
     std::array<stock_shard, shard_count> stock;              ///< Stock rows.
     std::array<order_shard, shard_count> orders;             ///< Orders and timelines.
+    shipment_table shipments;                                ///< Shipments.
     std::array<sku_shard, shard_count> skus;                 ///< The catalogue.
     std::array<idempotency_shard, shard_count> idempotency;  ///< Idempotency records.
     outbox_state outbox;                                     ///< Notifications.

@@ -233,11 +233,13 @@ void apply_stock(const stock_plan& plan) {
 
 // ---- commit: shards --------------------------------------------------------
 
-// The order, SKU and idempotency shards a write set touches, as bit masks.
+// The order, SKU and idempotency shards a write set touches, as bit masks,
+// and whether it puts a shipment.
 struct shard_masks {
     std::uint64_t orders{0};
     std::uint64_t skus{0};
     std::uint64_t idempotency{0};
+    bool shipments{false};
 };
 
 shard_masks masks_of(const write_set& writes) {
@@ -248,6 +250,7 @@ shard_masks masks_of(const write_set& writes) {
     for (const auto& [id, entry] : writes.timeline) {
         masks.orders |= bit_of(shard_index(id));
     }
+    masks.shipments = !writes.shipments.empty();
     for (const sku& entry : writes.skus) {
         masks.skus |= bit_of(shard_index(entry.id));
     }
@@ -257,12 +260,15 @@ shard_masks masks_of(const write_set& writes) {
     return masks;
 }
 
-// Holds the shard locks of a commit: order shards, then SKU shards, then
-// idempotency shards, each ascending.
+// Holds the shard locks of a commit: order shards, then the shipment table,
+// then SKU shards, then idempotency shards, each ascending.
 class shard_locks {
 public:
     shard_locks(store_data& data, shard_masks masks) : data_(data), masks_(masks) {
         for_each_shard(masks_.orders, [this](std::size_t i) { data_.orders[i].mutex.lock(); });
+        if (masks_.shipments) {
+            data_.shipments.mutex.lock();
+        }
         for_each_shard(masks_.skus, [this](std::size_t i) { data_.skus[i].mutex.lock(); });
         for_each_shard(masks_.idempotency,
                        [this](std::size_t i) { data_.idempotency[i].mutex.lock(); });
@@ -271,6 +277,9 @@ public:
         for_each_shard(masks_.idempotency,
                        [this](std::size_t i) { data_.idempotency[i].mutex.unlock(); });
         for_each_shard(masks_.skus, [this](std::size_t i) { data_.skus[i].mutex.unlock(); });
+        if (masks_.shipments) {
+            data_.shipments.mutex.unlock();
+        }
         for_each_shard(masks_.orders, [this](std::size_t i) { data_.orders[i].mutex.unlock(); });
     }
     shard_locks(const shard_locks&) = delete;
@@ -321,6 +330,33 @@ result<void> check_orders(const store_data& data, const write_set& writes) {
     return {};
 }
 
+// The same rule as check_orders, with the fields a shipment's conflict names.
+result<void> check_shipments(const store_data& data, const write_set& writes) {
+    for (const pending_shipment& pending : writes.shipments) {
+        const shipment_id id = pending.value.id;
+        const auto& shipments = data.shipments.shipments;
+        const auto found = shipments.find(id);
+        const std::uint64_t stored = found != shipments.end() ? found->second.version : 0;
+        if (stored == pending.stored_version) {
+            continue;
+        }
+        if (pending.stored_version == 0) {
+            return error{errc::conflict, "shipment.id",
+                         fmt::format("shipment {} already exists", id)};
+        }
+        if (stored == 0) {
+            return error{errc::conflict, "shipment.version",
+                         fmt::format("shipment {} does not exist, so version {} cannot replace it",
+                                     id, pending.stored_version + 1)};
+        }
+        return error{errc::conflict, "shipment.version",
+                     fmt::format("shipment {} was changed meanwhile: version {} is stored, {} was "
+                                 "read",
+                                 id, stored, pending.stored_version)};
+    }
+    return {};
+}
+
 // ---- commit: apply (everything locked, every check passed) ------------------
 
 // Stores the order and moves its index entries only when its state or
@@ -348,6 +384,32 @@ void apply_order(order_shard& shard, order&& value) {
     slot.current = std::move(value);
 }
 
+// Stores the shipment and moves its index entries when its state or
+// deadline changed, as apply_order does.
+void apply_shipment(shipment_table& table, shipment&& value) {
+    const shipment_id id = value.id;
+    const auto found = table.shipments.find(id);
+    const shipment* old = found != table.shipments.end() ? &found->second : nullptr;
+    const std::optional<shipment_state> old_state =
+        old != nullptr ? std::optional(old->state) : std::nullopt;
+    if (old_state != value.state) {
+        if (old_state) {
+            table.by_state.erase({*old_state, id});
+        }
+        table.by_state.emplace(value.state, id);
+    }
+    const std::optional<timestamp> old_due = old != nullptr ? old->due_at : std::nullopt;
+    if (old_due != value.due_at) {
+        if (old_due) {
+            table.by_due.erase({*old_due, id});
+        }
+        if (value.due_at) {
+            table.by_due.emplace(*value.due_at, id);
+        }
+    }
+    table.shipments.insert_or_assign(id, std::move(value));
+}
+
 void apply_notifications(outbox_state& outbox, std::vector<notification>& notes) {
     for (notification& note : notes) {
         const std::uint64_t id = outbox.next_id++;
@@ -368,6 +430,9 @@ void apply_notifications(outbox_state& outbox, std::vector<notification>& notes)
 void apply_writes(store_data& data, write_set& writes) {
     for (pending_order& pending : writes.orders) {
         apply_order(data.orders[shard_index(pending.value.id)], std::move(pending.value));
+    }
+    for (pending_shipment& pending : writes.shipments) {
+        apply_shipment(data.shipments, std::move(pending.value));
     }
     for (auto& [id, entry] : writes.timeline) {
         data.orders[shard_index(id)].slots[id].timeline.push_back(std::move(entry));
@@ -410,6 +475,9 @@ result<void> commit(store_data& data, write_set& writes) {
         return checked;
     }
     if (auto checked = check_orders(data, writes); checked.has_error()) {
+        return checked;
+    }
+    if (auto checked = check_shipments(data, writes); checked.has_error()) {
         return checked;
     }
     // Commits that enqueue nothing never touch the outbox lock.
@@ -481,6 +549,36 @@ std::vector<order_id> ids_due(store_data& data, timestamp now, std::size_t limit
     ids.reserve(due.size());
     for (const auto& [at, id] : due) {
         ids.push_back(id);
+    }
+    return ids;
+}
+
+std::optional<shipment> load_shipment(store_data& data, shipment_id id) {
+    shipment_table& table = data.shipments;
+    const std::lock_guard lock(table.mutex);
+    const auto found = table.shipments.find(id);
+    return found == table.shipments.end() ? std::nullopt : std::optional<shipment>(found->second);
+}
+
+std::vector<shipment_id> shipment_ids_in_state(store_data& data, shipment_state state,
+                                               shipment_id after, std::size_t limit) {
+    std::vector<shipment_id> ids;
+    shipment_table& table = data.shipments;
+    const std::lock_guard lock(table.mutex);
+    for (auto it = table.by_state.upper_bound({state, after});
+         ids.size() < limit && it != table.by_state.end() && it->first == state; ++it) {
+        ids.push_back(it->second);
+    }
+    return ids;
+}
+
+std::vector<shipment_id> shipment_ids_due(store_data& data, timestamp now, std::size_t limit) {
+    std::vector<shipment_id> ids;
+    shipment_table& table = data.shipments;
+    const std::lock_guard lock(table.mutex);
+    for (auto it = table.by_due.begin();
+         ids.size() < limit && it != table.by_due.end() && it->first <= now; ++it) {
+        ids.push_back(it->second);
     }
     return ids;
 }
@@ -603,6 +701,10 @@ public:
         writes_.timeline.emplace_back(id, entry);
         return {};
     }
+    result<std::optional<shipment>> find_shipment(shipment_id id) override {
+        return memory::load_shipment(data_, id);
+    }
+    result<void> put_shipment(const shipment& s) override;
     result<std::optional<sku>> find_sku(const sku_id& id) override {
         return memory::load_sku(data_, id);
     }
@@ -662,6 +764,29 @@ result<void> memory_store::transaction::put_order(const order& o) {
     return {};
 }
 
+// The same rule as put_order: a second put of one shipment must follow the first.
+result<void> memory_store::transaction::put_shipment(const shipment& s) {
+    assert_open();
+    if (s.version == 0) {
+        return error{errc::invalid_value, "shipment.version", "a shipment's version starts at 1"};
+    }
+    for (memory::pending_shipment& pending : writes_.shipments) {
+        if (pending.value.id != s.id) {
+            continue;
+        }
+        if (s.version != pending.value.version + 1) {
+            return error{errc::conflict, "shipment.version",
+                         fmt::format("shipment {} is already put at version {} in this transaction",
+                                     s.id, pending.value.version)};
+        }
+        pending.value = s;
+        return {};
+    }
+    writes_.shipments.push_back(
+        memory::pending_shipment{.value = s, .stored_version = s.version - 1});
+    return {};
+}
+
 result<void> memory_store::transaction::put_idempotency(const idempotency_record& record) {
     assert_open();
     for (const idempotency_record& pending : writes_.idempotency) {
@@ -711,6 +836,20 @@ result<std::vector<order_id>> memory_store::orders_in_state(order_state wanted, 
 
 result<std::vector<order_id>> memory_store::due_orders(timestamp now, std::size_t limit) {
     return memory::ids_due(*state_, now, limit);
+}
+
+result<std::optional<shipment>> memory_store::load_shipment(shipment_id id) {
+    return memory::load_shipment(*state_, id);
+}
+
+result<std::vector<shipment_id>> memory_store::shipments_in_state(shipment_state wanted,
+                                                                  shipment_id after,
+                                                                  std::size_t limit) {
+    return memory::shipment_ids_in_state(*state_, wanted, after, limit);
+}
+
+result<std::vector<shipment_id>> memory_store::due_shipments(timestamp now, std::size_t limit) {
+    return memory::shipment_ids_due(*state_, now, limit);
 }
 
 result<std::optional<sku>> memory_store::load_sku(const sku_id& id) {

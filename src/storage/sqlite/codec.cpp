@@ -1,7 +1,9 @@
-// The JSON body of an order. The writer emits keys in one fixed order and the
-// reader expects that order (whitespace and every JSON string escape are
-// accepted), so decoding is a single forward pass with no tree. Any change of
-// shape is a schema migration that rewrites the bodies.
+// The JSON bodies of an order and of a shipment. The writer emits keys in one
+// fixed order and the reader expects that order (whitespace and every JSON
+// string escape are accepted), so decoding is a single forward pass with no
+// tree. Any change of shape is a schema migration that rewrites the bodies,
+// or, as with the order's "shipments" (schema version 2), a key added last
+// that the reader treats as empty when a body ends before it.
 
 #include "codec.hpp"
 
@@ -87,6 +89,28 @@ public:
         text(std::string_view(buffer.data(), value.write(buffer)));
     }
     void time(timestamp at) { number(to_unix_ms(at)); }
+    void time(const std::optional<timestamp>& at) {
+        if (at) {
+            time(*at);
+        } else {
+            null();
+        }
+    }
+    void amount(const std::optional<money>& value) {
+        if (value) {
+            amount(*value);
+        } else {
+            null();
+        }
+    }
+    template <class Tag>
+    void id(const std::optional<strong_id<Tag, std::uint64_t>>& value) {
+        if (value) {
+            unsigned_number(value->value());
+        } else {
+            null();
+        }
+    }
     template <class Enum>
     void enumeration(Enum value) {
         number(static_cast<std::int64_t>(value));
@@ -196,11 +220,50 @@ public:
         return *parsed;
     }
     timestamp time() { return from_unix_ms(number()); }
+    std::optional<timestamp> optional_time() {
+        if (null()) {
+            return std::nullopt;
+        }
+        return time();
+    }
+    // Null, or money; a bad amount fails the reader.
+    std::optional<money> optional_amount(std::string_view field) {
+        if (null()) {
+            return std::nullopt;
+        }
+        return amount(field);
+    }
+    template <class Id>
+    std::optional<Id> optional_id() {
+        if (null()) {
+            return std::nullopt;
+        }
+        return Id(unsigned_number());
+    }
+    // An unsigned number that fits 32 bits.
+    std::uint32_t unsigned_32(std::string_view field) {
+        const std::uint64_t value = unsigned_number();
+        if (ok() && value > std::numeric_limits<std::uint32_t>::max()) {
+            fail(fmt::format("{} holds {}, more than 32 bits", field, value));
+        }
+        return static_cast<std::uint32_t>(value);
+    }
+    // True when the current object has no more keys (the '}' is next).
+    bool object_ends() {
+        skip_space();
+        return ok() && peek() == '}';
+    }
+    // Fails the reader with `why` (the first failure is the one reported).
+    void reject(std::string_view why) { fail(why); }
+    // A stored enumeration from 1 (or 0 when `zero_allowed`) to `last`.
     template <class Enum>
-    Enum enumeration(Enum last, std::string_view field) {
+    Enum enumeration(Enum last, std::string_view field, bool zero_allowed = false) {
         const std::int64_t value = number();
         if (!ok()) {
             return last;
+        }
+        if (zero_allowed && value == 0) {
+            return static_cast<Enum>(0);
         }
         auto checked = enum_from(value, last, field);
         if (!checked) {
@@ -466,12 +529,13 @@ void encode_order(const order& o, std::string& out) {
     w.key("tracking_number"), w.text(o.tracking_number);
     w.key("placed_at"), w.time(o.placed_at);
     w.key("updated_at"), w.time(o.updated_at);
-    w.key("due_at");
-    if (o.due_at) {
-        w.time(*o.due_at);
-    } else {
-        w.null();
+    w.key("due_at"), w.time(o.due_at);
+    // Last, so a body without it (schema version 1) still decodes.
+    w.key("shipments"), w.open_array();
+    for (const shipment_id id : o.shipments) {
+        w.unsigned_number(id.value());
     }
+    w.close_array();
     w.close_object();
 }
 
@@ -606,9 +670,14 @@ result<order> decode_order(std::string_view body) {
     r.key("updated_at");
     const timestamp updated_at = r.time();
     r.key("due_at");
-    std::optional<timestamp> due_at;
-    if (!r.null()) {
-        due_at = r.time();
+    const std::optional<timestamp> due_at = r.optional_time();
+    std::vector<shipment_id> shipments;
+    if (!r.object_ends()) {  // absent in bodies of schema version 1
+        r.key("shipments");
+        r.open_array();
+        while (r.more()) {
+            shipments.emplace_back(r.unsigned_number());
+        }
     }
     r.close_object();
     r.finish();
@@ -649,12 +718,345 @@ result<order> decode_order(std::string_view body) {
                  .reservations = std::move(reservations),
                  .payments = std::move(payments),
                  .payment_failures = static_cast<std::uint32_t>(failures),
+                 .shipments = std::move(shipments),
                  .warehouse = std::move(warehouse),
                  .carrier = std::move(carrier),
                  .tracking_number = std::move(tracking),
                  .placed_at = placed_at,
                  .updated_at = updated_at,
                  .due_at = due_at};
+}
+
+// ---- shipments -------------------------------------------------------------------
+
+namespace {
+
+void write_packing(writer& w, const packing_record& p) {
+    w.open_object();
+    w.key("shipment"), w.unsigned_number(p.shipment.value());
+    w.key("expected"), w.open_array();
+    for (const packing_line& line : p.expected) {
+        w.open_object();
+        w.key("sku"), w.text(line.sku.value());
+        w.key("units"), w.number(line.units.units());
+        w.close_object();
+    }
+    w.close_array();
+    w.key("scans"), w.open_array();
+    for (const packing_scan& scan : p.scans) {
+        w.open_object();
+        w.key("sku"), w.text(scan.sku.value());
+        w.key("units"), w.number(scan.units.units());
+        w.key("at"), w.time(scan.at);
+        w.close_object();
+    }
+    w.close_array();
+    w.key("mismatches"), w.open_array();
+    for (const packing_mismatch& m : p.mismatches) {
+        w.open_object();
+        w.key("kind"), w.enumeration(m.kind);
+        w.key("sku"), w.text(m.sku.value());
+        w.key("expected"), w.number(m.expected);
+        w.key("counted"), w.number(m.counted);
+        w.key("units"), w.number(m.units);
+        w.key("at"), w.time(m.at);
+        w.close_object();
+    }
+    w.close_array();
+    w.key("mismatch_count"), w.unsigned_number(p.mismatch_count);
+    w.key("status"), w.enumeration(p.status);
+    w.key("finished_at"), w.time(p.finished_at);
+    w.close_object();
+}
+
+// The raw carrier events and the label's creation time: everything else of a
+// history is derived from them by rebuild_tracking_history.
+void write_tracking(writer& w, const tracking_history& t) {
+    w.open_object();
+    w.key("label_created_at"), w.time(t.label_created_at());
+    w.key("events"), w.open_array();
+    for (const tracking_entry& entry : t.entries()) {
+        const carrier_event& e = entry.event;
+        w.open_object();
+        w.key("id"), w.text(e.id);
+        w.key("kind"), w.enumeration(e.kind);
+        w.key("occurred_at"), w.time(e.occurred_at);
+        w.key("received_at"), w.time(e.received_at);
+        w.key("location"), w.text(e.location);
+        w.key("detail"), w.text(e.detail);
+        w.close_object();
+    }
+    w.close_array();
+    w.close_object();
+}
+
+void write_exception(writer& w, const logistics_exception& x) {
+    w.open_object();
+    w.key("kind"), w.enumeration(x.kind);
+    w.key("raised_at"), w.time(x.raised_at);
+    w.key("detail"), w.text(x.detail);
+    w.key("remedy"), w.enumeration(x.remedy);
+    w.key("resolved_at"), w.time(x.resolved_at);
+    w.key("amount"), w.amount(x.amount);
+    w.key("replacement"), w.id(x.replacement);
+    w.key("reported"), w.boolean(x.reported);
+    w.close_object();
+}
+
+void write_shipment_lines(writer& w, const std::vector<shipment_line>& lines) {
+    w.open_array();
+    for (const shipment_line& line : lines) {
+        w.open_object();
+        w.key("order"), w.unsigned_number(line.order.value());
+        w.key("line"), w.unsigned_number(line.line);
+        w.key("sku"), w.text(line.sku.value());
+        w.key("units"), w.number(line.units.units());
+        w.key("reservation"), w.unsigned_number(line.reservation.value());
+        w.close_object();
+    }
+    w.close_array();
+}
+
+}  // namespace
+
+void encode_shipment(const shipment& s, std::string& out) {
+    writer w(out);
+    w.open_object();
+    w.key("id"), w.unsigned_number(s.id.value());
+    w.key("version"), w.unsigned_number(s.version);
+    w.key("merchant"), w.text(s.merchant.value());
+    w.key("customer"), w.text(s.customer.value());
+    w.key("ship_to"), write_address(w, s.ship_to);
+    w.key("orders"), w.open_array();
+    for (const order_id id : s.orders) {
+        w.unsigned_number(id.value());
+    }
+    w.close_array();
+    w.key("warehouse"), w.text(s.warehouse.value());
+    w.key("shipping_method"), w.text(s.shipping_method);
+    w.key("lines"), write_shipment_lines(w, s.lines);
+    w.key("state"), w.enumeration(s.state);
+    w.key("wave"), w.unsigned_number(s.wave);
+    w.key("packing");
+    if (s.packing) {
+        write_packing(w, *s.packing);
+    } else {
+        w.null();
+    }
+    w.key("carrier"), w.text(s.carrier.value());
+    w.key("service"), w.enumeration(s.service);
+    w.key("tracking_number"), w.text(s.tracking_number);
+    w.key("shipping_cost"), w.amount(s.shipping_cost);
+    w.key("promised_by"), w.time(s.promised_by);
+    w.key("tracking");
+    if (s.tracking) {
+        write_tracking(w, *s.tracking);
+    } else {
+        w.null();
+    }
+    w.key("exceptions"), w.open_array();
+    for (const logistics_exception& x : s.exceptions) {
+        write_exception(w, x);
+    }
+    w.close_array();
+    w.key("replaces"), w.id(s.replaces);
+    w.key("created_at"), w.time(s.created_at);
+    w.key("updated_at"), w.time(s.updated_at);
+    w.key("shipped_at"), w.time(s.shipped_at);
+    w.key("delivered_at"), w.time(s.delivered_at);
+    w.key("due_at"), w.time(s.due_at);
+    w.close_object();
+}
+
+namespace {
+
+std::vector<shipment_line> read_shipment_lines(reader& r) {
+    std::vector<shipment_line> lines;
+    r.open_array();
+    while (r.more()) {
+        shipment_line line;
+        r.open_object();
+        r.key("order"), line.order = order_id(r.unsigned_number());
+        r.key("line"), line.line = r.unsigned_32("lines.line");
+        r.key("sku"), line.sku = sku_id(r.text());
+        r.key("units"), line.units = r.units("lines.units");
+        r.key("reservation"), line.reservation = reservation_id(r.unsigned_number());
+        r.close_object();
+        lines.push_back(std::move(line));
+    }
+    return lines;
+}
+
+std::vector<packing_line> read_packing_lines(reader& r) {
+    std::vector<packing_line> lines;
+    r.open_array();
+    while (r.more()) {
+        packing_line line;
+        r.open_object();
+        r.key("sku"), line.sku = sku_id(r.text());
+        r.key("units"), line.units = r.units("packing.expected.units");
+        r.close_object();
+        lines.push_back(std::move(line));
+    }
+    return lines;
+}
+
+std::vector<packing_scan> read_packing_scans(reader& r) {
+    std::vector<packing_scan> scans;
+    r.open_array();
+    while (r.more()) {
+        packing_scan scan;
+        r.open_object();
+        r.key("sku"), scan.sku = sku_id(r.text());
+        r.key("units"), scan.units = r.units("packing.scans.units");
+        r.key("at"), scan.at = r.time();
+        r.close_object();
+        scans.push_back(std::move(scan));
+    }
+    return scans;
+}
+
+std::vector<packing_mismatch> read_packing_mismatches(reader& r) {
+    std::vector<packing_mismatch> mismatches;
+    r.open_array();
+    while (r.more()) {
+        packing_mismatch m;
+        r.open_object();
+        r.key("kind"),
+            m.kind = r.enumeration(packing_mismatch_kind::missing, "packing.mismatches.kind");
+        r.key("sku"), m.sku = sku_id(r.text());
+        r.key("expected"), m.expected = r.number();
+        r.key("counted"), m.counted = r.number();
+        r.key("units"), m.units = r.number();
+        r.key("at"), m.at = r.time();
+        r.close_object();
+        mismatches.push_back(std::move(m));
+    }
+    return mismatches;
+}
+
+std::optional<packing_record> read_packing(reader& r) {
+    if (r.null()) {
+        return std::nullopt;
+    }
+    packing_record p;
+    r.open_object();
+    r.key("shipment"), p.shipment = shipment_id(r.unsigned_number());
+    r.key("expected"), p.expected = read_packing_lines(r);
+    r.key("scans"), p.scans = read_packing_scans(r);
+    r.key("mismatches"), p.mismatches = read_packing_mismatches(r);
+    r.key("mismatch_count"), p.mismatch_count = r.unsigned_number();
+    r.key("status"), p.status = r.enumeration(packing_status::passed, "packing.status");
+    r.key("finished_at"), p.finished_at = r.optional_time();
+    r.close_object();
+    return p;
+}
+
+// The history rebuilt from its stored events; a set of events that does not
+// rebuild (the file was changed outside orderly) fails the reader.
+std::optional<tracking_history> read_tracking(reader& r) {
+    if (r.null()) {
+        return std::nullopt;
+    }
+    r.open_object();
+    r.key("label_created_at");
+    const timestamp label_created_at = r.time();
+    r.key("events");
+    std::vector<carrier_event> events;
+    r.open_array();
+    while (r.more()) {
+        carrier_event e;
+        r.open_object();
+        r.key("id"), e.id = r.text();
+        r.key("kind"), e.kind = r.enumeration(tracking_event::declared_lost, "tracking.kind");
+        r.key("occurred_at"), e.occurred_at = r.time();
+        r.key("received_at"), e.received_at = r.time();
+        r.key("location"), e.location = r.text();
+        r.key("detail"), e.detail = r.text();
+        r.close_object();
+        events.push_back(std::move(e));
+    }
+    r.close_object();
+    if (!r.ok()) {
+        return std::nullopt;
+    }
+    auto rebuilt = rebuild_tracking_history(label_created_at, events);
+    if (!rebuilt) {
+        r.reject(fmt::format("tracking.{} {}", rebuilt.error().field, rebuilt.error().message));
+        return std::nullopt;
+    }
+    return std::move(*rebuilt);
+}
+
+std::vector<logistics_exception> read_exceptions(reader& r) {
+    std::vector<logistics_exception> exceptions;
+    r.open_array();
+    while (r.more()) {
+        logistics_exception x;
+        r.open_object();
+        r.key("kind"), x.kind = r.enumeration(logistics_exception_kind::damaged, "exceptions.kind");
+        r.key("raised_at"), x.raised_at = r.time();
+        r.key("detail"), x.detail = r.text();
+        r.key("remedy"),
+            x.remedy = r.enumeration(logistics_remedy::recovered, "exceptions.remedy", true);
+        r.key("resolved_at"), x.resolved_at = r.optional_time();
+        r.key("amount"), x.amount = r.optional_amount("exceptions.amount");
+        r.key("replacement"), x.replacement = r.optional_id<shipment_id>();
+        r.key("reported"), x.reported = r.boolean();
+        r.close_object();
+        exceptions.push_back(std::move(x));
+    }
+    return exceptions;
+}
+
+// Everything after the shipping method, into `s`.
+void read_shipment_progress(reader& r, shipment& s) {
+    r.key("lines"), s.lines = read_shipment_lines(r);
+    r.key("state"), s.state = r.enumeration(shipment_state::cancelled, "state");
+    r.key("wave"), s.wave = r.unsigned_number();
+    r.key("packing"), s.packing = read_packing(r);
+    r.key("carrier"), s.carrier = carrier_id(r.text());
+    r.key("service"), s.service = r.enumeration(service_level::pickup_point, "service");
+    r.key("tracking_number"), s.tracking_number = r.text();
+    r.key("shipping_cost"), s.shipping_cost = r.optional_amount("shipping_cost");
+    r.key("promised_by"), s.promised_by = r.optional_time();
+    r.key("tracking"), s.tracking = read_tracking(r);
+    r.key("exceptions"), s.exceptions = read_exceptions(r);
+    r.key("replaces"), s.replaces = r.optional_id<shipment_id>();
+    r.key("created_at"), s.created_at = r.time();
+    r.key("updated_at"), s.updated_at = r.time();
+    r.key("shipped_at"), s.shipped_at = r.optional_time();
+    r.key("delivered_at"), s.delivered_at = r.optional_time();
+    r.key("due_at"), s.due_at = r.optional_time();
+}
+
+}  // namespace
+
+result<shipment> decode_shipment(std::string_view body) {
+    reader r(body);
+    shipment s;
+    r.open_object();
+    r.key("id"), s.id = shipment_id(r.unsigned_number());
+    r.key("version"), s.version = r.unsigned_number();
+    r.key("merchant"), s.merchant = merchant_id(r.text());
+    r.key("customer"), s.customer = customer_id(r.text());
+    r.key("ship_to"), s.ship_to = read_address(r);
+    r.key("orders");
+    r.open_array();
+    while (r.more()) {
+        s.orders.emplace_back(r.unsigned_number());
+    }
+    r.key("warehouse"), s.warehouse = warehouse_id(r.text());
+    r.key("shipping_method"), s.shipping_method = r.text();
+    read_shipment_progress(r, s);
+    r.close_object();
+    r.finish();
+    if (!r.ok()) {
+        return error{errc::storage_failure, "body",
+                     fmt::format("shipment {} has a stored body that does not decode: {}", s.id,
+                                 r.problem())};
+    }
+    return s;
 }
 
 void encode_details(const detail_pairs& details, std::string& out) {

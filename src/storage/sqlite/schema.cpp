@@ -108,7 +108,25 @@ CREATE TABLE idempotency (
 ) STRICT, WITHOUT ROWID;
 )sql";
 
-constexpr std::array<migration, 1> migrations = {{{1, version_1}}};
+// Version 2: shipments. A shipment, like an order, is its JSON `body` (see
+// codec.hpp); state and due_at repeat fields for shipments_in_state and
+// due_shipments. Order bodies are not rewritten: a body without the
+// "shipments" key (written by version 1) decodes with no shipments.
+constexpr const char* version_2 = R"sql(
+CREATE TABLE shipments (
+    id      INTEGER PRIMARY KEY,
+    version INTEGER NOT NULL CHECK (version >= 1),
+    state   INTEGER NOT NULL,
+    due_at  INTEGER,
+    body    TEXT NOT NULL
+) STRICT;
+CREATE INDEX shipments_by_state ON shipments (state, id);
+CREATE INDEX shipments_by_due ON shipments (due_at, id) WHERE due_at IS NOT NULL;
+ALTER TABLE idempotency ADD COLUMN shipment INTEGER;
+ALTER TABLE idempotency ADD COLUMN shipment_status INTEGER;
+)sql";
+
+constexpr std::array<migration, 2> migrations = {{{1, version_1}, {2, version_2}}};
 
 static_assert(migrations.back().to_version == sqlite_store::schema_version,
               "the last migration must reach sqlite_store::schema_version");

@@ -179,6 +179,16 @@ result<void> check_order_id(order_id id) {
     return {};
 }
 
+// The same limit for shipment ids, named as the shipment's field.
+result<void> check_shipment_id(shipment_id id) {
+    if (id.value() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        return error{
+            errc::invalid_value, "shipment.id",
+            fmt::format("shipment id {} is above 2^63-1, the largest SqliteStore keeps", id)};
+    }
+    return {};
+}
+
 std::int64_t clamp_limit(std::size_t limit) noexcept {
     return limit > static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())
                ? std::numeric_limits<std::int64_t>::max()
@@ -235,6 +245,29 @@ result<std::optional<order>> read_order(connection& c, order_id id) {
     return std::optional<order>(std::move(*decoded));
 }
 
+result<std::optional<shipment>> read_shipment(connection& c, shipment_id id) {
+    if (auto ok = check_shipment_id(id); !ok) {
+        return std::optional<shipment>();
+    }
+    auto q = c.prepare("SELECT body FROM shipments WHERE id = ?1");
+    if (!q) {
+        return std::move(q).error();
+    }
+    q->bind(1, stored(id.value()));
+    auto row = q->step();
+    if (!row) {
+        return std::move(row).error();
+    }
+    if (!*row) {
+        return std::optional<shipment>();
+    }
+    auto decoded = decode_shipment(q->text(0));
+    if (!decoded) {
+        return std::move(decoded).error();
+    }
+    return std::optional<shipment>(std::move(*decoded));
+}
+
 result<std::vector<timeline_entry>> read_timeline(connection& c, order_id id) {
     if (auto ok = check_order_id(id); !ok) {
         return std::vector<timeline_entry>();
@@ -272,6 +305,11 @@ result<std::vector<timeline_entry>> read_timeline(connection& c, order_id id) {
 
 result<std::vector<order_id>> read_ids(statement& q) {
     return read_rows<order_id>(q, [](statement& r) { return order_id(loaded(r.integer(0))); });
+}
+
+result<std::vector<shipment_id>> read_shipment_ids(statement& q) {
+    return read_rows<shipment_id>(q,
+                                  [](statement& r) { return shipment_id(loaded(r.integer(0))); });
 }
 
 result<std::optional<sku>> read_sku(connection& c, const sku_id& id) {
@@ -338,8 +376,8 @@ result<std::vector<stock_level>> read_stock_of(connection& c, const sku_id& id) 
 
 result<std::optional<idempotency_record>> read_idempotency(connection& c, std::string_view key) {
     auto q = c.prepare(
-        "SELECT fingerprint, order_id, number, state, payment, repeated, created_at "
-        "FROM idempotency WHERE key = ?1");
+        "SELECT fingerprint, order_id, number, state, payment, repeated, created_at, shipment, "
+        "shipment_status FROM idempotency WHERE key = ?1");
     if (!q) {
         return std::move(q).error();
     }
@@ -373,6 +411,17 @@ result<std::optional<idempotency_record>> read_idempotency(connection& c, std::s
         outcome.payment = *p;
     }
     outcome.repeated = q->integer(5) != 0;
+    if (!q->is_null(7)) {
+        outcome.shipment = shipment_id(loaded(q->integer(7)));
+    }
+    if (!q->is_null(8)) {
+        auto st =
+            enum_from(q->integer(8), all_shipment_states.back(), "idempotency.shipment_status");
+        if (!st) {
+            return std::move(st).error();
+        }
+        outcome.shipment_status = *st;
+    }
     return std::optional<idempotency_record>(
         idempotency_record{.key = std::string(key),
                            .fingerprint = loaded(q->integer(0)),
@@ -386,7 +435,7 @@ result<std::optional<idempotency_record>> read_idempotency(connection& c, std::s
     "delivered, attempts, next_attempt_at, last_error"
 
 result<outbox_entry> outbox_row(const statement& q) {
-    auto kind = enum_from(q.integer(3), notification_kind::refund_issued, "outbox.kind");
+    auto kind = enum_from(q.integer(3), all_notification_kinds.back(), "outbox.kind");
     auto to = enum_from(q.integer(4), audience::staff, "outbox.audience");
     auto details = decode_details(q.text(7));
     if (!kind || !to || !details) {
@@ -421,6 +470,7 @@ result<outbox_entry> outbox_row(const statement& q) {
 
 struct write_set {
     std::vector<order> orders;
+    std::vector<shipment> shipments;
     std::vector<std::pair<order_id, timeline_entry>> timeline;
     std::vector<sku> skus;
     std::vector<stock_change> stock;
@@ -540,6 +590,47 @@ result<void> apply_order(connection& c, const order& o, std::string& body) {
     return {};
 }
 
+// The version rule of apply_order, with the fields a shipment's conflict names.
+result<void> apply_shipment(connection& c, const shipment& s, std::string& body) {
+    if (auto ok = check_shipment_id(s.id); !ok) {
+        return ok;
+    }
+    encode_shipment(s, body);
+    const bool insert = s.version == 1;
+    auto q = insert ? c.prepare(
+                          "INSERT INTO shipments (id, version, state, due_at, body) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING")
+                    : c.prepare(
+                          "UPDATE shipments SET version = ?2, state = ?3, due_at = ?4, body = ?5 "
+                          "WHERE id = ?1 AND version = ?2 - 1");
+    if (!q) {
+        return std::move(q).error();
+    }
+    q->bind(1, stored(s.id.value()))
+        .bind(2, stored(s.version))
+        .bind(3, static_cast<std::int64_t>(s.state))
+        .bind(5, body);
+    if (s.due_at) {
+        q->bind(4, to_unix_ms(*s.due_at));
+    } else {
+        q->bind_null(4);
+    }
+    if (auto done = q->run(); !done) {
+        return done;
+    }
+    if (q->changes() != 1) {
+        if (insert) {
+            return error{errc::conflict, "shipment.id",
+                         fmt::format("shipment {} already exists", s.id)};
+        }
+        return error{
+            errc::conflict, "shipment.version",
+            fmt::format("shipment {} changed since it was read (expected stored version {})", s.id,
+                        s.version - 1)};
+    }
+    return {};
+}
+
 result<void> apply_timeline(connection& c, order_id id, const timeline_entry& e) {
     auto q = c.prepare(
         "INSERT INTO timeline (order_id, seq, at, actor_id, actor_role, event, from_state, "
@@ -594,7 +685,8 @@ result<void> apply_sku(connection& c, const sku& s) {
 result<void> apply_idempotency(connection& c, const idempotency_record& r) {
     auto q = c.prepare(
         "INSERT INTO idempotency (key, fingerprint, order_id, number, state, payment, repeated, "
-        "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (key) DO NOTHING");
+        "created_at, shipment, shipment_status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+        "ON CONFLICT (key) DO NOTHING");
     if (!q) {
         return std::move(q).error();
     }
@@ -609,6 +701,16 @@ result<void> apply_idempotency(connection& c, const idempotency_record& r) {
         q->bind(6, static_cast<std::int64_t>(*r.outcome.payment));
     } else {
         q->bind_null(6);
+    }
+    if (r.outcome.shipment) {
+        q->bind(9, stored(r.outcome.shipment->value()));
+    } else {
+        q->bind_null(9);
+    }
+    if (r.outcome.shipment_status) {
+        q->bind(10, static_cast<std::int64_t>(*r.outcome.shipment_status));
+    } else {
+        q->bind_null(10);
     }
     if (auto done = q->run(); !done) {
         return done;
@@ -640,9 +742,9 @@ result<void> apply_note(connection& c, const notification& n, std::string& detai
 }
 
 // Everything a transaction wrote, checked and applied in the open write
-// transaction. Keys first, then versions, then stock (as memory_store): a
-// racing retry of the same request finds its key taken (conflict, re-run,
-// replay) rather than the stock its twin just reserved.
+// transaction. Keys first, then versions (orders, then shipments), then stock
+// (as memory_store): a racing retry of the same request finds its key taken
+// (conflict, re-run, replay) rather than the stock its twin just reserved.
 result<void> apply(connection& c, const write_set& w) {
     for (const idempotency_record& record : w.idempotency) {
         if (auto r = apply_idempotency(c, record); !r) {
@@ -652,6 +754,11 @@ result<void> apply(connection& c, const write_set& w) {
     std::string scratch;
     for (const order& o : w.orders) {
         if (auto r = apply_order(c, o, scratch); !r) {
+            return r;
+        }
+    }
+    for (const shipment& s : w.shipments) {
+        if (auto r = apply_shipment(c, s, scratch); !r) {
             return r;
         }
     }
@@ -754,6 +861,17 @@ public:
     }
     result<void> append_timeline(order_id id, const timeline_entry& entry) override {
         writes_.timeline.emplace_back(id, entry);
+        return {};
+    }
+    result<std::optional<shipment>> find_shipment(shipment_id id) override {
+        return read_shipment(*c_, id);
+    }
+    result<void> put_shipment(const shipment& s) override {
+        if (s.version == 0) {
+            return error{errc::invalid_value, "shipment.version",
+                         "a shipment's version starts at 1"};
+        }
+        writes_.shipments.push_back(s);
         return {};
     }
     result<std::optional<sku>> find_sku(const sku_id& id) override { return read_sku(*c_, id); }
@@ -1019,6 +1137,42 @@ result<std::vector<order_id>> sqlite_store::due_orders(timestamp now, std::size_
         }
         q->bind(1, to_unix_ms(now)).bind(2, clamp_limit(limit));
         return read_ids(*q);
+    });
+}
+
+result<std::optional<shipment>> sqlite_store::load_shipment(shipment_id id) {
+    return with_connection(state_, [&](connection& c) { return read_shipment(c, id); });
+}
+
+result<std::vector<shipment_id>> sqlite_store::shipments_in_state(shipment_state wanted,
+                                                                  shipment_id after,
+                                                                  std::size_t limit) {
+    return with_connection(state_, [&](connection& c) -> result<std::vector<shipment_id>> {
+        if (auto ok = check_shipment_id(after); !ok) {
+            return std::vector<shipment_id>();
+        }
+        auto q =
+            c.prepare("SELECT id FROM shipments WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT ?3");
+        if (!q) {
+            return std::move(q).error();
+        }
+        q->bind(1, static_cast<std::int64_t>(wanted))
+            .bind(2, stored(after.value()))
+            .bind(3, clamp_limit(limit));
+        return read_shipment_ids(*q);
+    });
+}
+
+result<std::vector<shipment_id>> sqlite_store::due_shipments(timestamp now, std::size_t limit) {
+    return with_connection(state_, [&](connection& c) -> result<std::vector<shipment_id>> {
+        auto q = c.prepare(
+            "SELECT id FROM shipments WHERE due_at IS NOT NULL AND due_at <= ?1 "
+            "ORDER BY due_at, id LIMIT ?2");
+        if (!q) {
+            return std::move(q).error();
+        }
+        q->bind(1, to_unix_ms(now)).bind(2, clamp_limit(limit));
+        return read_shipment_ids(*q);
     });
 }
 
