@@ -65,6 +65,8 @@ std::string_view to_string(command c) noexcept {
             return "resolve_logistics_exception";
         case command::report_logistics_exception:
             return "report_logistics_exception";
+        case command::transfer_stock:
+            return "transfer_stock";
         case command::run_due_work:
             return "run_due_work";
     }
@@ -95,7 +97,7 @@ bool default_access_policy::allows(role who, command what) noexcept {
             return in(what, {allocate_order, pack_order, ship_order, deliver_order, put_sku,
                              receive_stock, set_safety_stock, view_order, plan_fulfilment,
                              merge_shipments, plan_pick_waves, pack_shipment, ship_shipment,
-                             report_logistics_exception});
+                             report_logistics_exception, transfer_stock});
         case role::finance:
             return in(what, {record_payment, refund_payment, view_order});
         case role::admin:

@@ -7,9 +7,9 @@ namespace orderly {
 
 // Runs a command that concerns no order: authorize, replay a repeat, let
 // `write_changes` add its writes, store the key, commit, retry a lost race.
-result<bool> engine::impl::on_catalog(
-    const command_context& ctx, command what, std::uint64_t fingerprint,
-    const std::function<result<void>(store_transaction&)>& write_changes) {
+result<command_outcome> engine::impl::on_store(const command_context& ctx, command what,
+                                               std::uint64_t fingerprint,
+                                               const store_mutation& write_changes) {
     if (auto key = detail::check_idempotency_key(ctx.idempotency_key); !key) {
         return std::move(key).error();
     }
@@ -27,24 +27,40 @@ result<bool> engine::impl::on_catalog(
             return std::move(previous).error();
         }
         if (*previous) {
-            return true;
+            return std::move(**previous);
         }
-        if (auto written = write_changes(**tx); !written) {
-            return std::move(written).error();
+        auto outcome = write_changes(**tx);
+        if (!outcome) {
+            return std::move(outcome).error();
         }
-        const command_outcome none{};
-        if (auto r = (*tx)->put_idempotency(idempotency_record{key, fingerprint, none, now()});
+        if (auto r = (*tx)->put_idempotency(idempotency_record{key, fingerprint, *outcome, now()});
             !r) {
             return std::move(r).error();
         }
         auto committed = (*tx)->commit();
         if (committed) {
-            return false;
+            return outcome;
         }
         if (committed.error().code != errc::conflict || attempt >= options.conflict_retries) {
             return std::move(committed).error();
         }
     }
+}
+
+result<bool> engine::impl::on_catalog(
+    const command_context& ctx, command what, std::uint64_t fingerprint,
+    const std::function<result<void>(store_transaction&)>& write_changes) {
+    auto done =
+        on_store(ctx, what, fingerprint, [&](store_transaction& tx) -> result<command_outcome> {
+            if (auto written = write_changes(tx); !written) {
+                return std::move(written).error();
+            }
+            return command_outcome{};
+        });
+    if (!done) {
+        return std::move(done).error();
+    }
+    return done->repeated;
 }
 
 result<void> engine::put_sku(const command_context& ctx, const sku& entry) {
@@ -133,7 +149,8 @@ result<stock_level> engine::receive_stock(const command_context& ctx,
                              fmt::format("'{}' is not in the catalogue", receipt.sku)};
             }
             return tx.change_stock(stock_change{receipt.sku, receipt.warehouse,
-                                                stock_operation::receive, receipt.units, "units"});
+                                                stock_operation::receive, receipt.units, "units",
+                                                impl_->now()});
         });
     if (!done) {
         return std::move(done).error();
@@ -155,8 +172,8 @@ result<stock_level> engine::set_safety_stock(const command_context& ctx,
     auto done =
         impl_->on_catalog(ctx, command::set_safety_stock, fingerprint, [&](store_transaction& tx) {
             return tx.change_stock(stock_change{setting.sku, setting.warehouse,
-                                                stock_operation::set_safety, setting.units,
-                                                "units"});
+                                                stock_operation::set_safety, setting.units, "units",
+                                                impl_->now()});
         });
     if (!done) {
         return std::move(done).error();

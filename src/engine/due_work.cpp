@@ -33,6 +33,9 @@ result<due_work_report> engine::run_due_work(std::size_t limit) {
             }
         }
     }
+    if (auto scanned = impl_->scan_low_stock(report); !scanned) {
+        return std::move(scanned).error();
+    }
     auto sent = dispatch_notifications(limit);
     if (!sent) {
         return std::move(sent).error();

@@ -71,7 +71,8 @@ result<void> engine::impl::write(store_transaction& tx, detail::order_change& ch
             return r;
         }
     }
-    for (const auto& c : change.stock) {
+    for (auto& c : change.stock) {
+        c.at = change.now();  // the ledger's time is the command's
         if (auto r = tx.change_stock(c); !r) {
             return r;
         }

@@ -11,8 +11,10 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -212,6 +214,12 @@ struct engine::impl {
                                                     const place_order_request& request,
                                                     const std::string& key,
                                                     std::uint64_t fingerprint, bool& lost_race);
+    // A command that writes no order (stock, transfers): `write_changes` adds
+    // its writes to the transaction and returns the outcome to remember.
+    using store_mutation = std::function<result<command_outcome>(store_transaction&)>;
+    [[nodiscard]] result<command_outcome> on_store(const command_context& ctx, command what,
+                                                   std::uint64_t fingerprint,
+                                                   const store_mutation& write_changes);
     // Catalogue and stock commands: true when the key had been used (a repeat).
     [[nodiscard]] result<bool> on_catalog(
         const command_context& ctx, command what, std::uint64_t fingerprint,
@@ -233,6 +241,10 @@ struct engine::impl {
                                     const fulfilment_request& request);
     [[nodiscard]] result<void> advance_orders(detail::fulfilment_change& f, const shipment& s);
     [[nodiscard]] result<void> check_delay(shipment_id id, due_work_report& report);
+    // Low-stock alerts: every stock row against its SKU's threshold, at most
+    // every settings::fulfilment.low_stock_scan_every.
+    [[nodiscard]] result<void> scan_low_stock(due_work_report& report);
+    std::atomic<std::int64_t> last_low_stock_scan_ms{std::numeric_limits<std::int64_t>::min()};
     // Cancels the order's shipments still in the warehouse (a cancelled order).
     [[nodiscard]] static result<void> cancel_shipments(detail::order_change& c);
 

@@ -54,6 +54,10 @@ result<void> validate(const settings& s) {
         return error{errc::invalid_value, "fulfilment.default_promised_days",
                      "must be from 0 to 365"};
     }
+    if (s.fulfilment.low_stock_scan_every <= duration::zero()) {
+        return error{errc::invalid_value, "fulfilment.low_stock_scan_every",
+                     "must be more than zero"};
+    }
     if (s.import_batch_size == 0) {
         return error{errc::invalid_value, "import_batch_size", "must be at least 1"};
     }

@@ -633,10 +633,19 @@ order version_1_order() {
                  .due_at = from_unix_ms(5000)};
 }
 
-// A database file at schema version 1 holding order 77, written by hand.
+// A database file at schema version 1 holding order 77, a stock row, a
+// catalogue entry and an idempotency record, written by hand.
 void write_version_1_file(const std::filesystem::path& path) {
     raw_db raw(path);
     REQUIRE(raw.exec(schema_version_1) == SQLITE_OK);
+    REQUIRE(raw.exec("INSERT INTO stock (sku, warehouse, on_hand, reserved, safety) VALUES "
+                     "('tea', 'wh-hz', 9, 2, 1)") == SQLITE_OK);
+    REQUIRE(raw.exec("INSERT INTO skus (id, merchant, name, category, price, weight_g, "
+                     "volume_cm3, fragile, liquid, valuable, restricted, status) VALUES ('tea', "
+                     "'m-1', 'Tea', 'food', '12.50 CNY', 100, 200, 0, 1, 0, 0, 1)") == SQLITE_OK);
+    REQUIRE(raw.exec("INSERT INTO idempotency (key, fingerprint, order_id, number, state, payment, "
+                     "repeated, created_at) VALUES ('place_order/old', 5, 77, 0, 3, NULL, 0, "
+                     "1000)") == SQLITE_OK);
     REQUIRE(raw.exec(fmt::format(
                 "INSERT INTO orders (id, number, version, state, channel, customer, merchant, "
                 "total, currency, placed_at, updated_at, due_at, body) VALUES (77, 0, 3, 3, 2, "
@@ -656,6 +665,63 @@ void commit_order_with_shipment(store& s, const order& o, const shipment& x) {
     REQUIRE_MESSAGE(committed.has_value(), to_string(committed.error()));
 }
 
+// The stock row of the version-1 file: nothing in transit, no alert out.
+stock_level version_1_stock() {
+    return stock_level{.sku = sku_id("tea"),
+                       .warehouse = warehouse_id("wh-hz"),
+                       .on_hand = test::units(9),
+                       .reserved = test::units(2),
+                       .safety = test::units(1),
+                       .in_transit = test::units(0),
+                       .low_stock_alerted = false};
+}
+
+// The catalogue entry of the version-1 file: no low-stock threshold.
+sku version_1_sku() {
+    return sku{.id = sku_id("tea"),
+               .merchant = merchant_id("m-1"),
+               .name = "Tea",
+               .category = "food",
+               .price = test::cny("12.50"),
+               .weight_g = 100,
+               .volume_cm3 = 200,
+               .traits = sku_traits{.liquid = true},
+               .status = sku_status::on_sale,
+               .low_stock_below = std::nullopt};
+}
+
+void check_migrated_inventory(store& s) {
+    const auto level = s.stock(sku_id("tea"), warehouse_id("wh-hz"));
+    REQUIRE_MESSAGE(level.has_value(), to_string(level.error()));
+    CHECK(*level == std::optional{version_1_stock()});
+    const auto all = s.all_stock();
+    REQUIRE(all.has_value());
+    CHECK(*all == std::vector<stock_level>{version_1_stock()});
+    const auto entry = s.load_sku(sku_id("tea"));
+    REQUIRE_MESSAGE(entry.has_value(), to_string(entry.error()));
+    CHECK(*entry == std::optional{version_1_sku()});
+    const auto ledger = s.stock_movements(sku_id("tea"), warehouse_id("wh-hz"), from_unix_ms(0),
+                                          from_unix_ms(1'000'000));
+    REQUIRE(ledger.has_value());
+    CHECK(ledger->empty());
+    const auto transfers = s.transfers_in_state(transfer_state::in_transit, transfer_id(), 10);
+    REQUIRE(transfers.has_value());
+    CHECK(transfers->empty());
+    auto tx = s.begin();
+    REQUIRE(tx.has_value());
+    const auto record = (*tx)->find_idempotency("place_order/old");
+    REQUIRE_MESSAGE(record.has_value(), to_string(record.error()));
+    REQUIRE(record->has_value());
+    CHECK((*record)->outcome == command_outcome{.order = order_id(77),
+                                                .number = order_number(),
+                                                .state = order_state::paid,
+                                                .payment = std::nullopt,
+                                                .repeated = false,
+                                                .shipment = std::nullopt,
+                                                .shipment_status = std::nullopt,
+                                                .transfer = std::nullopt});
+}
+
 void check_migrated(store& s, const order& expected_order) {
     const auto loaded = s.load_order(order_id(77));
     REQUIRE_MESSAGE(loaded.has_value(), to_string(loaded.error()));
@@ -668,7 +734,8 @@ void check_migrated(store& s, const order& expected_order) {
 
 }  // namespace
 
-TEST_CASE("a file of schema version 1 is migrated to 2 and its orders load without shipments") {
+TEST_CASE(
+    "a file of schema version 1 is migrated to 2 and its old orders and stock read with defaults") {
     temp_dir dir("sqlite-version-1");
     const auto path = dir / "orders.db";
     write_version_1_file(path);
@@ -677,6 +744,53 @@ TEST_CASE("a file of schema version 1 is migrated to 2 and its orders load witho
         auto opened = sqlite_store::open(sqlite_options{.path = path});
         REQUIRE_MESSAGE(opened.has_value(), to_string(opened.error()));
         check_migrated(**opened, old);
+        check_migrated_inventory(**opened);
+
+        // The old stock row takes transfers and alerts, and its on-hand
+        // changes enter the ledger.
+        {
+            auto tx = (*opened)->begin();
+            REQUIRE(tx.has_value());
+            const auto changed = [&](stock_operation operation, std::int64_t units) {
+                return (*tx)->change_stock(stock_change{.sku = sku_id("tea"),
+                                                        .warehouse = warehouse_id("wh-hz"),
+                                                        .operation = operation,
+                                                        .units = test::units(units),
+                                                        .field = "units",
+                                                        .at = from_unix_ms(7000)});
+            };
+            REQUIRE(changed(stock_operation::dispatch, 6).has_value());
+            REQUIRE(changed(stock_operation::expect, 4).has_value());
+            REQUIRE(changed(stock_operation::mark_low, 0).has_value());
+            REQUIRE((*tx)->put_transfer(testing::detail::plain_transfer(3)).has_value());
+            const auto committed = (*tx)->commit();
+            REQUIRE_MESSAGE(committed.has_value(), to_string(committed.error()));
+        }
+        stock_level after = version_1_stock();
+        after.on_hand = test::units(3);
+        after.in_transit = test::units(4);
+        after.low_stock_alerted = true;
+        CHECK((*opened)->stock(sku_id("tea"), warehouse_id("wh-hz")).value() ==
+              std::optional{after});
+        const auto ledger = (*opened)->stock_movements(sku_id("tea"), warehouse_id("wh-hz"),
+                                                       from_unix_ms(0), from_unix_ms(10'000));
+        REQUIRE(ledger.has_value());
+        CHECK(*ledger ==
+              std::vector<stock_movement>{stock_movement{.at = from_unix_ms(7000),
+                                                         .operation = stock_operation::dispatch,
+                                                         .units = test::units(6),
+                                                         .on_hand_after = test::units(3)}});
+        CHECK((*opened)->load_transfer(transfer_id(3)).value() ==
+              std::optional{testing::detail::plain_transfer(3)});
+        sku threshold = version_1_sku();
+        threshold.low_stock_below = test::units(5);
+        {
+            auto tx = (*opened)->begin();
+            REQUIRE(tx.has_value());
+            REQUIRE((*tx)->put_sku(threshold).has_value());
+            REQUIRE((*tx)->commit().has_value());
+        }
+        CHECK((*opened)->load_sku(sku_id("tea")).value() == std::optional{threshold});
 
         // Shipments can be written and the old order can point at them.
         order next = old;
@@ -696,6 +810,13 @@ TEST_CASE("a file of schema version 1 is migrated to 2 and its orders load witho
                      "tbl_name = 'shipments' ORDER BY name)") ==
           "shipments,shipments_by_due,shipments_by_state");
     CHECK(raw.scalar("SELECT count(*) FROM shipments") == "1");
+    CHECK(raw.scalar("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE "
+                     "tbl_name IN ('transfers', 'stock_moves') AND type IN ('table', 'index') "
+                     "ORDER BY name)") ==
+          "stock_moves,stock_moves_by_row,transfers,"
+          "transfers_by_state");
+    CHECK(raw.scalar("SELECT count(*) FROM stock_moves") == "1");
+    CHECK(raw.scalar("SELECT in_transit || ',' || low_alerted FROM stock") == "4,1");
     CHECK(raw.scalar("PRAGMA integrity_check") == "ok");
 }
 
@@ -708,6 +829,7 @@ TEST_CASE("a backup of schema version 1 is migrated when restored") {
     const auto restored = (*target)->restore_from(backup);
     REQUIRE_MESSAGE(restored.has_value(), to_string(restored.error()));
     check_migrated(**target, version_1_order());
+    check_migrated_inventory(**target);
     commit_order_with_shipment(
         **target,
         [] {

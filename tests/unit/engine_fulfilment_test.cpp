@@ -604,7 +604,11 @@ TEST_CASE("randomized fulfilment keeps stock, parcels and order states consisten
         const std::size_t window = std::min<std::size_t>(orders.size(), 12);
         return orders[orders.size() - 1 - rng() % window];
     };
+#if defined(__SANITIZE_THREAD__)
+    const int steps = 400;  // TSan runs every instruction many times slower
+#else
     const int steps = 1200;
+#endif
     std::size_t merged = 0;
     std::size_t split = 0;
     std::size_t delivered_orders = 0;
@@ -771,4 +775,168 @@ TEST_CASE("randomized fulfilment keeps stock, parcels and order states consisten
     CHECK(merged > 0);
     CHECK(split > 0);
     CHECK(delivered_orders > 0);
+}
+
+TEST_CASE("a transfer leaves the source at once, is in transit at the target, then on hand") {
+    fulfil_fixture f;
+    f.stock("tea", 30, 0);
+    const auto ctx = f.as(keeper);
+    const transfer_request move{sku_id("tea"), warehouse_id("wh-hz"), warehouse_id("wh-bj"),
+                                units(12), "stock the north"};
+    auto sent = f.engine->dispatch_transfer(ctx, move);
+    REQUIRE_MESSAGE(sent.has_value(), (sent ? "" : to_string(sent.error())));
+    CHECK(sent->state == transfer_state::in_transit);
+    CHECK(f.on_hand("tea", "wh-hz") == 18);
+    auto target = f.store.stock(sku_id("tea"), warehouse_id("wh-bj")).value();
+    REQUIRE(target.has_value());
+    CHECK(target->in_transit.units() == 12);
+    CHECK(target->on_hand.units() == 0);
+    // The same key again: the same transfer, nothing moves twice.
+    auto again = f.engine->dispatch_transfer(ctx, move);
+    REQUIRE(again.has_value());
+    CHECK(again->id == sent->id);
+    CHECK(f.on_hand("tea", "wh-hz") == 18);
+
+    auto got = f.engine->receive_transfer(f.as(keeper), sent->id);
+    REQUIRE_MESSAGE(got.has_value(), (got ? "" : to_string(got.error())));
+    CHECK(got->state == transfer_state::received);
+    target = f.store.stock(sku_id("tea"), warehouse_id("wh-bj")).value();
+    CHECK(target->in_transit.units() == 0);
+    CHECK(target->on_hand.units() == 12);
+    check_refused(f.engine->receive_transfer(f.as(keeper), sent->id), errc::transition_not_allowed,
+                  "transfer_id");
+
+    // Refusals name the field and move nothing.
+    transfer_request too_many = move;
+    too_many.units = units(19);
+    check_refused(f.engine->dispatch_transfer(f.as(keeper), too_many), errc::insufficient_stock,
+                  "units");
+    transfer_request nowhere = move;
+    nowhere.to = nowhere.from;
+    check_refused(f.engine->dispatch_transfer(f.as(keeper), nowhere), errc::invalid_value, "to");
+    check_refused(f.engine->dispatch_transfer(f.as(alice), move), errc::forbidden, "actor.role");
+    CHECK(f.on_hand("tea", "wh-hz") == 18);
+}
+
+TEST_CASE("open demand far from the stock proposes a transfer toward it") {
+    fulfil_fixture f;
+    f.stock("tea", 50, 0);
+    // Three paid Beijing orders, served from Hangzhou today.
+    for (int i = 0; i < 3; ++i) {
+        place_order_request r = f.request(4);
+        r.ship_to = place("Wang Wei", "Beijing", "Beijing");
+        auto placed = f.engine->place_order(f.as(admin), r);
+        REQUIRE(placed.has_value());
+    }
+    auto proposals = f.engine->propose_transfers(keeper);
+    REQUIRE_MESSAGE(proposals.has_value(), (proposals ? "" : to_string(proposals.error())));
+    REQUIRE(proposals->size() == 1);
+    const auto& p = proposals->front().transfer;
+    CHECK(p.from.value() == "wh-hz");
+    CHECK(p.to.value() == "wh-bj");
+    CHECK(p.units.units() == 12);
+    CHECK_FALSE(p.reason.empty());
+    // Dispatched, the stock in transit counts toward Beijing: nothing more to propose.
+    REQUIRE(f.engine->dispatch_transfer(f.as(keeper), p).has_value());
+    CHECK(f.engine->propose_transfers(keeper).value().empty());
+}
+
+TEST_CASE("a low-stock alert goes out once per drop below the threshold") {
+    settings options;
+    options.fulfilment.low_stock_scan_every = 1min;
+    fulfil_fixture f(options);
+    sku tea = catalogue_entry("tea", "12.50");
+    tea.low_stock_below = units(5);
+    REQUIRE(f.engine->put_sku(f.as(admin), tea).has_value());
+    REQUIRE(f.engine
+                ->receive_stock(f.as(keeper),
+                                stock_receipt{sku_id("tea"), warehouse_id("wh-hz"), units(6)})
+                .has_value());
+    CHECK(f.engine->run_due_work().value().low_stock_alerts == 0);
+    REQUIRE(f.engine->place_order(f.as(admin), f.request(2)).has_value());  // 4 available
+    f.clock.advance(2min);
+    CHECK(f.engine->run_due_work().value().low_stock_alerts == 1);
+    f.clock.advance(2min);
+    CHECK(f.engine->run_due_work().value().low_stock_alerts == 0);  // announced once
+    CHECK(f.notes_of(notification_kind::low_stock, audience::staff) == 1);
+    CHECK(f.notes_of(notification_kind::low_stock, audience::merchant) == 1);
+    REQUIRE(f.engine
+                ->receive_stock(f.as(keeper),
+                                stock_receipt{sku_id("tea"), warehouse_id("wh-hz"), units(10)})
+                .has_value());
+    f.clock.advance(2min);
+    CHECK(f.engine->run_due_work().value().low_stock_alerts == 0);  // recovered: flag cleared
+    CHECK_FALSE(f.store.stock(sku_id("tea"), warehouse_id("wh-hz")).value()->low_stock_alerted);
+    REQUIRE(f.engine->place_order(f.as(admin), f.request(10)).has_value());  // 4 again
+    f.clock.advance(2min);
+    CHECK(f.engine->run_due_work().value().low_stock_alerts == 1);  // a new drop, a new alert
+}
+
+TEST_CASE("turnover is units shipped over the time-weighted stock on hand") {
+    fulfil_fixture f;
+    f.stock("tea", 100, 0);  // received at the start
+    const timestamp t0 = start_time();
+    f.clock.advance(24h);
+    const order_id id = f.paid_order({{"tea", 10}});
+    auto s = f.plan(id).front();
+    f.pack(s);
+    f.ship(s);  // 10 leave after one day
+    auto t = f.engine->turnover(keeper, sku_id("tea"), warehouse_id("wh-hz"), t0, t0 + 48h);
+    REQUIRE_MESSAGE(t.has_value(), (t ? "" : to_string(t.error())));
+    CHECK(t->units_shipped == 10);
+    CHECK(t->average_on_hand == doctest::Approx(95.0));
+    REQUIRE(t->turnover.has_value());
+    CHECK(*t->turnover == doctest::Approx(10.0 / 95.0));
+    // Before the stock arrived there was nothing to turn over.
+    auto before =
+        f.engine->turnover(keeper, sku_id("tea"), warehouse_id("wh-hz"), t0 - 48h, t0 - 24h);
+    REQUIRE(before.has_value());
+    CHECK(before->average_on_hand == 0.0);
+    CHECK_FALSE(before->turnover.has_value());
+    check_refused(f.engine->turnover(keeper, sku_id("tea"), warehouse_id("wh-hz"), t0, t0),
+                  errc::invalid_value, "to");
+}
+
+TEST_CASE("carrier KPIs count on-time, delivered, lost, damage, complaints and cost") {
+    fulfil_fixture f;
+    f.stock("tea", 50, 0);
+    std::vector<shipment> parcels;
+    for (int i = 0; i < 4; ++i) {
+        auto s = f.plan(f.paid_order({{"tea", 1}}, "c" + std::to_string(i))).front();
+        f.pack(s);
+        parcels.push_back(f.ship(s));
+    }
+    // One on time, one late, one lost, one damaged (reported by a person).
+    for (const auto& p : parcels) {
+        REQUIRE(f.event(p.id, tracking_event::picked_up, 10).has_value());
+    }
+    REQUIRE(f.event(parcels[0].id, tracking_event::delivered, 60 * 24).has_value());
+    REQUIRE(f.event(parcels[1].id, tracking_event::delivered, 60 * 24 * 9).has_value());
+    REQUIRE(f.event(parcels[2].id, tracking_event::declared_lost, 60 * 24 * 3).has_value());
+    REQUIRE(f.engine
+                ->report_logistics_exception(
+                    f.as(admin),
+                    logistics_exception_report{parcels[3].id, logistics_exception_kind::damaged,
+                                               "customer sent photos of a torn box"})
+                .has_value());
+    REQUIRE(f.event(parcels[3].id, tracking_event::delivered, 60 * 24 * 2).has_value());
+    auto kpis = f.engine->carrier_kpis(admin, start_time() - 1h, start_time() + 1h);
+    REQUIRE_MESSAGE(kpis.has_value(), (kpis ? "" : to_string(kpis.error())));
+    REQUIRE(kpis->size() == 1);
+    const carrier_kpi& k = kpis->front();
+    CHECK(k.carrier.value() == "yto");
+    CHECK(k.parcels == 4);
+    CHECK(k.delivered == 3);
+    CHECK(k.on_time == 2);
+    CHECK(k.lost == 1);
+    CHECK(k.damaged == 1);
+    CHECK(k.complaints == 1);
+    CHECK(k.on_time_rate == rate::ratio(2, 3).value());
+    CHECK(k.delivery_success_rate == rate::ratio(3, 4).value());
+    CHECK(k.loss_rate == rate::ratio(1, 4).value());
+    REQUIRE(k.total_cost.has_value());
+    CHECK(*k.average_cost == money::parse("6.00", currencies::CNY).value());
+    CHECK(*k.total_cost == money::parse("24.00", currencies::CNY).value());
+    // Outside the period: nothing.
+    CHECK(f.engine->carrier_kpis(admin, start_time() + 1h, start_time() + 2h).value().empty());
 }

@@ -24,6 +24,7 @@ using orderly::testing::detail::note;
 using orderly::testing::detail::plain_order;
 using orderly::testing::detail::plain_shipment;
 using orderly::testing::detail::plain_sku;
+using orderly::testing::detail::plain_transfer;
 using orderly::testing::detail::record;
 
 std::unique_ptr<store_transaction> begin(store& s) {
@@ -217,4 +218,91 @@ TEST_CASE("equal deadlines come in id order") {
     put(s, plain_order(2, 1, order_state::awaiting_payment, at_ms(1000)));
     CHECK(s.due_orders(at_ms(2000), 10).value() ==
           std::vector<order_id>{order_id(2), order_id(3), order_id(4)});
+}
+
+TEST_CASE("put_transfer refuses version 0 at once") {
+    memory_store s;
+    auto tx = begin(s);
+    refused(tx->put_transfer(plain_transfer(7, 0)), errc::invalid_value, "transfer.version");
+}
+
+TEST_CASE("two puts of one transfer in a transaction must follow each other") {
+    memory_store s;
+    auto tx = begin(s);
+    must(tx->put_transfer(plain_transfer(7)));
+    refused(tx->put_transfer(plain_transfer(7, 3)), errc::conflict, "transfer.version");
+    must(tx->put_transfer(plain_transfer(7, 2, transfer_state::received)));
+    must(tx->commit());
+    CHECK(s.load_transfer(transfer_id(7))->value().version == 2);
+    CHECK(s.transfers_in_state(transfer_state::received, transfer_id(0), 10).value() ==
+          std::vector<transfer_id>{transfer_id(7)});
+    CHECK(s.transfers_in_state(transfer_state::in_transit, transfer_id(0), 10)->empty());
+}
+
+TEST_CASE("a transfer version conflict is reported before a stock refusal") {
+    memory_store s;
+    auto tx = begin(s);
+    must(tx->put_transfer(plain_transfer(7)));
+    must(tx->commit());
+    tx = begin(s);
+    must(tx->put_transfer(plain_transfer(7)));
+    must(tx->change_stock(change("SKU-0", "WH-1", stock_operation::dispatch, 1)));
+    refused(tx->commit(), errc::conflict, "transfer.id");
+}
+
+TEST_CASE("a transaction does not see its own transfer or flag") {
+    memory_store s;
+    auto tx = begin(s);
+    must(tx->change_stock(change("SKU-1", "WH-1", stock_operation::receive, 4)));
+    must(tx->commit());
+    tx = begin(s);
+    must(tx->put_transfer(plain_transfer(9)));
+    must(tx->change_stock(change("SKU-1", "WH-1", stock_operation::mark_low, 0)));
+    must(tx->change_stock(change("SKU-1", "WH-1", stock_operation::expect, 2)));
+    CHECK_FALSE(tx->find_transfer(transfer_id(9))->has_value());
+    CHECK_FALSE(tx->find_stock(sku_id("SKU-1"))->at(0).low_stock_alerted);
+    CHECK(tx->find_stock(sku_id("SKU-1"))->at(0).in_transit.units() == 0);
+    must(tx->commit());
+    const auto level = s.stock(sku_id("SKU-1"), warehouse_id("WH-1")).value();
+    REQUIRE(level.has_value());
+    CHECK(level->low_stock_alerted);
+    CHECK(level->in_transit.units() == 2);
+}
+
+TEST_CASE("refused transfer and flag changes name their field and leave the ledger alone") {
+    memory_store s;
+    auto tx = begin(s);
+    must(tx->change_stock(change("SKU-1", "WH-1", stock_operation::receive, 4)));
+    must(tx->commit());
+    const auto refusal = [&](stock_operation operation, std::int64_t units, errc code) {
+        auto attempt = begin(s);
+        must(attempt->change_stock(change("SKU-1", "WH-1", operation, units, "lines[4].units")));
+        refused(attempt->commit(), code, "lines[4].units");
+    };
+    refusal(stock_operation::dispatch, 5, errc::insufficient_stock);
+    refusal(stock_operation::arrive, 1, errc::conflict);
+    refusal(stock_operation::clear_low, 0, errc::conflict);
+    refusal(stock_operation::mark_low, 2, errc::invalid_value);
+    refusal(stock_operation::clear_low, 2, errc::invalid_value);
+    const auto ledger =
+        s.stock_movements(sku_id("SKU-1"), warehouse_id("WH-1"), at_ms(-1), at_ms(1)).value();
+    REQUIRE(ledger.size() == 1);
+    CHECK(ledger.front().operation == stock_operation::receive);
+    CHECK(ledger.front().on_hand_after.units() == 4);
+}
+
+TEST_CASE("reservations, releases and safety changes add nothing to the ledger") {
+    memory_store s;
+    auto tx = begin(s);
+    must(tx->change_stock(change("SKU-1", "WH-1", stock_operation::receive, 10)));
+    must(tx->commit());
+    for (int i = 0; i < 50; ++i) {
+        tx = begin(s);
+        must(tx->change_stock(change("SKU-1", "WH-1", stock_operation::reserve, 1)));
+        must(tx->change_stock(change("SKU-1", "WH-1", stock_operation::release, 1)));
+        must(tx->change_stock(change("SKU-1", "WH-1", stock_operation::set_safety, i % 3)));
+        must(tx->commit());
+    }
+    CHECK(s.stock_movements(sku_id("SKU-1"), warehouse_id("WH-1"), at_ms(0), at_ms(1))->size() ==
+          1);
 }

@@ -6,10 +6,12 @@
 #include <orderly/core/error.hpp>
 #include <orderly/core/id.hpp>
 #include <orderly/core/money.hpp>
+#include <orderly/core/quantity.hpp>
 
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -55,6 +57,10 @@ struct sku {
     std::int64_t volume_cm3{0};  ///< Shipping volume in cubic centimetres, not negative.
     sku_traits traits;           ///< Packing and review traits.
     sku_status status{sku_status::on_sale};  ///< On sale or off shelf.
+    /// Low-stock threshold: when a warehouse's available units of this
+    /// SKU fall below it, the warehouse team and the merchant are told once;
+    /// empty means no alerts.
+    std::optional<quantity> low_stock_below{};
 
     /// SKUs are equal when every field is.
     friend bool operator==(const sku&, const sku&) = default;

@@ -75,6 +75,8 @@ struct reservation_tag { static constexpr std::string_view name = "reservation_i
 struct payment_tag { static constexpr std::string_view name = "payment_id"; };
 /// Tag of exception case ids.
 struct case_tag { static constexpr std::string_view name = "case_id"; };
+/// Tag of stock transfer ids.
+struct transfer_tag { static constexpr std::string_view name = "transfer_id"; };
 // clang-format on
 
 /// Identifies an order inside orderly (generated; see order_number for the
@@ -100,6 +102,8 @@ using reservation_id = strong_id<reservation_tag, std::uint64_t>;
 using payment_id = strong_id<payment_tag, std::uint64_t>;
 /// Identifies an exception case (generated).
 using case_id = strong_id<case_tag, std::uint64_t>;
+/// Identifies a stock transfer between warehouses (generated).
+using transfer_id = strong_id<transfer_tag, std::uint64_t>;
 
 /// Longest host-owned id orderly accepts, in bytes.
 inline constexpr std::size_t max_id_length = 64;

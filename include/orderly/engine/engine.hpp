@@ -15,6 +15,7 @@
 #include <orderly/core/money.hpp>
 #include <orderly/core/quantity.hpp>
 #include <orderly/engine/fulfilment.hpp>
+#include <orderly/engine/inventory.hpp>
 #include <orderly/engine/outcome.hpp>
 #include <orderly/engine/settings.hpp>
 #include <orderly/inventory/stock.hpp>
@@ -165,6 +166,7 @@ struct due_work_report {
     std::size_t delivered{0};          ///< Notifications the Notifier accepted.
     std::size_t delivery_failures{0};  ///< Notifications the Notifier refused (retried later).
     std::size_t delayed_shipments{0};  ///< Shipments newly marked delayed (R-22).
+    std::size_t low_stock_alerts{0};   ///< Stock rows newly below their SKU's threshold (R-11).
 };
 
 /// The host's ports the engine works through. The engine keeps references:
@@ -305,7 +307,31 @@ public:
     [[nodiscard]] result<command_outcome> resolve_logistics_exception(
         const command_context& ctx, const logistics_resolution& resolution);
 
+    // --- inventory between warehouses (R-11) ---
+    /// Sends units from one warehouse to another: they leave the source's on
+    /// hand and count as in transit at the target until received.
+    [[nodiscard]] result<stock_transfer> dispatch_transfer(const command_context& ctx,
+                                                           const transfer_request& request);
+    /// The target received a transfer: its units are on hand there.
+    [[nodiscard]] result<stock_transfer> receive_transfer(const command_context& ctx,
+                                                          transfer_id id);
+    /// Transfers that would cover open demand: orders not yet planned count
+    /// toward the nearest warehouse serving their address, plus each SKU's
+    /// low-stock threshold, against what each warehouse has (available plus
+    /// what those orders already hold there); shortfalls are filled from the
+    /// largest surpluses. Reads at most `max_orders` open orders. Needs a
+    /// fulfilment set-up (its network says which warehouse serves where).
+    [[nodiscard]] result<std::vector<transfer_proposal>> propose_transfers(
+        const actor& who, std::size_t max_orders = 10'000) const;
+
     // --- reading ---
+    /// A stock transfer as stored.
+    [[nodiscard]] result<stock_transfer> get_transfer(const actor& who, transfer_id id) const;
+    /// Units shipped from a warehouse over [from, to) against its
+    /// time-weighted average on hand, from the store's on-hand ledger.
+    [[nodiscard]] result<stock_turnover> turnover(const actor& who, const sku_id& sku,
+                                                  const warehouse_id& warehouse, timestamp from,
+                                                  timestamp to) const;
     /// A shipment as stored (customers see only their own).
     [[nodiscard]] result<shipment> get_shipment(const actor& who, shipment_id id) const;
     /// Each carrier's KPIs over the parcels handed to it in [from, to),

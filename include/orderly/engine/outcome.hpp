@@ -28,6 +28,8 @@ struct command_outcome {
     std::optional<shipment_id> shipment{};
     /// That shipment's state after the command.
     std::optional<orderly::shipment_state> shipment_status{};
+    /// The stock transfer a transfer command concerned.
+    std::optional<transfer_id> transfer{};
 
     /// Outcomes are equal when every field is.
     friend bool operator==(const command_outcome&, const command_outcome&) = default;

@@ -47,6 +47,9 @@ struct fulfilment_settings {
     duration delay_limit{std::chrono::hours(48)};
     /// Promised delivery for orders that name none: within this many days.
     std::int32_t default_promised_days{5};
+    /// How often run_due_work scans every stock row for low stock;
+    /// the scan reads the whole stock table, so not on every call.
+    duration low_stock_scan_every{std::chrono::minutes(5)};
 };
 
 /// Back-off for notifications the host's Notifier refused: the first retry

@@ -5,10 +5,14 @@
 
 #include <orderly/core/id.hpp>
 #include <orderly/core/quantity.hpp>
+#include <orderly/core/time.hpp>
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace orderly {
@@ -21,6 +25,13 @@ struct stock_level {
     quantity on_hand;        ///< Units physically there.
     quantity reserved;       ///< Units promised to orders not yet shipped.
     quantity safety;         ///< Units kept back from sale as a buffer.
+    /// Units on their way here from another warehouse (a transfer): counted
+    /// neither here nor at the source until they arrive.
+    quantity in_transit{};
+    /// True while a low-stock alert for this row is out and available has
+    /// not recovered to the SKU's threshold since (set and cleared by the
+    /// engine's low-stock scan, so each drop is announced once).
+    bool low_stock_alerted{false};
 
     /// Units that may still be reserved.
     [[nodiscard]] std::int64_t available() const noexcept {
@@ -29,6 +40,42 @@ struct stock_level {
 
     /// Stock levels are equal when every field is.
     friend bool operator==(const stock_level&, const stock_level&) = default;
+};
+
+/// Where a stock transfer stands. Stored values never change.
+enum class transfer_state : std::uint8_t {
+    in_transit = 1,  ///< Left the source; not yet received at the target.
+    received = 2,    ///< Received at the target: on hand there.
+};
+
+/// The stable name of a transfer state ("in_transit").
+[[nodiscard]] constexpr std::string_view to_string(transfer_state s) noexcept {
+    switch (s) {
+        case transfer_state::in_transit:
+            return "in_transit";
+        case transfer_state::received:
+            return "received";
+    }
+    return "unknown";
+}
+
+/// Units of one SKU moving from one warehouse to another. While in
+/// transit they are in neither warehouse's on-hand figure: the source gave
+/// them up at dispatch, the target counts them as in_transit until receipt.
+struct stock_transfer {
+    transfer_id id{};                                  ///< Generated at dispatch.
+    std::uint64_t version{0};                          ///< 1 when created, +1 per change.
+    sku_id sku{};                                      ///< What.
+    warehouse_id from{};                               ///< Source warehouse.
+    warehouse_id to{};                                 ///< Target warehouse.
+    quantity units{};                                  ///< How many; more than zero.
+    transfer_state state{transfer_state::in_transit};  ///< Where it stands.
+    std::string reason{};                              ///< Why (a proposal's reason, a note).
+    timestamp dispatched_at{};                         ///< When it left the source.
+    std::optional<timestamp> received_at{};            ///< When the target received it.
+
+    /// Transfers are equal when every field is.
+    friend bool operator==(const stock_transfer&, const stock_transfer&) = default;
 };
 
 /// Where a reservation stands. Stored values never change.

@@ -45,10 +45,11 @@ enum class command : std::uint8_t {
     record_carrier_event = 26,         ///< A carrier's tracking event (R-21).
     resolve_logistics_exception = 27,  ///< Reship, refund or compensate (R-22).
     report_logistics_exception = 28,   ///< Report a shipment lost or damaged (R-22).
+    transfer_stock = 29,  ///< Move stock between warehouses; read turnover and proposals (R-11).
 };
 
 /// Every command, in numeric order.
-inline constexpr std::array<command, 28> all_commands = {command::place_order,
+inline constexpr std::array<command, 29> all_commands = {command::place_order,
                                                          command::approve_order,
                                                          command::reject_order,
                                                          command::record_payment,
@@ -75,7 +76,8 @@ inline constexpr std::array<command, 28> all_commands = {command::place_order,
                                                          command::ship_shipment,
                                                          command::record_carrier_event,
                                                          command::resolve_logistics_exception,
-                                                         command::report_logistics_exception};
+                                                         command::report_logistics_exception,
+                                                         command::transfer_stock};
 
 /// The stable name of a command ("cancel_order").
 [[nodiscard]] std::string_view to_string(command c) noexcept;

@@ -35,16 +35,18 @@ enum class notification_kind : std::uint8_t {
     new_order = 10,            ///< A merchant has a new shipment to handle (R-8).
     tracking_update = 11,      ///< The carrier reported progress on a parcel (R-21).
     logistics_exception = 12,  ///< A parcel is delayed, lost or damaged, or was put right (R-22).
+    low_stock = 13,  ///< A warehouse's available units of a SKU fell below its threshold (R-11).
 };
 
 /// Every notification kind, in numeric order.
-inline constexpr std::array<notification_kind, 12> all_notification_kinds = {
+inline constexpr std::array<notification_kind, 13> all_notification_kinds = {
     notification_kind::order_confirmed, notification_kind::review_result,
     notification_kind::payment_result,  notification_kind::shipped,
     notification_kind::delivered,       notification_kind::cancelled,
     notification_kind::payment_timeout, notification_kind::completed,
     notification_kind::refund_issued,   notification_kind::new_order,
-    notification_kind::tracking_update, notification_kind::logistics_exception};
+    notification_kind::tracking_update, notification_kind::logistics_exception,
+    notification_kind::low_stock};
 
 /// The stable name of a kind ("order_confirmed").
 [[nodiscard]] constexpr std::string_view to_string(notification_kind k) noexcept {
@@ -73,6 +75,8 @@ inline constexpr std::array<notification_kind, 12> all_notification_kinds = {
             return "tracking_update";
         case notification_kind::logistics_exception:
             return "logistics_exception";
+        case notification_kind::low_stock:
+            return "low_stock";
     }
     return "unknown";
 }

@@ -66,6 +66,36 @@ enum class stock_operation : std::uint8_t {
     /// safety = units; creates the row when missing. Fails with
     /// errc::invalid_value when available would fall below zero.
     set_safety = 5,
+    /// on_hand −= units (a transfer leaves). Fails with
+    /// errc::insufficient_stock when the row is missing or available < units.
+    dispatch = 6,
+    /// in_transit += units at the target; creates the row when missing.
+    /// Fails with errc::overflow.
+    expect = 7,
+    /// in_transit −= units and on_hand += units (a transfer is received).
+    /// Fails with errc::conflict when in_transit < units.
+    arrive = 8,
+    /// low_stock_alerted = true; units must be 0. Fails with errc::conflict
+    /// when the row is missing or already alerted, so two scanners announce
+    /// one drop once.
+    mark_low = 9,
+    /// low_stock_alerted = false; units must be 0. Fails with errc::conflict
+    /// when the row is missing or not alerted.
+    clear_low = 10,
+};
+
+/// One change of a stock row's on-hand figure, as the store's ledger keeps
+/// it: every committed consume, receive, dispatch and arrive (reservations
+/// do not change on hand and are not in the ledger). What turnover and
+/// audits read.
+struct stock_movement {
+    timestamp at{};                                       ///< The change's stock_change::at.
+    stock_operation operation{stock_operation::receive};  ///< Which change.
+    quantity units{};                                     ///< By how many units.
+    quantity on_hand_after{};                             ///< The row's on hand after it.
+
+    /// Movements are equal when every field is.
+    friend bool operator==(const stock_movement&, const stock_movement&) = default;
 };
 
 /// One conditional change to the stock of one SKU in one warehouse.
@@ -75,6 +105,8 @@ struct stock_change {
     stock_operation operation{stock_operation::reserve};  ///< What to do.
     quantity units;                                       ///< How many units.
     std::string field;  ///< The request field a failure names ("lines[2].units").
+    /// When the change happens (the command's time): the ledger's time.
+    timestamp at{};
 
     /// Changes are equal when every field is.
     friend bool operator==(const stock_change&, const stock_change&) = default;
@@ -110,6 +142,12 @@ public:
     [[nodiscard]] virtual result<std::optional<shipment>> find_shipment(shipment_id id) = 0;
     /// Inserts (version 1) or replaces (version n, stored n−1) the shipment.
     [[nodiscard]] virtual result<void> put_shipment(const shipment& s) = 0;
+
+    /// The committed stock transfer with this id, if any.
+    [[nodiscard]] virtual result<std::optional<stock_transfer>> find_transfer(transfer_id id) = 0;
+    /// Inserts (version 1) or replaces (version n, stored n−1) the transfer;
+    /// version rule as put_order's (fields "transfer.id", "transfer.version").
+    [[nodiscard]] virtual result<void> put_transfer(const stock_transfer& t) = 0;
 
     /// The committed catalogue entry, if any.
     [[nodiscard]] virtual result<std::optional<sku>> find_sku(const sku_id& id) = 0;
@@ -207,6 +245,15 @@ public:
         const sku_id& sku, const warehouse_id& warehouse) = 0;
     /// Every stock row, ordered by SKU then warehouse (reports and audits).
     [[nodiscard]] virtual result<std::vector<stock_level>> all_stock() = 0;
+    /// The on-hand ledger of one stock row: movements with from <= at < to,
+    /// in commit order (ties in `at` keep the order they were committed in).
+    [[nodiscard]] virtual result<std::vector<stock_movement>> stock_movements(
+        const sku_id& sku, const warehouse_id& warehouse, timestamp from, timestamp to) = 0;
+    /// The committed stock transfer with this id, if any.
+    [[nodiscard]] virtual result<std::optional<stock_transfer>> load_transfer(transfer_id id) = 0;
+    /// Ids of transfers in `state`, ascending, greater than `after`, at most `limit`.
+    [[nodiscard]] virtual result<std::vector<transfer_id>> transfers_in_state(
+        transfer_state state, transfer_id after, std::size_t limit) = 0;
 
     /// Hands out up to `limit` undelivered notifications whose next attempt is
     /// due at `now`, oldest first, and leases them: each is not handed out

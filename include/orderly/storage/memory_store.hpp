@@ -14,7 +14,8 @@ namespace orderly {
 /// A Store kept in this process's memory. Orders, SKUs, stock rows and
 /// idempotency keys sit in hash-sharded maps, each shard behind its own
 /// mutex, so transactions on different orders and SKUs commit in parallel;
-/// shipments sit in one map behind one mutex. A commit locks exactly the
+/// shipments sit in one map behind one mutex, stock transfers in another.
+/// Each stock row keeps its own on-hand ledger. A commit locks exactly the
 /// shards it writes, in one global order, checks every condition, then
 /// applies everything. Nothing survives the process.
 class memory_store final : public store {
@@ -55,6 +56,18 @@ public:
                                                            const warehouse_id& warehouse) override;
     /// See store::all_stock.
     [[nodiscard]] result<std::vector<stock_level>> all_stock() override;
+    /// See store::stock_movements. Kept in memory for the store's life, one
+    /// entry per on-hand change of the row.
+    [[nodiscard]] result<std::vector<stock_movement>> stock_movements(const sku_id& sku,
+                                                                      const warehouse_id& warehouse,
+                                                                      timestamp from,
+                                                                      timestamp to) override;
+    /// See store::load_transfer.
+    [[nodiscard]] result<std::optional<stock_transfer>> load_transfer(transfer_id id) override;
+    /// See store::transfers_in_state.
+    [[nodiscard]] result<std::vector<transfer_id>> transfers_in_state(transfer_state state,
+                                                                      transfer_id after,
+                                                                      std::size_t limit) override;
     /// See store::claim_notifications.
     [[nodiscard]] result<std::vector<notification>> claim_notifications(timestamp now,
                                                                         duration lease,

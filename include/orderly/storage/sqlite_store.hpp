@@ -56,8 +56,9 @@ struct sqlite_backup_options {
 /// A Store on one SQLite database file. Everything the Store port holds is
 /// kept: orders (scalar columns plus their lines, reservations and payments
 /// as one JSON body), shipments (likewise a JSON body beside a few indexed
-/// columns), the timeline, SKUs, stock rows, the outbox and idempotency
-/// records. See docs/ARCHITECTURE.md for the schema.
+/// columns), the timeline, SKUs, stock rows with their on-hand ledger, stock
+/// transfers, the outbox and idempotency records. See docs/ARCHITECTURE.md
+/// for the schema.
 ///
 /// Each transaction reads committed data through a pooled connection and
 /// writes at commit inside one `BEGIN IMMEDIATE` SQLite transaction, where
@@ -132,6 +133,18 @@ public:
                                                            const warehouse_id& warehouse) override;
     /// See store::all_stock.
     [[nodiscard]] result<std::vector<stock_level>> all_stock() override;
+    /// See store::stock_movements. The ledger is the stock_moves table, in
+    /// the order its rows were inserted.
+    [[nodiscard]] result<std::vector<stock_movement>> stock_movements(const sku_id& sku,
+                                                                      const warehouse_id& warehouse,
+                                                                      timestamp from,
+                                                                      timestamp to) override;
+    /// See store::load_transfer.
+    [[nodiscard]] result<std::optional<stock_transfer>> load_transfer(transfer_id id) override;
+    /// See store::transfers_in_state.
+    [[nodiscard]] result<std::vector<transfer_id>> transfers_in_state(transfer_state state,
+                                                                      transfer_id after,
+                                                                      std::size_t limit) override;
     /// See store::claim_notifications. The claim is one write transaction, so
     /// two processes never receive the same notification within one lease.
     [[nodiscard]] result<std::vector<notification>> claim_notifications(timestamp now,

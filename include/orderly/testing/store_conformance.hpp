@@ -7,12 +7,12 @@
 /// It checks the port contract one rule at a time (round trips of every
 /// field, order and shipment versions, each stock operation and its error,
 /// idempotency keys, atomic commits, indexes, the outbox and its leases),
-/// group commits through store::begin_batch, races between threads (a hot
-/// stock row, writers of one order or shipment version, concurrent claims),
-/// and finally the whole
-/// engine over the store: a seeded random run of every command with the
-/// invariants checked after every step, and threads placing orders for one
-/// hot SKU.
+/// stock transfers, the on-hand ledger and low-stock flags, group commits
+/// through store::begin_batch, races between threads (a hot stock row,
+/// writers of one order or shipment version, low-stock flaggers, concurrent
+/// claims), and finally the whole engine over the store: a seeded random run
+/// of every command with the invariants checked after every step, and threads
+/// placing orders for one hot SKU.
 ///
 /// The suite is framework-neutral: run_store_conformance() returns the
 /// failures, each with its scenario, file, line and a sentence. For doctest,
@@ -868,6 +868,7 @@ inline std::string sku_difference(const sku& e, const sku& a) {
     d.field("traits.valuable", e.traits.valuable, a.traits.valuable);
     d.field("traits.restricted", e.traits.restricted, a.traits.restricted);
     d.field("status", e.status, a.status);
+    d.field("low_stock_below", e.low_stock_below, a.low_stock_below);
     return d.text();
 }
 
@@ -1244,6 +1245,245 @@ inline std::vector<std::uint64_t> due_shipments(store& s, conformance_checker& c
                       fmt::format("due_shipments({} ms, {})", now_ms, limit), where));
 }
 
+// ---- working with transfers, the ledger and low-stock flags ----------------------------
+
+/// `x` as happening at `ms` (the time its ledger entry carries).
+inline stock_change at_time(stock_change x, std::int64_t ms) {
+    x.at = at_ms(ms);
+    return x;
+}
+
+/// A transfer of `count` units of SKU-1 from WH-A to WH-B, received at 3000 ms
+/// when `state` says so.
+inline stock_transfer plain_transfer(std::uint64_t id, std::uint64_t version = 1,
+                                     transfer_state state = transfer_state::in_transit,
+                                     std::int64_t count = 5) {
+    return stock_transfer{.id = transfer_id(id),
+                          .version = version,
+                          .sku = sku_id("SKU-1"),
+                          .from = warehouse_id("WH-A"),
+                          .to = warehouse_id("WH-B"),
+                          .units = units(count),
+                          .state = state,
+                          .reason = "rebalance",
+                          .dispatched_at = at_ms(2000),
+                          .received_at = state == transfer_state::received
+                                             ? std::optional(at_ms(3000))
+                                             : std::nullopt};
+}
+
+/// Which fields of two transfers differ, field by field.
+inline std::string transfer_difference(const stock_transfer& e, const stock_transfer& a) {
+    difference d;
+    d.field("id", e.id, a.id);
+    d.field("version", e.version, a.version);
+    d.field("sku", e.sku, a.sku);
+    d.field("from", e.from, a.from);
+    d.field("to", e.to, a.to);
+    d.field("units", e.units, a.units);
+    d.field("state", e.state, a.state);
+    d.field("reason", e.reason, a.reason);
+    d.field("dispatched_at", e.dispatched_at, a.dispatched_at);
+    d.field("received_at", e.received_at, a.received_at);
+    return d.text();
+}
+
+inline result<void> commit_transfer(store& s, conformance_checker& c, const stock_transfer& t) {
+    writes w(begin(s, c));
+    w << w.tx().put_transfer(t);
+    return w.commit();
+}
+
+inline void put(store& s, conformance_checker& c, const stock_transfer& t,
+                here where = here::current()) {
+    c.need(commit_transfer(s, c, t),
+           fmt::format("committing transfer {} at version {}", t.id, t.version), where);
+}
+
+inline std::optional<stock_transfer> load_transfer(store& s, conformance_checker& c,
+                                                   std::uint64_t id, here where = here::current()) {
+    return c.need(s.load_transfer(transfer_id(id)), fmt::format("load_transfer({})", id), where);
+}
+
+inline void expect_transfer(conformance_checker& c, const std::optional<stock_transfer>& actual,
+                            const stock_transfer& expected, std::string_view what,
+                            here where = here::current()) {
+    if (!actual) {
+        c.fail(fmt::format("{}: transfer {} is missing", what, expected.id), where);
+    } else if (*actual != expected) {
+        c.fail(fmt::format("{}: transfer {} differs: {}", what, expected.id,
+                           transfer_difference(expected, *actual)),
+               where);
+    }
+}
+
+inline void expect_stored(conformance_checker& c, store& s, const stock_transfer& expected,
+                          std::string_view what, here where = here::current()) {
+    expect_transfer(c, load_transfer(s, c, expected.id.value(), where), expected, what, where);
+}
+
+inline void expect_no_transfer(conformance_checker& c, store& s, std::uint64_t id,
+                               std::string_view what, here where = here::current()) {
+    c.check(!load_transfer(s, c, id, where).has_value(),
+            fmt::format("{}: transfer {} should not exist", what, id), where);
+}
+
+inline std::vector<std::uint64_t> raw(const std::vector<transfer_id>& ids) {
+    std::vector<std::uint64_t> values;
+    values.reserve(ids.size());
+    for (const transfer_id id : ids) {
+        values.push_back(id.value());
+    }
+    return values;
+}
+
+inline std::vector<std::uint64_t> in_state(store& s, conformance_checker& c, transfer_state state,
+                                           std::uint64_t after = 0, std::size_t limit = 100000,
+                                           here where = here::current()) {
+    return raw(c.need(s.transfers_in_state(state, transfer_id(after), limit),
+                      fmt::format("transfers_in_state({}, {}, {})", to_string(state), after, limit),
+                      where));
+}
+
+/// A stock level as text, every field.
+inline std::string level_text(const std::optional<stock_level>& level) {
+    if (!level) {
+        return "no row";
+    }
+    return fmt::format("{}/{}: on_hand {} reserved {} safety {} in_transit {} alerted {}",
+                       level->sku, level->warehouse, level->on_hand.units(),
+                       level->reserved.units(), level->safety.units(), level->in_transit.units(),
+                       level->low_stock_alerted);
+}
+
+/// A stock level with every field given.
+inline stock_level row_level(std::string_view sku, std::string_view warehouse, std::int64_t on_hand,
+                             std::int64_t reserved, std::int64_t safety, std::int64_t in_transit,
+                             bool alerted) {
+    return stock_level{.sku = sku_id(std::string(sku)),
+                       .warehouse = warehouse_id(std::string(warehouse)),
+                       .on_hand = units(on_hand),
+                       .reserved = units(reserved),
+                       .safety = units(safety),
+                       .in_transit = units(in_transit),
+                       .low_stock_alerted = alerted};
+}
+
+/// The row of `expected`'s SKU and warehouse must equal `expected` in every
+/// field (in transit and the low-stock flag included) through each stock read:
+/// stock(), all_stock() and a transaction's find_stock().
+inline void expect_level(conformance_checker& c, store& s, const stock_level& expected,
+                         std::string_view what, here where = here::current()) {
+    const auto pick = [&](const std::vector<stock_level>& levels) {
+        std::optional<stock_level> found;
+        for (const stock_level& l : levels) {
+            if (l.sku == expected.sku && l.warehouse == expected.warehouse) {
+                found = l;
+            }
+        }
+        return found;
+    };
+    const auto single = stock_of(s, c, expected.sku.value(), expected.warehouse.value(), where);
+    const auto listed = pick(c.need(s.all_stock(), "all_stock", where));
+    auto tx = begin(s, c, where);
+    const auto of_sku = pick(c.need(tx->find_stock(expected.sku), "find_stock", where));
+    tx.reset();
+    for (const auto& [got, how] : {std::pair{single, "stock"}, std::pair{listed, "all_stock"},
+                                   std::pair{of_sku, "find_stock"}}) {
+        if (got != std::optional{expected}) {
+            c.fail(fmt::format("{}: {} should read {}, reads {}", what, how, level_text(expected),
+                               level_text(got)),
+                   where);
+        }
+    }
+}
+
+/// The stable name of a stock operation, for messages.
+inline std::string_view operation_name(stock_operation operation) {
+    switch (operation) {
+        case stock_operation::reserve:
+            return "reserve";
+        case stock_operation::release:
+            return "release";
+        case stock_operation::consume:
+            return "consume";
+        case stock_operation::receive:
+            return "receive";
+        case stock_operation::set_safety:
+            return "set_safety";
+        case stock_operation::dispatch:
+            return "dispatch";
+        case stock_operation::expect:
+            return "expect";
+        case stock_operation::arrive:
+            return "arrive";
+        case stock_operation::mark_low:
+            return "mark_low";
+        case stock_operation::clear_low:
+            return "clear_low";
+    }
+    return "unknown";
+}
+
+/// A ledger entry.
+inline stock_movement movement(std::int64_t at, stock_operation operation, std::int64_t count,
+                               std::int64_t on_hand_after) {
+    return stock_movement{.at = at_ms(at),
+                          .operation = operation,
+                          .units = units(count),
+                          .on_hand_after = units(on_hand_after)};
+}
+
+/// Ledger entries as text: "receive 10 -> 10 at 1000 ms, ...".
+inline std::string movements_text(const std::vector<stock_movement>& moves) {
+    std::vector<std::string> parts;
+    parts.reserve(moves.size());
+    for (const stock_movement& m : moves) {
+        parts.push_back(fmt::format("{} {} -> {} at {} ms", operation_name(m.operation),
+                                    m.units.units(), m.on_hand_after.units(), to_unix_ms(m.at)));
+    }
+    return fmt::format("[{}]", fmt::join(parts, ", "));
+}
+
+/// The ledger of a row for from <= at < to must be `expected`, in that order.
+inline void expect_movements(conformance_checker& c, store& s, std::string_view sku,
+                             std::string_view warehouse, timestamp from, timestamp to,
+                             const std::vector<stock_movement>& expected, std::string_view what,
+                             here where = here::current()) {
+    const auto actual = c.need(
+        s.stock_movements(sku_id(std::string(sku)), warehouse_id(std::string(warehouse)), from, to),
+        fmt::format("stock_movements({}, {}, {} ms, {} ms)", sku, warehouse, to_unix_ms(from),
+                    to_unix_ms(to)),
+        where);
+    if (actual != expected) {
+        c.fail(fmt::format("{}: the ledger of {}/{} from {} ms to {} ms should be {}, is {}", what,
+                           sku, warehouse, to_unix_ms(from), to_unix_ms(to),
+                           movements_text(expected), movements_text(actual)),
+               where);
+    }
+}
+
+/// The same, with the range in milliseconds.
+inline void expect_movements(conformance_checker& c, store& s, std::string_view sku,
+                             std::string_view warehouse, std::int64_t from_ms, std::int64_t to_ms,
+                             const std::vector<stock_movement>& expected, std::string_view what,
+                             here where = here::current()) {
+    expect_movements(c, s, sku, warehouse, at_ms(from_ms), at_ms(to_ms), expected, what, where);
+}
+
+/// on_hand + in_transit of a SKU over every warehouse: what a transfer must
+/// leave unchanged.
+inline std::int64_t units_in_network(store& s, conformance_checker& c, std::string_view sku,
+                                     here where = here::current()) {
+    std::int64_t total = 0;
+    for (const stock_level& l : c.need(s.all_stock(), "all_stock", where)) {
+        if (l.sku.value() == sku) {
+            total += l.on_hand.units() + l.in_transit.units();
+        }
+    }
+    return total;
+}
+
 /// Equality with a message naming both sides, for printable values.
 template <class T>
 bool expect_equal(conformance_checker& c, const T& actual, const T& expected, std::string_view what,
@@ -1467,7 +1707,8 @@ inline void idempotency_records(const store_factory& make, const conformance_opt
                                    .payment = payment_state::partially_refunded,
                                    .repeated = true,
                                    .shipment = shipment_id((std::uint64_t{1} << 63) - 2),
-                                   .shipment_status = shipment_state::cancelled};
+                                   .shipment_status = shipment_state::cancelled,
+                                   .transfer = transfer_id((std::uint64_t{1} << 63) - 3)};
     full.created_at = at_ms(1'795'000'000'999);
     idempotency_record other = record("record_payment/evt-1", 8);
     other.fingerprint = 0;
@@ -1485,13 +1726,15 @@ inline void idempotency_records(const store_factory& make, const conformance_opt
             c.fail(fmt::format(
                 "find_idempotency('{}') differs: fingerprint {} (put {}), order {} (put {}), "
                 "state {} (put {}), payment {} (put {}), repeated {} (put {}), created_at {} "
-                "(put {}), shipment {} (put {})",
+                "(put {}), shipment {} (put {}), shipment_status {} (put {}), transfer {} (put {})",
                 r->key, found->fingerprint, r->fingerprint, found->outcome.order, r->outcome.order,
                 found->outcome.state, r->outcome.state, show(found->outcome.payment),
                 show(r->outcome.payment), found->outcome.repeated, r->outcome.repeated,
                 show(found->created_at), show(r->created_at),
                 found->outcome.shipment.value_or(shipment_id(0)),
-                r->outcome.shipment.value_or(shipment_id(0))));
+                r->outcome.shipment.value_or(shipment_id(0)), show(found->outcome.shipment_status),
+                show(r->outcome.shipment_status), show(found->outcome.transfer),
+                show(r->outcome.transfer)));
         }
     }
     c.check(!find_record(*s, c, "place_order/").has_value(),
@@ -2480,6 +2723,687 @@ inline void due_shipments_index(const store_factory& make, const conformance_opt
     expect_due(9000, 100, {10, 100, 9, 5});
 }
 
+// ---- scenarios: transfers, the on-hand ledger and low-stock flags -------------------------
+
+inline void stock_dispatch(store& s, conformance_checker& c) {
+    c.succeeded(commit_changes(s, c,
+                               {change("SKU-1", "WH-A", stock_operation::receive, 10),
+                                change("SKU-1", "WH-A", stock_operation::reserve, 3),
+                                change("SKU-1", "WH-A", stock_operation::set_safety, 2)}),
+                "receive, reserve and set_safety");
+    c.succeeded(commit_changes(s, c, {change("SKU-1", "WH-A", stock_operation::dispatch, 4)}),
+                "dispatch within available");
+    expect_level(c, s, row_level("SKU-1", "WH-A", 6, 3, 2, 0, false),
+                 "dispatch lowers on hand only");
+    c.refused(
+        commit_changes(s, c, {change("SKU-1", "WH-A", stock_operation::dispatch, 2, "units")}),
+        errc::insufficient_stock, "units",
+        "dispatch beyond available (reserved and safety kept back)");
+    c.succeeded(commit_changes(s, c, {change("SKU-1", "WH-A", stock_operation::dispatch, 1)}),
+                "dispatch exactly what is available");
+    c.refused(
+        commit_changes(s, c, {change("SKU-1", "WH-A", stock_operation::dispatch, 1, "lines[2]")}),
+        errc::insufficient_stock, "lines[2]", "dispatch with nothing available");
+    c.refused(commit_changes(s, c, {change("SKU-1", "WH-9", stock_operation::dispatch, 1, "from")}),
+              errc::insufficient_stock, "from", "dispatch from a warehouse without a row");
+    c.refused(commit_changes(s, c, {change("SKU-2", "WH-A", stock_operation::dispatch, 0, "from")}),
+              errc::insufficient_stock, "from", "dispatch of 0 units of a SKU without a row");
+    expect_level(c, s, row_level("SKU-1", "WH-A", 5, 3, 2, 0, false), "after refused dispatches");
+    expect_stock(c, s, "SKU-1", "WH-9", std::nullopt, "a refused dispatch creates no row");
+    expect_stock(c, s, "SKU-2", "WH-A", std::nullopt, "a refused dispatch creates no row");
+}
+
+inline void stock_expect_arrive(store& s, conformance_checker& c) {
+    c.succeeded(commit_changes(s, c, {change("SKU-1", "WH-B", stock_operation::expect, 5)}),
+                "expect on a missing row");
+    expect_level(c, s, row_level("SKU-1", "WH-B", 0, 0, 0, 5, false),
+                 "expect creates the row with the units in transit");
+    c.succeeded(commit_changes(s, c, {change("SKU-1", "WH-B", stock_operation::expect, 3)}),
+                "expect on an existing row");
+    c.succeeded(commit_changes(s, c, {change("SKU-1", "WH-B", stock_operation::arrive, 6)}),
+                "arrive of part of what is in transit");
+    expect_level(c, s, row_level("SKU-1", "WH-B", 6, 0, 0, 2, false),
+                 "arrive moves units from in transit to on hand");
+    c.refused(
+        commit_changes(s, c, {change("SKU-1", "WH-B", stock_operation::arrive, 3, "arrival")}),
+        errc::conflict, "arrival", "arrive of more than is in transit");
+    c.refused(commit_changes(s, c, {change("SKU-1", "WH-C", stock_operation::arrive, 1, "to")}),
+              errc::conflict, "to", "arrive at a warehouse without a row");
+    expect_stock(c, s, "SKU-1", "WH-C", std::nullopt, "a refused arrival creates no row");
+    c.succeeded(commit_changes(s, c,
+                               {change("SKU-1", "WH-B", stock_operation::reserve, 4),
+                                change("SKU-1", "WH-B", stock_operation::arrive, 2)}),
+                "reserve, then arrive of the rest in transit");
+    expect_level(c, s, row_level("SKU-1", "WH-B", 8, 4, 0, 0, false),
+                 "after everything in transit arrived");
+
+    const auto most = std::numeric_limits<std::int64_t>::max();
+    c.succeeded(commit_changes(s, c, {change("SKU-BIG", "WH-1", stock_operation::expect, most)}),
+                "expect of the largest quantity");
+    c.refused(
+        commit_changes(s, c, {change("SKU-BIG", "WH-1", stock_operation::expect, 1, "units")}),
+        errc::overflow, "units", "expect past the largest quantity");
+    expect_level(c, s, row_level("SKU-BIG", "WH-1", 0, 0, 0, most, false),
+                 "after a refused expect");
+    c.refused(commit_changes(s, c,
+                             {change("SKU-NEW", "WH-1", stock_operation::expect, 1),
+                              change("SKU-NEW", "WH-1", stock_operation::expect, most)}),
+              errc::overflow, "lines[0].units", "a second expect overflowing the first");
+    expect_stock(c, s, "SKU-NEW", "WH-1", std::nullopt, "a refused expect creates no row");
+    c.succeeded(commit_changes(s, c,
+                               {change("SKU-FULL", "WH-1", stock_operation::receive, most),
+                                change("SKU-FULL", "WH-1", stock_operation::expect, 1)}),
+                "a full row expecting one unit");
+    c.check(
+        commit_changes(s, c, {change("SKU-FULL", "WH-1", stock_operation::arrive, 1)}).has_error(),
+        "arrive pushing on hand past the largest quantity was accepted");
+    expect_level(c, s, row_level("SKU-FULL", "WH-1", most, 0, 0, 1, false),
+                 "after a refused arrival");
+}
+
+inline void transfer_operations(const store_factory& make, const conformance_options& /*options*/,
+                                conformance_checker& c) {
+    for (const auto part : {&stock_dispatch, &stock_expect_arrive}) {
+        const auto s = fresh(make, c);
+        part(*s, c);
+    }
+}
+
+inline void low_stock_flags(const store_factory& make, const conformance_options& /*options*/,
+                            conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const auto mark = [](std::int64_t n = 0, std::string field = "low") {
+        return change("SKU-1", "WH-1", stock_operation::mark_low, n, std::move(field));
+    };
+    const auto clear = [](std::int64_t n = 0, std::string field = "low") {
+        return change("SKU-1", "WH-1", stock_operation::clear_low, n, std::move(field));
+    };
+    c.refused(commit_changes(*s, c, {mark()}), errc::conflict, "low", "mark_low on a missing row");
+    c.refused(commit_changes(*s, c, {clear()}), errc::conflict, "low",
+              "clear_low on a missing row");
+    expect_stock(c, *s, "SKU-1", "WH-1", std::nullopt, "a refused flag change creates no row");
+    c.need(commit_changes(*s, c,
+                          {change("SKU-1", "WH-1", stock_operation::receive, 10),
+                           change("SKU-1", "WH-1", stock_operation::reserve, 4),
+                           change("SKU-1", "WH-1", stock_operation::set_safety, 1)}),
+           "receiving stock");
+    c.refused(commit_changes(*s, c, {clear()}), errc::conflict, "low",
+              "clear_low on a row never alerted");
+    c.refused(commit_changes(*s, c, {mark(1, "flag")}), errc::invalid_value, "flag",
+              "mark_low carrying units");
+    expect_level(c, *s, row_level("SKU-1", "WH-1", 10, 4, 1, 0, false),
+                 "after refused flag changes");
+    c.succeeded(commit_changes(*s, c, {mark()}), "mark_low on a row not alerted");
+    expect_level(c, *s, row_level("SKU-1", "WH-1", 10, 4, 1, 0, true),
+                 "mark_low sets the flag and nothing else");
+    c.refused(commit_changes(*s, c, {mark()}), errc::conflict, "low",
+              "mark_low on a row already alerted");
+    c.refused(commit_changes(*s, c, {clear(2, "flag")}), errc::invalid_value, "flag",
+              "clear_low carrying units");
+    c.succeeded(commit_changes(*s, c,
+                               {change("SKU-1", "WH-1", stock_operation::receive, 5),
+                                change("SKU-1", "WH-1", stock_operation::reserve, 1),
+                                change("SKU-1", "WH-1", stock_operation::expect, 2)}),
+                "other changes of an alerted row");
+    expect_level(c, *s, row_level("SKU-1", "WH-1", 15, 5, 1, 2, true),
+                 "other changes keep the flag");
+    c.succeeded(commit_changes(*s, c, {clear()}), "clear_low on an alerted row");
+    expect_level(c, *s, row_level("SKU-1", "WH-1", 15, 5, 1, 2, false), "clear_low clears it");
+    c.refused(commit_changes(*s, c, {clear()}), errc::conflict, "low",
+              "clear_low on a row no longer alerted");
+    c.succeeded(commit_changes(*s, c, {mark(), clear(), mark()}),
+                "mark, clear and mark again in one transaction");
+    expect_level(c, *s, row_level("SKU-1", "WH-1", 15, 5, 1, 2, true),
+                 "flag changes apply in order");
+    c.refused(commit_changes(*s, c, {clear(), mark(), mark(0, "second")}), errc::conflict, "second",
+              "a second mark_low in one transaction");
+    expect_level(c, *s, row_level("SKU-1", "WH-1", 15, 5, 1, 2, true),
+                 "after a refused sequence of flag changes");
+    expect_movements(c, *s, "SKU-1", "WH-1", 0, 1,
+                     {movement(0, stock_operation::receive, 10, 10),
+                      movement(0, stock_operation::receive, 5, 15)},
+                     "flag changes are not in the ledger");
+}
+
+inline void inventory_round_trip(const store_factory& make, const conformance_options& /*options*/,
+                                 conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const auto most = std::numeric_limits<std::int64_t>::max();
+    c.need(commit_changes(*s, c,
+                          {change("SKU-A", "WH-1", stock_operation::receive, 7),
+                           change("SKU-A", "WH-1", stock_operation::expect, 3),
+                           change("SKU-A", "WH-1", stock_operation::mark_low, 0),
+                           change("SKU-A", "WH-2", stock_operation::expect, most),
+                           change("SKU-A", "WH-3", stock_operation::receive, 2),
+                           change("SKU-A", "WH-3", stock_operation::mark_low, 0),
+                           change("SKU-B", "WH-1", stock_operation::receive, 1)}),
+           "receiving, expecting and flagging five rows");
+    const std::vector<stock_level> expected = {row_level("SKU-A", "WH-1", 7, 0, 0, 3, true),
+                                               row_level("SKU-A", "WH-2", 0, 0, 0, most, false),
+                                               row_level("SKU-A", "WH-3", 2, 0, 0, 0, true),
+                                               row_level("SKU-B", "WH-1", 1, 0, 0, 0, false)};
+    for (const stock_level& l : expected) {
+        expect_level(c, *s, l, "after the commit");
+    }
+    const auto all = c.need(s->all_stock(), "all_stock");
+    c.check(all == expected, "all_stock does not return exactly the four rows, every field kept");
+    auto tx = begin(*s, c);
+    const auto of_sku = c.need(tx->find_stock(sku_id("SKU-A")), "find_stock");
+    c.check(of_sku == std::vector<stock_level>(expected.begin(), expected.begin() + 3),
+            "find_stock(SKU-A) does not return its three rows, every field kept");
+    tx.reset();
+    c.need(commit_changes(*s, c,
+                          {change("SKU-A", "WH-1", stock_operation::clear_low, 0),
+                           change("SKU-A", "WH-1", stock_operation::arrive, 3),
+                           change("SKU-A", "WH-2", stock_operation::mark_low, 0)}),
+           "clearing, arriving and flagging");
+    expect_level(c, *s, row_level("SKU-A", "WH-1", 10, 0, 0, 0, false), "after the changes");
+    expect_level(c, *s, row_level("SKU-A", "WH-2", 0, 0, 0, most, true), "after the changes");
+    expect_level(c, *s, row_level("SKU-A", "WH-3", 2, 0, 0, 0, true), "a row left alone");
+}
+
+/// What makes the inventory transaction fail at commit.
+enum class inventory_failure : std::uint8_t {
+    none,
+    dispatch_beyond_available,
+    arrive_beyond_in_transit,
+    mark_low_twice,
+    clear_low_not_alerted,
+    flag_with_units,
+    expect_overflow,
+    transfer_exists,
+    transfer_version,
+    order_exists,
+};
+
+/// 10 units of SKU-1 in WH-A, 4 in transit to WH-B (transfer 1), transfer 3
+/// received, order 8.
+inline void commit_inventory_base(store& s, conformance_checker& c) {
+    writes w(begin(s, c));
+    w << w.tx().change_stock(at_time(change("SKU-1", "WH-A", stock_operation::receive, 10), 1000))
+      << w.tx().change_stock(at_time(change("SKU-1", "WH-B", stock_operation::expect, 4), 1000))
+      << w.tx().put_transfer(plain_transfer(1, 1, transfer_state::in_transit, 4))
+      << w.tx().put_transfer(plain_transfer(3, 1, transfer_state::received))
+      << w.tx().put_order(plain_order(8));
+    c.need(w.commit(), "committing the starting state");
+}
+
+/// One transaction placing order 7, dispatching transfer 2 (WH-A to WH-C),
+/// receiving transfer 1 at WH-B and flagging WH-A, plus the cause of its failure.
+inline result<void> commit_inventory(store& s, conformance_checker& c, inventory_failure cause) {
+    writes w(begin(s, c));
+    store_transaction& tx = w.tx();
+    stock_transfer second = plain_transfer(2, 1, transfer_state::in_transit, 3);
+    second.to = warehouse_id("WH-C");
+    const auto at = [](stock_change x) { return at_time(std::move(x), 5000); };
+    w << tx.put_order(plain_order(7)) << tx.put_transfer(second)
+      << tx.put_transfer(plain_transfer(1, 2, transfer_state::received, 4))
+      << tx.change_stock(at(change("SKU-1", "WH-A", stock_operation::dispatch, 3, "dispatch")))
+      << tx.change_stock(at(change("SKU-1", "WH-C", stock_operation::expect, 3, "expect")))
+      << tx.change_stock(at(change("SKU-1", "WH-B", stock_operation::arrive, 4, "arrive")))
+      << tx.change_stock(at(change("SKU-1", "WH-A", stock_operation::mark_low, 0, "flag")))
+      << tx.change_stock(at(change("SKU-9", "WH-1", stock_operation::receive, 2, "restock")));
+    const auto cause_change = [&](stock_operation operation, std::string_view warehouse,
+                                  std::int64_t count) {
+        w << tx.change_stock(at(change("SKU-1", warehouse, operation, count, "cause")));
+    };
+    switch (cause) {
+        case inventory_failure::dispatch_beyond_available:
+            cause_change(stock_operation::dispatch, "WH-A", 8);
+            break;
+        case inventory_failure::arrive_beyond_in_transit:
+            cause_change(stock_operation::arrive, "WH-B", 1);
+            break;
+        case inventory_failure::mark_low_twice:
+            cause_change(stock_operation::mark_low, "WH-A", 0);
+            break;
+        case inventory_failure::clear_low_not_alerted:
+            cause_change(stock_operation::clear_low, "WH-B", 0);
+            break;
+        case inventory_failure::flag_with_units:
+            cause_change(stock_operation::mark_low, "WH-C", 1);
+            break;
+        case inventory_failure::expect_overflow:
+            cause_change(stock_operation::expect, "WH-C", std::numeric_limits<std::int64_t>::max());
+            break;
+        case inventory_failure::transfer_exists:
+            w << tx.put_transfer(plain_transfer(3, 1, transfer_state::in_transit));
+            break;
+        case inventory_failure::transfer_version:
+            w << tx.put_transfer(plain_transfer(4, 2, transfer_state::received));
+            break;
+        case inventory_failure::order_exists:
+            w << tx.put_order(plain_order(8));
+            break;
+        case inventory_failure::none:
+            break;
+    }
+    return w.commit();
+}
+
+inline void failed_commit_applies_no_inventory_change(const store_factory& make,
+                                                      const conformance_options& /*options*/,
+                                                      conformance_checker& c) {
+    struct attempt {
+        inventory_failure cause;
+        errc code;
+        std::optional<std::string_view> field;
+        std::string_view what;
+    };
+    const std::array<attempt, 9> attempts = {
+        attempt{inventory_failure::dispatch_beyond_available, errc::insufficient_stock, "cause",
+                "a transaction whose last dispatch exceeds what is available"},
+        attempt{inventory_failure::arrive_beyond_in_transit, errc::conflict, "cause",
+                "a transaction whose last arrival exceeds what is in transit"},
+        attempt{inventory_failure::mark_low_twice, errc::conflict, "cause",
+                "a transaction marking one row low twice"},
+        attempt{inventory_failure::clear_low_not_alerted, errc::conflict, "cause",
+                "a transaction clearing a flag that is not set"},
+        attempt{inventory_failure::flag_with_units, errc::invalid_value, "cause",
+                "a transaction whose last flag change carries units"},
+        attempt{inventory_failure::expect_overflow, errc::overflow, "cause",
+                "a transaction whose last expect overflows"},
+        attempt{inventory_failure::transfer_exists, errc::conflict, "transfer.id",
+                "a transaction inserting a transfer that exists"},
+        attempt{inventory_failure::transfer_version, errc::conflict, "transfer.version",
+                "a transaction replacing a transfer that does not exist"},
+        attempt{inventory_failure::order_exists, errc::conflict, std::nullopt,
+                "a transaction inserting an order that exists"}};
+    const stock_level a_before = row_level("SKU-1", "WH-A", 10, 0, 0, 0, false);
+    const stock_level b_before = row_level("SKU-1", "WH-B", 0, 0, 0, 4, false);
+    const std::vector<stock_movement> a_ledger = {movement(1000, stock_operation::receive, 10, 10)};
+    for (const attempt& a : attempts) {
+        const auto s = fresh(make, c);
+        commit_inventory_base(*s, c);
+        c.refused(commit_inventory(*s, c, a.cause), a.code, a.field, a.what);
+        const std::string after = fmt::format("after {} failed", a.what);
+        expect_level(c, *s, a_before, after);
+        expect_level(c, *s, b_before, after);
+        expect_stock(c, *s, "SKU-1", "WH-C", std::nullopt, after);
+        expect_stock(c, *s, "SKU-9", "WH-1", std::nullopt, after);
+        expect_equal(c, c.need(s->all_stock(), "all_stock").size(), std::size_t{2},
+                     fmt::format("{}: stock rows", after));
+        expect_movements(c, *s, "SKU-1", "WH-A", 0, 10'000, a_ledger,
+                         fmt::format("{}: the ledger", after));
+        expect_movements(c, *s, "SKU-1", "WH-B", 0, 10'000, {},
+                         fmt::format("{}: the ledger", after));
+        expect_movements(c, *s, "SKU-9", "WH-1", 0, 10'000, {},
+                         fmt::format("{}: the ledger", after));
+        expect_absent(c, *s, 7, after);
+        expect_no_transfer(c, *s, 2, after);
+        expect_stored(c, *s, plain_transfer(1, 1, transfer_state::in_transit, 4), after);
+        expect_stored(c, *s, plain_transfer(3, 1, transfer_state::received), after);
+        expect_no_transfer(c, *s, 4, after);
+        expect_equal(c, in_state(*s, c, transfer_state::in_transit), std::vector<std::uint64_t>{1},
+                     fmt::format("{}: transfers_in_state(in_transit)", after));
+        expect_equal(c, in_state(*s, c, transfer_state::received), std::vector<std::uint64_t>{3},
+                     fmt::format("{}: transfers_in_state(received)", after));
+
+        c.succeeded(commit_inventory(*s, c, inventory_failure::none),
+                    "the same transaction without the failing write");
+        const std::string_view done = "after the same transaction without the failing write";
+        expect_level(c, *s, row_level("SKU-1", "WH-A", 7, 0, 0, 0, true), done);
+        expect_level(c, *s, row_level("SKU-1", "WH-B", 4, 0, 0, 0, false), done);
+        expect_level(c, *s, row_level("SKU-1", "WH-C", 0, 0, 0, 3, false), done);
+        expect_level(c, *s, row_level("SKU-9", "WH-1", 2, 0, 0, 0, false), done);
+        expect_movements(c, *s, "SKU-1", "WH-A", 0, 10'000,
+                         {a_ledger[0], movement(5000, stock_operation::dispatch, 3, 7)},
+                         fmt::format("{}: the ledger", done));
+        expect_movements(c, *s, "SKU-1", "WH-B", 0, 10'000,
+                         {movement(5000, stock_operation::arrive, 4, 4)},
+                         fmt::format("{}: the ledger", done));
+        expect_stored(c, *s, plain_order(7), done);
+        expect_equal(c, in_state(*s, c, transfer_state::in_transit), std::vector<std::uint64_t>{2},
+                     fmt::format("{}: transfers_in_state(in_transit)", done));
+        expect_equal(c, in_state(*s, c, transfer_state::received), std::vector<std::uint64_t>{1, 3},
+                     fmt::format("{}: transfers_in_state(received)", done));
+    }
+}
+
+inline void whole_transfer(const store_factory& make, const conformance_options& /*options*/,
+                           conformance_checker& c) {
+    const auto s = fresh(make, c);
+    c.need(commit_changes(*s, c,
+                          {at_time(change("SKU-1", "WH-A", stock_operation::receive, 10), 1000),
+                           change("SKU-1", "WH-A", stock_operation::reserve, 2),
+                           at_time(change("SKU-1", "WH-B", stock_operation::receive, 3), 1000),
+                           at_time(change("SKU-2", "WH-A", stock_operation::receive, 6), 1000)}),
+           "receiving stock in two warehouses");
+    const std::int64_t network = units_in_network(*s, c, "SKU-1");
+    expect_equal(c, network, std::int64_t{13}, "units of SKU-1 before the transfer");
+
+    const stock_transfer dispatched = plain_transfer(77, 1, transfer_state::in_transit, 5);
+    {
+        writes w(begin(*s, c));
+        w << w.tx().change_stock(
+                 at_time(change("SKU-1", "WH-A", stock_operation::dispatch, 5, "units"), 2000))
+          << w.tx().change_stock(
+                 at_time(change("SKU-1", "WH-B", stock_operation::expect, 5, "units"), 2000))
+          << w.tx().put_transfer(dispatched);
+        c.need(w.commit(), "dispatching transfer 77");
+    }
+    expect_level(c, *s, row_level("SKU-1", "WH-A", 5, 2, 0, 0, false), "source after dispatch");
+    expect_level(c, *s, row_level("SKU-1", "WH-B", 3, 0, 0, 5, false), "target after dispatch");
+    expect_equal(c, units_in_network(*s, c, "SKU-1"), network,
+                 "on hand plus in transit over both warehouses after dispatch");
+    expect_stored(c, *s, dispatched, "the dispatched transfer");
+    {
+        auto tx = begin(*s, c);
+        expect_transfer(c, c.need(tx->find_transfer(transfer_id(77)), "find_transfer"), dispatched,
+                        "find_transfer of the dispatched transfer");
+    }
+    expect_equal(c, in_state(*s, c, transfer_state::in_transit), std::vector<std::uint64_t>{77},
+                 "transfers_in_state(in_transit) after dispatch");
+
+    const stock_transfer received = plain_transfer(77, 2, transfer_state::received, 5);
+    const auto receive = [&] {
+        writes w(begin(*s, c));
+        w << w.tx().change_stock(
+                 at_time(change("SKU-1", "WH-B", stock_operation::arrive, 5, "units"), 3000))
+          << w.tx().put_transfer(received);
+        return w.commit();
+    };
+    c.need(receive(), "receiving transfer 77");
+    expect_level(c, *s, row_level("SKU-1", "WH-A", 5, 2, 0, 0, false), "source after receipt");
+    expect_level(c, *s, row_level("SKU-1", "WH-B", 8, 0, 0, 0, false), "target after receipt");
+    expect_equal(c, units_in_network(*s, c, "SKU-1"), network,
+                 "on hand plus in transit over both warehouses after receipt");
+    expect_level(c, *s, row_level("SKU-2", "WH-A", 6, 0, 0, 0, false), "another SKU's row");
+    expect_stored(c, *s, received, "the received transfer");
+    expect_equal(c, in_state(*s, c, transfer_state::in_transit), std::vector<std::uint64_t>{},
+                 "transfers_in_state(in_transit) after receipt");
+    expect_equal(c, in_state(*s, c, transfer_state::received), std::vector<std::uint64_t>{77},
+                 "transfers_in_state(received) after receipt");
+
+    // Receiving twice: the stale transfer version refuses it, and its arrival with it.
+    c.need(commit_changes(*s, c, {change("SKU-1", "WH-B", stock_operation::expect, 5)}),
+           "five more units in transit to WH-B");
+    c.refused(receive(), errc::conflict, "transfer.version", "receiving transfer 77 twice");
+    expect_level(c, *s, row_level("SKU-1", "WH-B", 8, 0, 0, 5, false),
+                 "after a refused second receipt");
+    expect_movements(c, *s, "SKU-1", "WH-A", 0, 10'000,
+                     {movement(1000, stock_operation::receive, 10, 10),
+                      movement(2000, stock_operation::dispatch, 5, 5)},
+                     "the source's ledger");
+    expect_movements(c, *s, "SKU-1", "WH-B", 0, 10'000,
+                     {movement(1000, stock_operation::receive, 3, 3),
+                      movement(3000, stock_operation::arrive, 5, 8)},
+                     "the target's ledger");
+}
+
+inline void stock_ledger(const store_factory& make, const conformance_options& /*options*/,
+                         conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const auto one = [&](stock_operation operation, std::int64_t count, std::int64_t at,
+                         here where = here::current()) {
+        c.need(commit_changes(*s, c, {at_time(change("SKU-L", "WH-1", operation, count), at)}),
+               fmt::format("{} {} at {} ms", operation_name(operation), count, at), where);
+    };
+    using op = stock_operation;
+    one(op::receive, 10, 1000);
+    one(op::reserve, 3, 1100);
+    one(op::consume, 2, 1200);
+    one(op::release, 1, 1250);
+    one(op::set_safety, 1, 1300);
+    one(op::dispatch, 3, 1400);
+    one(op::expect, 4, 1450);
+    one(op::arrive, 4, 1500);
+    c.need(commit_changes(*s, c,
+                          {at_time(change("SKU-L", "WH-1", op::mark_low, 0), 1600),
+                           at_time(change("SKU-L", "WH-1", op::clear_low, 0), 1650)}),
+           "mark_low and clear_low");
+    one(op::receive, 1, 900);  // reported late: committed after entries with later times
+    c.need(commit_changes(*s, c,
+                          {at_time(change("SKU-L", "WH-1", op::receive, 2), 2000),
+                           at_time(change("SKU-L", "WH-2", op::receive, 7), 2000),
+                           at_time(change("SKU-L", "WH-1", op::dispatch, 1), 2000),
+                           at_time(change("SKU-L", "WH-1", op::receive, 3), 2000)}),
+           "three changes of one row at one time, in one transaction");
+    c.refused(commit_changes(*s, c,
+                             {at_time(change("SKU-L", "WH-1", op::receive, 5), 2500),
+                              at_time(change("SKU-L", "WH-1", op::dispatch, 100, "x"), 2500)}),
+              errc::insufficient_stock, "x", "a refused transaction");
+    one(op::receive, 0, 2600);  // a receipt of nothing still changes on hand by 0
+    c.need(commit_changes(*s, c, {at_time(change("SKU-M", "WH-1", op::receive, 4), 1000)}),
+           "another SKU");
+
+    const stock_movement r10 = movement(1000, op::receive, 10, 10);
+    const stock_movement c2 = movement(1200, op::consume, 2, 8);
+    const stock_movement d3 = movement(1400, op::dispatch, 3, 5);
+    const stock_movement a4 = movement(1500, op::arrive, 4, 9);
+    const stock_movement r1 = movement(900, op::receive, 1, 10);
+    const stock_movement r2 = movement(2000, op::receive, 2, 12);
+    const stock_movement d1 = movement(2000, op::dispatch, 1, 11);
+    const stock_movement r3 = movement(2000, op::receive, 3, 14);
+    const stock_movement r0 = movement(2600, op::receive, 0, 14);
+    const auto lowest = from_unix_ms(std::numeric_limits<std::int64_t>::min());
+    const auto highest = from_unix_ms(std::numeric_limits<std::int64_t>::max());
+    expect_movements(c, *s, "SKU-L", "WH-1", lowest, highest, {r10, c2, d3, a4, r1, r2, d1, r3, r0},
+                     "every on-hand change in commit order");
+    expect_movements(c, *s, "SKU-L", "WH-1", 0, 10'000, {r10, c2, d3, a4, r1, r2, d1, r3, r0},
+                     "every on-hand change in commit order");
+    expect_movements(c, *s, "SKU-L", "WH-1", 1000, 1001, {r10}, "from is inclusive");
+    expect_movements(c, *s, "SKU-L", "WH-1", 1200, 1500, {c2, d3}, "to is exclusive");
+    expect_movements(c, *s, "SKU-L", "WH-1", 1001, 1200, {},
+                     "a range holding only reservations and safety changes");
+    expect_movements(c, *s, "SKU-L", "WH-1", 1500, 2000, {a4},
+                     "a range holding the arrival and the flag changes");
+    expect_movements(c, *s, "SKU-L", "WH-1", 900, 1000, {r1}, "a late entry found by its time");
+    expect_movements(c, *s, "SKU-L", "WH-1", 900, 1201, {r10, c2, r1},
+                     "entries of a range in commit order, not time order");
+    expect_movements(c, *s, "SKU-L", "WH-1", 2000, 2001, {r2, d1, r3},
+                     "entries with one time keep their commit order");
+    expect_movements(c, *s, "SKU-L", "WH-1", 1000, 1000, {}, "an empty range");
+    expect_movements(c, *s, "SKU-L", "WH-1", 2000, 1000, {}, "a range ending before it starts");
+    expect_movements(c, *s, "SKU-L", "WH-1", 2001, 2600, {}, "the range of a refused transaction");
+    expect_movements(c, *s, "SKU-L", "WH-2", 0, 10'000, {movement(2000, op::receive, 7, 7)},
+                     "another warehouse's ledger");
+    expect_movements(c, *s, "SKU-M", "WH-1", 0, 10'000, {movement(1000, op::receive, 4, 4)},
+                     "another SKU's ledger");
+    expect_movements(c, *s, "SKU-L", "WH-9", lowest, highest, {}, "a row that does not exist");
+    expect_movements(c, *s, "SKU-X", "WH-1", lowest, highest, {}, "a SKU that does not exist");
+    expect_level(c, *s, row_level("SKU-L", "WH-1", 14, 0, 1, 0, false),
+                 "the row the ledger describes");
+}
+
+inline void transfer_versions(const store_factory& make, const conformance_options& /*options*/,
+                              conformance_checker& c) {
+    const auto s = fresh(make, c);
+    stock_transfer full =
+        plain_transfer((std::uint64_t{1} << 63) - 1, 1, transfer_state::in_transit,
+                       std::numeric_limits<std::int64_t>::max());
+    full.sku = sku_id("SKU-%_");
+    full.from = warehouse_id("倉庫-A");
+    full.to = warehouse_id("WH-'B'");
+    full.reason = tricky_text;
+    full.dispatched_at = at_ms(-1);
+    stock_transfer sparse = plain_transfer(1, 1, transfer_state::in_transit, 0);
+    sparse.reason.clear();
+    sparse.dispatched_at = at_ms(0);
+    {
+        auto tx = begin(*s, c);
+        c.need(tx->put_transfer(full), "put_transfer of a transfer with every field set");
+        c.need(tx->put_transfer(sparse), "put_transfer of a transfer with empty fields");
+        c.need(tx->commit(), "commit of two new transfers");
+    }
+    for (const stock_transfer* t : {&full, &sparse}) {
+        expect_stored(c, *s, *t, "load_transfer after the insert");
+        auto tx = begin(*s, c);
+        expect_transfer(c, c.need(tx->find_transfer(t->id), "find_transfer"), *t,
+                        "find_transfer after the insert");
+    }
+    expect_no_transfer(c, *s, 2, "a transfer never put");
+    {
+        auto tx = begin(*s, c);
+        c.check(!c.need(tx->find_transfer(transfer_id(2)), "find_transfer").has_value(),
+                "find_transfer of a transfer never put returned one");
+    }
+    c.check(commit_transfer(*s, c, plain_transfer(5, 0)).has_error(),
+            "put_transfer of version 0 was accepted");
+    expect_no_transfer(c, *s, 5, "after a refused version 0");
+
+    c.refused(commit_transfer(*s, c, plain_transfer(1, 1, transfer_state::received)),
+              errc::conflict, "transfer.id", "inserting version 1 of a transfer that exists");
+    expect_stored(c, *s, sparse, "after a refused duplicate insert");
+    stock_transfer second = full;
+    second.version = 2;
+    second.state = transfer_state::received;
+    second.received_at = at_ms(1'795'000'000'123);
+    second.reason = "received";
+    c.succeeded(commit_transfer(*s, c, second), "version 2 over a stored version 1");
+    expect_stored(c, *s, second, "after the replacement");
+    c.refused(commit_transfer(*s, c, second), errc::conflict, "transfer.version",
+              "a stale version 2 over a stored version 2");
+    stock_transfer fourth = second;
+    fourth.version = 4;
+    c.refused(commit_transfer(*s, c, fourth), errc::conflict, "transfer.version",
+              "version 4 over a stored version 2");
+    expect_stored(c, *s, second, "after refused stale and future versions");
+    c.refused(commit_transfer(*s, c, plain_transfer(9, 2)), errc::conflict, "transfer.version",
+              "version 2 of a transfer that does not exist");
+    expect_no_transfer(c, *s, 9, "after a refused replacement of a missing transfer");
+    stock_transfer third = second;
+    third.version = 3;
+    third.received_at.reset();
+    third.state = transfer_state::in_transit;
+    c.succeeded(commit_transfer(*s, c, third), "version 3 over a stored version 2");
+    expect_stored(c, *s, third, "after the second replacement (an optional unset again)");
+
+    // Orders, shipments and transfers are separate records: equal ids never clash.
+    writes w(begin(*s, c));
+    w << w.tx().put_order(plain_order(1)) << w.tx().put_shipment(plain_shipment(1))
+      << w.tx().put_transfer(plain_transfer(7));
+    c.succeeded(w.commit(), "order 1 and shipment 1 beside transfer 1, and transfer 7");
+    expect_stored(c, *s, sparse, "after an order and a shipment with its id were put");
+    expect_stored(c, *s, plain_transfer(7), "a transfer put beside an order and a shipment");
+}
+
+inline void transfers_in_state_index(const store_factory& make,
+                                     const conformance_options& /*options*/,
+                                     conformance_checker& c) {
+    const auto s = fresh(make, c);
+    std::vector<std::uint64_t> moving;
+    std::vector<stock_transfer> transfers;
+    for (std::uint64_t i = 1; i <= 60; ++i) {
+        const bool odd = i % 2 == 1;
+        transfers.push_back(
+            plain_transfer(i * 89, 1, odd ? transfer_state::in_transit : transfer_state::received));
+        if (odd) {
+            moving.push_back(i * 89);
+        }
+    }
+    for (const std::uint64_t id : {std::uint64_t{9}, std::uint64_t{10}, std::uint64_t{100},
+                                   (std::uint64_t{1} << 62) + 1, (std::uint64_t{1} << 63) - 1}) {
+        transfers.push_back(plain_transfer(id));
+        moving.push_back(id);
+    }
+    std::sort(moving.begin(), moving.end());
+    for (std::size_t from = 0; from < transfers.size(); from += 20) {
+        auto tx = begin(*s, c);
+        for (std::size_t i = from; i < std::min(transfers.size(), from + 20); ++i) {
+            c.need(tx->put_transfer(transfers[i]), "put_transfer");
+        }
+        c.need(tx->commit(), "commit of 20 transfers");
+    }
+    const auto slice = [&](std::size_t from, std::size_t count) {
+        return std::vector<std::uint64_t>(
+            moving.begin() + static_cast<std::ptrdiff_t>(std::min(from, moving.size())),
+            moving.begin() + static_cast<std::ptrdiff_t>(std::min(from + count, moving.size())));
+    };
+    const transfer_state t = transfer_state::in_transit;
+    expect_equal(c, in_state(*s, c, t, 0, 1000), moving,
+                 "transfers_in_state: every id in the state, ascending");
+    expect_equal(c, in_state(*s, c, t, 0, 3), slice(0, 3), "transfers_in_state with limit 3");
+    expect_equal(c, in_state(*s, c, t, moving[3], 2), slice(4, 2),
+                 "transfers_in_state after an id in the list (exclusive)");
+    expect_equal(c, in_state(*s, c, t, moving[3] + 1, 2), slice(4, 2),
+                 "transfers_in_state after an id not in the list");
+    const auto above_100 = static_cast<std::size_t>(
+        std::upper_bound(moving.begin(), moving.end(), std::uint64_t{100}) - moving.begin());
+    expect_equal(c, in_state(*s, c, t, 100, 3), slice(above_100, 3),
+                 "transfers_in_state after 100 (numeric, not text, order)");
+    expect_equal(c, in_state(*s, c, t, moving.back(), 10), std::vector<std::uint64_t>{},
+                 "transfers_in_state after the largest id");
+    expect_equal(c, in_state(*s, c, t, 0, 0), std::vector<std::uint64_t>{},
+                 "transfers_in_state with limit 0");
+    expect_equal(c, in_state(*s, c, transfer_state::received, 0, 1000).size(), std::size_t{30},
+                 "transfers_in_state(received) count");
+    std::vector<std::uint64_t> paged;
+    for (std::uint64_t after = 0;;) {
+        const auto page = in_state(*s, c, t, after, 4);
+        if (page.empty() || paged.size() > moving.size()) {
+            break;
+        }
+        paged.insert(paged.end(), page.begin(), page.end());
+        after = page.back();
+    }
+    expect_equal(c, paged, moving, "transfers_in_state paged four at a time");
+
+    put(*s, c, plain_transfer(moving[0], 2, transfer_state::received));
+    put(*s, c, plain_transfer(moving.back(), 2, transfer_state::received));
+    expect_equal(c, in_state(*s, c, t, 0, 1000), slice(1, moving.size() - 2),
+                 "transfers_in_state drops transfers that were received");
+    expect_equal(c, in_state(*s, c, transfer_state::received, 0, 1000).size(), std::size_t{32},
+                 "transfers_in_state(received) takes them");
+    expect_equal(c, in_state(*s, c, transfer_state::received, moving[0] - 1, 1),
+                 std::vector<std::uint64_t>{moving[0]},
+                 "transfers_in_state(received) lists a received transfer by its id");
+}
+
+inline void sku_low_stock_threshold(const store_factory& make,
+                                    const conformance_options& /*options*/,
+                                    conformance_checker& c) {
+    const auto s = fresh(make, c);
+    std::vector<sku> entries;
+    for (const std::optional<std::int64_t> threshold :
+         {std::optional<std::int64_t>(), std::optional<std::int64_t>(0),
+          std::optional<std::int64_t>(5),
+          std::optional<std::int64_t>(std::numeric_limits<std::int64_t>::max())}) {
+        sku e = plain_sku(fmt::format("SKU-L{}", entries.size()), 1999);
+        if (threshold) {
+            e.low_stock_below = units(*threshold);
+        }
+        entries.push_back(std::move(e));
+    }
+    const auto expect_entry = [&](const sku& e, std::string_view what) {
+        const auto loaded = find_catalogue(*s, c, e.id.value());
+        auto tx = begin(*s, c);
+        const auto found = c.need(tx->find_sku(e.id), "find_sku");
+        for (const auto& [got, how] :
+             {std::pair{loaded, "load_sku"}, std::pair{found, "find_sku"}}) {
+            if (!got) {
+                c.fail(fmt::format("{}: {} finds no {}", what, how, e.id));
+            } else if (*got != e) {
+                c.fail(fmt::format("{}: {} of {} differs: {}", what, how, e.id,
+                                   sku_difference(e, *got)));
+            }
+        }
+    };
+    {
+        auto tx = begin(*s, c);
+        for (const sku& e : entries) {
+            c.need(tx->put_sku(e), fmt::format("put_sku({})", e.id));
+        }
+        c.need(tx->commit(), "commit of four catalogue entries");
+    }
+    for (const sku& e : entries) {
+        expect_entry(e, "after the insert");
+    }
+    entries[0].low_stock_below = units(3);  // set
+    entries[1].low_stock_below.reset();     // cleared
+    entries[2].low_stock_below = units(6);  // changed
+    {
+        auto tx = begin(*s, c);
+        for (std::size_t i = 0; i < 3; ++i) {
+            c.need(tx->put_sku(entries[i]), "put_sku replacing an entry");
+        }
+        c.need(tx->commit(), "commit of three replacements");
+    }
+    for (const sku& e : entries) {
+        expect_entry(e, "after the replacements");
+    }
+}
+
 // ---- scenarios: the outbox ---------------------------------------------------------------
 
 /// A notification with every field set, for order `order`.
@@ -3043,6 +3967,67 @@ inline void same_version_shipment_writers(const store_factory& make,
                             stored->version, stored->tracking_number, version, winner));
         expect_equal(c, in_state(*s, c, shipment_state::shipped), std::vector<std::uint64_t>{7},
                      "shipments_in_state(shipped) after the race");
+        if (!c.passed()) {
+            return;
+        }
+    }
+}
+
+inline void low_stock_flag_race(const store_factory& make, const conformance_options& options,
+                                conformance_checker& c) {
+    const std::size_t threads = thread_count(options);
+    const auto s = fresh(make, c);
+    c.need(commit_changes(*s, c, {change("LOW", "WH-1", stock_operation::receive, 3)}),
+           "receiving the row's stock");
+    for (std::size_t round = 0; round < 8; ++round) {
+        const bool marking = round % 2 == 0;
+        const stock_operation operation =
+            marking ? stock_operation::mark_low : stock_operation::clear_low;
+        std::atomic<std::size_t> won{0};
+        std::atomic<std::size_t> lost{0};
+        std::atomic<std::size_t> ready{0};
+        on_threads(threads, [&](std::size_t /*t*/) {
+            bool first_try = true;
+            for (int attempt = 0; attempt < 1000; ++attempt) {
+                auto tx = s->begin();
+                if (!c.succeeded(tx, "store::begin on a worker thread")) {
+                    ready += first_try ? 1U : 0U;  // never leave the others waiting
+                    return;
+                }
+                writes w(std::move(*tx));
+                w << w.tx().change_stock(change("LOW", "WH-1", operation, 0, "low"));
+                if (first_try) {  // every scanner holds its change before any commits
+                    first_try = false;
+                    ++ready;
+                    while (ready.load() < threads) {
+                        std::this_thread::yield();
+                    }
+                }
+                const auto committed = w.commit();
+                if (committed.has_value()) {
+                    ++won;
+                    return;
+                }
+                if (committed.error().code == errc::busy) {
+                    continue;
+                }
+                if (committed.error().code != errc::conflict || committed.error().field != "low") {
+                    c.fail(
+                        fmt::format("a {} that lost the race was refused with {}, expected "
+                                    "conflict on field 'low'",
+                                    operation_name(operation), to_string(committed.error())));
+                    return;
+                }
+                ++lost;
+                return;
+            }
+            c.fail("a scanner kept getting busy");
+        });
+        c.check(won.load() == 1 && lost.load() == threads - 1,
+                fmt::format("{} threads racing to {}: {} won, {} lost; exactly one must win",
+                            threads, operation_name(operation), won.load(), lost.load()));
+        expect_level(c, *s, row_level("LOW", "WH-1", 3, 0, 0, 0, marking),
+                     fmt::format("after the {} race", operation_name(operation)));
         if (!c.passed()) {
             return;
         }
@@ -5651,7 +6636,7 @@ inline std::optional<std::uint64_t> environment_number(const char* name) {
 }
 
 /// Every scenario, in the order they run.
-inline constexpr std::array<conformance_scenario, 34> scenarios = {{
+inline constexpr std::array<conformance_scenario, 44> scenarios = {{
     {"order round trip keeps every field", &order_round_trip},
     {"order versions: insert at 1 and replace n-1 with n", &order_versions},
     {"order shipments round trip in inserts and replacements", &order_shipments_round_trip},
@@ -5674,6 +6659,17 @@ inline constexpr std::array<conformance_scenario, 34> scenarios = {{
      &failed_commit_writes_no_shipment},
     {"shipments_in_state lists ascending ids and follows state changes", &shipments_in_state_index},
     {"due_shipments lists deadlines earliest first with ties by id", &due_shipments_index},
+    {"transfer stock operations and their refusals", &transfer_operations},
+    {"low-stock flags are set and cleared once", &low_stock_flags},
+    {"in_transit and the low-stock flag round trip through every stock read",
+     &inventory_round_trip},
+    {"a failed commit applies no stock change or order or transfer",
+     &failed_commit_applies_no_inventory_change},
+    {"a whole transfer conserves stock over the warehouses", &whole_transfer},
+    {"the on-hand ledger lists on-hand changes in commit order within a range", &stock_ledger},
+    {"transfer versions: insert at 1 and replace n-1 with n", &transfer_versions},
+    {"transfers_in_state lists ascending ids and follows state changes", &transfers_in_state_index},
+    {"sku low_stock_below round trips and can be cleared", &sku_low_stock_threshold},
     {"outbox ids are unique and increasing and entries keep every field", &outbox_ids_and_content},
     {"claims hand out the oldest due notifications under a lease", &claims_and_leases},
     {"mark_delivered is final and refuses unknown ids", &mark_delivered_rules},
@@ -5685,6 +6681,7 @@ inline constexpr std::array<conformance_scenario, 34> scenarios = {{
     {"of concurrent writers of one order version exactly one wins", &same_version_writers},
     {"of concurrent writers of one shipment version exactly one wins",
      &same_version_shipment_writers},
+    {"of threads flagging one low stock row exactly one wins", &low_stock_flag_race},
     {"concurrent claims never hand one notification out twice", &concurrent_claims},
     {"parallel commits over many rows keep every row's books", &parallel_commits},
     {"engine: seeded random commands keep every invariant", &engine_random_commands},

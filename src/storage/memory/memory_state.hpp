@@ -4,9 +4,9 @@
 // buffers until commit.
 //
 // Lock order, the one rule that keeps commits free of deadlock: order
-// shards, then the shipment table, then SKU shards, then idempotency shards
-// (each ascending), then the outbox, then stock rows (by sku, then
-// warehouse). A stock shard's lock is only ever held alone, to find or insert
+// shards, then the shipment table, then the transfer table, then SKU shards,
+// then idempotency shards (each ascending), then the outbox, then stock rows
+// (by sku, then warehouse). A stock shard's lock is only ever held alone, to find or insert
 // a row, never while any other lock is held or taken. Reads take one lock at
 // a time.
 
@@ -58,11 +58,15 @@ struct alignas(64) stock_node {
 
     const sku_id sku;              ///< Key, part 1; never changes.
     const warehouse_id warehouse;  ///< Key, part 2; never changes.
-    std::mutex mutex;              ///< Guards counts and exists.
-    stock_counts counts;           ///< The committed counts.
+    std::mutex mutex;              ///< Guards counts, exists and ledger.
+    stock_counts counts;           ///< The committed counts and low-stock flag.
     /// False for a node a commit created to receive stock but which did not
     /// commit: readers treat it as no row at all.
     bool exists{false};
+    /// The on-hand ledger, in commit order: one entry per committed consume,
+    /// receive, dispatch and arrive. Reservations never touch it, so the hot
+    /// reserve path neither allocates nor waits for it.
+    std::vector<stock_movement> ledger;
 };
 
 /// Stock rows whose SKU hashes here; all warehouses of one SKU share a shard
@@ -100,6 +104,15 @@ struct alignas(64) shipment_table {
     std::unordered_map<shipment_id, orderly::shipment> shipments;  ///< By id.
     std::set<std::pair<shipment_state, shipment_id>> by_state;     ///< For shipments_in_state.
     std::set<std::pair<timestamp, shipment_id>> by_due;            ///< For due_shipments.
+};
+
+/// Every stock transfer, with its state index, behind one lock: like the
+/// shipments, a transfer changes twice in its life (dispatched, received).
+/// Commits take the lock only when they put a transfer.
+struct alignas(64) transfer_table {
+    std::mutex mutex;                                           ///< Guards everything below.
+    std::unordered_map<transfer_id, stock_transfer> transfers;  ///< By id.
+    std::set<std::pair<transfer_state, transfer_id>> by_state;  ///< For transfers_in_state.
 };
 
 /// Catalogue entries whose id hashes here.
@@ -151,10 +164,18 @@ struct pending_shipment {
     std::uint64_t stored_version;  ///< Required committed version.
 };
 
+/// A transfer a transaction puts, with the version the store must hold for
+/// it at commit (0: the transfer must not exist).
+struct pending_transfer {
+    stock_transfer value;          ///< What to store.
+    std::uint64_t stored_version;  ///< Required committed version.
+};
+
 /// Everything a transaction writes, buffered until commit, in call order.
 struct write_set {
     std::vector<pending_order> orders;                          ///< put_order.
     std::vector<pending_shipment> shipments;                    ///< put_shipment.
+    std::vector<pending_transfer> transfers;                    ///< put_transfer.
     std::vector<std::pair<order_id, timeline_entry>> timeline;  ///< append_timeline.
     std::vector<orderly::sku> skus;                             ///< put_sku.
     std::vector<stock_change> stock;                            ///< change_stock.
@@ -162,13 +183,14 @@ struct write_set {
     std::vector<idempotency_record> idempotency;                ///< put_idempotency.
 };
 
-/// The store's data: four sharded maps, the shipments and the outbox. A plain struct in
-/// detail (memory_store::state only derives from it) so the helpers in
-/// memory_store.cpp can name it.
+/// The store's data: four sharded maps, the shipments, the transfers and the
+/// outbox. A plain struct in detail (memory_store::state only derives from
+/// it) so the helpers in memory_store.cpp can name it.
 struct store_data {
     std::array<stock_shard, shard_count> stock;              ///< Stock rows.
     std::array<order_shard, shard_count> orders;             ///< Orders and timelines.
     shipment_table shipments;                                ///< Shipments.
+    transfer_table transfers;                                ///< Stock transfers.
     std::array<sku_shard, shard_count> skus;                 ///< The catalogue.
     std::array<idempotency_shard, shard_count> idempotency;  ///< Idempotency records.
     outbox_state outbox;                                     ///< Notifications.

@@ -92,7 +92,24 @@ std::optional<stock_level> read_row(stock_node& node) {
                        .warehouse = node.warehouse,
                        .on_hand = quantity::of(counts.on_hand).value(),
                        .reserved = quantity::of(counts.reserved).value(),
-                       .safety = quantity::of(counts.safety).value()};
+                       .safety = quantity::of(counts.safety).value(),
+                       .in_transit = quantity::of(counts.in_transit).value(),
+                       .low_stock_alerted = counts.low_alerted};
+}
+
+// The row's ledger entries with from <= at < to, in commit order.
+std::vector<stock_movement> read_ledger(stock_node& node, timestamp from, timestamp to) {
+    std::vector<stock_movement> found;
+    const std::lock_guard lock(node.mutex);
+    if (!node.exists) {
+        return found;
+    }
+    for (const stock_movement& movement : node.ledger) {
+        if (from <= movement.at && movement.at < to) {
+            found.push_back(movement);
+        }
+    }
+    return found;
 }
 
 // ---- commit: stock plan ----------------------------------------------------
@@ -105,6 +122,7 @@ struct row_plan {
     std::size_t last{0};
     stock_counts counts;  // Scratch copy, then the result to write back.
     bool exists{false};
+    std::size_t moves{0};  // How many of its changes enter the ledger.
 };
 
 // The rows a commit changes, sorted by (sku, warehouse): the order they are
@@ -121,10 +139,6 @@ struct stock_failure {
     stock_refusal refusal{stock_refusal::none};
     stock_counts row;
 };
-
-bool creates_row(stock_operation operation) noexcept {
-    return operation == stock_operation::receive || operation == stock_operation::set_safety;
-}
 
 // Sorts keeping equal elements in their order. Insertion sort for the few
 // changes of an ordinary order: std::stable_sort asks for a heap buffer even
@@ -171,8 +185,8 @@ stock_plan plan_stock(store_data& data, const std::vector<stock_change>& changes
         const stock_change& head = changes[plan.sequence[first]];
         stock_node* node = creates ? find_or_create_row(data, head.sku, head.warehouse)
                                    : find_row(data, head.sku, head.warehouse);
-        plan.rows.push_back(
-            row_plan{.node = node, .first = first, .last = last, .counts = {}, .exists = false});
+        plan.rows.push_back(row_plan{
+            .node = node, .first = first, .last = last, .counts = {}, .exists = false, .moves = 0});
         first = last;
     }
     return plan;
@@ -209,6 +223,7 @@ std::optional<stock_failure> evaluate_stock(stock_plan& plan,
     for (row_plan& row : plan.rows) {
         row.exists = row.node != nullptr && row.node->exists;
         row.counts = row.exists ? row.node->counts : stock_counts{};
+        row.moves = 0;
         for (std::size_t k = row.first; k < row.last; ++k) {
             const std::size_t index = plan.sequence[k];
             const stock_change& change = changes[index];
@@ -217,14 +232,48 @@ std::optional<stock_failure> evaluate_stock(stock_plan& plan,
             if (refusal != stock_refusal::none) {
                 return stock_failure{.change = index, .refusal = refusal, .row = row.counts};
             }
+            row.moves += moves_on_hand(change.operation) ? 1U : 0U;
         }
     }
     return std::nullopt;
 }
 
-void apply_stock(const stock_plan& plan) {
+// Makes room in the ledgers first, so that nothing is applied when memory
+// runs out.
+void reserve_ledgers(const stock_plan& plan) {
+    for (const row_plan& row : plan.rows) {
+        if (row.node != nullptr && row.moves > 0) {
+            row.node->ledger.reserve(row.node->ledger.size() + row.moves);
+        }
+    }
+}
+
+// Appends the ledger entries of one row's changes: replays them from the
+// committed counts (every one passed) to learn each on-hand figure after.
+void append_ledger(const row_plan& row, const stock_plan& plan,
+                   const std::vector<stock_change>& changes) {
+    stock_counts counts = row.node->counts;
+    bool exists = row.node->exists;
+    for (std::size_t k = row.first; k < row.last; ++k) {
+        const stock_change& change = changes[plan.sequence[k]];
+        static_cast<void>(  // passed when the commit evaluated it
+            apply_change(counts, exists, change.operation, change.units.units()));
+        if (moves_on_hand(change.operation)) {
+            row.node->ledger.push_back(
+                stock_movement{.at = change.at,
+                               .operation = change.operation,
+                               .units = change.units,
+                               .on_hand_after = quantity::of(counts.on_hand).value()});
+        }
+    }
+}
+
+void apply_stock(const stock_plan& plan, const std::vector<stock_change>& changes) {
     for (const row_plan& row : plan.rows) {
         if (row.node != nullptr) {
+            if (row.moves > 0) {
+                append_ledger(row, plan, changes);
+            }
             row.node->counts = row.counts;
             row.node->exists = row.exists;
         }
@@ -234,12 +283,13 @@ void apply_stock(const stock_plan& plan) {
 // ---- commit: shards --------------------------------------------------------
 
 // The order, SKU and idempotency shards a write set touches, as bit masks,
-// and whether it puts a shipment.
+// and whether it puts a shipment or a transfer.
 struct shard_masks {
     std::uint64_t orders{0};
     std::uint64_t skus{0};
     std::uint64_t idempotency{0};
     bool shipments{false};
+    bool transfers{false};
 };
 
 shard_masks masks_of(const write_set& writes) {
@@ -251,6 +301,7 @@ shard_masks masks_of(const write_set& writes) {
         masks.orders |= bit_of(shard_index(id));
     }
     masks.shipments = !writes.shipments.empty();
+    masks.transfers = !writes.transfers.empty();
     for (const sku& entry : writes.skus) {
         masks.skus |= bit_of(shard_index(entry.id));
     }
@@ -261,13 +312,17 @@ shard_masks masks_of(const write_set& writes) {
 }
 
 // Holds the shard locks of a commit: order shards, then the shipment table,
-// then SKU shards, then idempotency shards, each ascending.
+// then the transfer table, then SKU shards, then idempotency shards, each
+// ascending.
 class shard_locks {
 public:
     shard_locks(store_data& data, shard_masks masks) : data_(data), masks_(masks) {
         for_each_shard(masks_.orders, [this](std::size_t i) { data_.orders[i].mutex.lock(); });
         if (masks_.shipments) {
             data_.shipments.mutex.lock();
+        }
+        if (masks_.transfers) {
+            data_.transfers.mutex.lock();
         }
         for_each_shard(masks_.skus, [this](std::size_t i) { data_.skus[i].mutex.lock(); });
         for_each_shard(masks_.idempotency,
@@ -277,6 +332,9 @@ public:
         for_each_shard(masks_.idempotency,
                        [this](std::size_t i) { data_.idempotency[i].mutex.unlock(); });
         for_each_shard(masks_.skus, [this](std::size_t i) { data_.skus[i].mutex.unlock(); });
+        if (masks_.transfers) {
+            data_.transfers.mutex.unlock();
+        }
         if (masks_.shipments) {
             data_.shipments.mutex.unlock();
         }
@@ -357,6 +415,33 @@ result<void> check_shipments(const store_data& data, const write_set& writes) {
     return {};
 }
 
+// The same rule again, with the fields a transfer's conflict names.
+result<void> check_transfers(const store_data& data, const write_set& writes) {
+    for (const pending_transfer& pending : writes.transfers) {
+        const transfer_id id = pending.value.id;
+        const auto& transfers = data.transfers.transfers;
+        const auto found = transfers.find(id);
+        const std::uint64_t stored = found != transfers.end() ? found->second.version : 0;
+        if (stored == pending.stored_version) {
+            continue;
+        }
+        if (pending.stored_version == 0) {
+            return error{errc::conflict, "transfer.id",
+                         fmt::format("transfer {} already exists", id)};
+        }
+        if (stored == 0) {
+            return error{errc::conflict, "transfer.version",
+                         fmt::format("transfer {} does not exist, so version {} cannot replace it",
+                                     id, pending.stored_version + 1)};
+        }
+        return error{errc::conflict, "transfer.version",
+                     fmt::format("transfer {} was changed meanwhile: version {} is stored, {} was "
+                                 "read",
+                                 id, stored, pending.stored_version)};
+    }
+    return {};
+}
+
 // ---- commit: apply (everything locked, every check passed) ------------------
 
 // Stores the order and moves its index entries only when its state or
@@ -410,6 +495,21 @@ void apply_shipment(shipment_table& table, shipment&& value) {
     table.shipments.insert_or_assign(id, std::move(value));
 }
 
+// Stores the transfer and moves its index entry when its state changed.
+void apply_transfer(transfer_table& table, stock_transfer&& value) {
+    const transfer_id id = value.id;
+    const auto found = table.transfers.find(id);
+    const std::optional<transfer_state> old_state =
+        found != table.transfers.end() ? std::optional(found->second.state) : std::nullopt;
+    if (old_state != value.state) {
+        if (old_state) {
+            table.by_state.erase({*old_state, id});
+        }
+        table.by_state.emplace(value.state, id);
+    }
+    table.transfers.insert_or_assign(id, std::move(value));
+}
+
 void apply_notifications(outbox_state& outbox, std::vector<notification>& notes) {
     for (notification& note : notes) {
         const std::uint64_t id = outbox.next_id++;
@@ -434,6 +534,9 @@ void apply_writes(store_data& data, write_set& writes) {
     for (pending_shipment& pending : writes.shipments) {
         apply_shipment(data.shipments, std::move(pending.value));
     }
+    for (pending_transfer& pending : writes.transfers) {
+        apply_transfer(data.transfers, std::move(pending.value));
+    }
     for (auto& [id, entry] : writes.timeline) {
         data.orders[shard_index(id)].slots[id].timeline.push_back(std::move(entry));
     }
@@ -455,7 +558,8 @@ std::optional<stock_failure> change_rows(stock_plan& plan,
     const row_locks rows(plan);
     auto failure = evaluate_stock(plan, changes);
     if (!failure) {
-        apply_stock(plan);
+        reserve_ledgers(plan);
+        apply_stock(plan, changes);
     }
     return failure;
 }
@@ -478,6 +582,9 @@ result<void> commit(store_data& data, write_set& writes) {
         return checked;
     }
     if (auto checked = check_shipments(data, writes); checked.has_error()) {
+        return checked;
+    }
+    if (auto checked = check_transfers(data, writes); checked.has_error()) {
         return checked;
     }
     // Commits that enqueue nothing never touch the outbox lock.
@@ -578,6 +685,26 @@ std::vector<shipment_id> shipment_ids_due(store_data& data, timestamp now, std::
     const std::lock_guard lock(table.mutex);
     for (auto it = table.by_due.begin();
          ids.size() < limit && it != table.by_due.end() && it->first <= now; ++it) {
+        ids.push_back(it->second);
+    }
+    return ids;
+}
+
+std::optional<stock_transfer> load_transfer(store_data& data, transfer_id id) {
+    transfer_table& table = data.transfers;
+    const std::lock_guard lock(table.mutex);
+    const auto found = table.transfers.find(id);
+    return found == table.transfers.end() ? std::nullopt
+                                          : std::optional<stock_transfer>(found->second);
+}
+
+std::vector<transfer_id> transfer_ids_in_state(store_data& data, transfer_state state,
+                                               transfer_id after, std::size_t limit) {
+    std::vector<transfer_id> ids;
+    transfer_table& table = data.transfers;
+    const std::lock_guard lock(table.mutex);
+    for (auto it = table.by_state.upper_bound({state, after});
+         ids.size() < limit && it != table.by_state.end() && it->first == state; ++it) {
         ids.push_back(it->second);
     }
     return ids;
@@ -705,6 +832,10 @@ public:
         return memory::load_shipment(data_, id);
     }
     result<void> put_shipment(const shipment& s) override;
+    result<std::optional<stock_transfer>> find_transfer(transfer_id id) override {
+        return memory::load_transfer(data_, id);
+    }
+    result<void> put_transfer(const stock_transfer& t) override;
     result<std::optional<sku>> find_sku(const sku_id& id) override {
         return memory::load_sku(data_, id);
     }
@@ -787,6 +918,29 @@ result<void> memory_store::transaction::put_shipment(const shipment& s) {
     return {};
 }
 
+// The same rule as put_order: a second put of one transfer must follow the first.
+result<void> memory_store::transaction::put_transfer(const stock_transfer& t) {
+    assert_open();
+    if (t.version == 0) {
+        return error{errc::invalid_value, "transfer.version", "a transfer's version starts at 1"};
+    }
+    for (memory::pending_transfer& pending : writes_.transfers) {
+        if (pending.value.id != t.id) {
+            continue;
+        }
+        if (t.version != pending.value.version + 1) {
+            return error{errc::conflict, "transfer.version",
+                         fmt::format("transfer {} is already put at version {} in this transaction",
+                                     t.id, pending.value.version)};
+        }
+        pending.value = t;
+        return {};
+    }
+    writes_.transfers.push_back(
+        memory::pending_transfer{.value = t, .stored_version = t.version - 1});
+    return {};
+}
+
 result<void> memory_store::transaction::put_idempotency(const idempotency_record& record) {
     assert_open();
     for (const idempotency_record& pending : writes_.idempotency) {
@@ -864,6 +1018,23 @@ result<std::optional<stock_level>> memory_store::stock(const sku_id& sku,
 
 result<std::vector<stock_level>> memory_store::all_stock() {
     return memory::every_stock_row(*state_);
+}
+
+result<std::vector<stock_movement>> memory_store::stock_movements(const sku_id& sku,
+                                                                  const warehouse_id& warehouse,
+                                                                  timestamp from, timestamp to) {
+    memory::stock_node* node = memory::find_row(*state_, sku, warehouse);
+    return node == nullptr ? std::vector<stock_movement>{} : memory::read_ledger(*node, from, to);
+}
+
+result<std::optional<stock_transfer>> memory_store::load_transfer(transfer_id id) {
+    return memory::load_transfer(*state_, id);
+}
+
+result<std::vector<transfer_id>> memory_store::transfers_in_state(transfer_state wanted,
+                                                                  transfer_id after,
+                                                                  std::size_t limit) {
+    return memory::transfer_ids_in_state(*state_, wanted, after, limit);
 }
 
 result<std::vector<notification>> memory_store::claim_notifications(timestamp now, duration lease,

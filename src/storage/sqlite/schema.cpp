@@ -108,10 +108,14 @@ CREATE TABLE idempotency (
 ) STRICT, WITHOUT ROWID;
 )sql";
 
-// Version 2: shipments. A shipment, like an order, is its JSON `body` (see
-// codec.hpp); state and due_at repeat fields for shipments_in_state and
-// due_shipments. Order bodies are not rewritten: a body without the
-// "shipments" key (written by version 1) decodes with no shipments.
+// Version 2: shipments, stock transfers, the on-hand ledger and low-stock
+// alerts. A shipment, like an order, is its JSON `body` (see codec.hpp);
+// state and due_at repeat fields for shipments_in_state and due_shipments.
+// Order bodies are not rewritten: a body without the "shipments" key (written
+// by version 1) decodes with no shipments. A transfer is plain columns.
+// stock_moves is the ledger of on-hand changes, in seq (commit) order. Stock
+// rows of version 1 read nothing in transit and no alert out; SKUs of version
+// 1 have no low-stock threshold, and their idempotency records no transfer.
 constexpr const char* version_2 = R"sql(
 CREATE TABLE shipments (
     id      INTEGER PRIMARY KEY,
@@ -124,6 +128,37 @@ CREATE INDEX shipments_by_state ON shipments (state, id);
 CREATE INDEX shipments_by_due ON shipments (due_at, id) WHERE due_at IS NOT NULL;
 ALTER TABLE idempotency ADD COLUMN shipment INTEGER;
 ALTER TABLE idempotency ADD COLUMN shipment_status INTEGER;
+ALTER TABLE idempotency ADD COLUMN transfer INTEGER;
+
+ALTER TABLE stock ADD COLUMN in_transit INTEGER NOT NULL DEFAULT 0 CHECK (in_transit >= 0);
+ALTER TABLE stock ADD COLUMN low_alerted INTEGER NOT NULL DEFAULT 0
+    CHECK (low_alerted IN (0, 1));
+ALTER TABLE skus ADD COLUMN low_stock_below INTEGER CHECK (low_stock_below >= 0);
+
+CREATE TABLE transfers (
+    id             INTEGER PRIMARY KEY,
+    version        INTEGER NOT NULL CHECK (version >= 1),
+    state          INTEGER NOT NULL,
+    sku            TEXT NOT NULL,
+    from_warehouse TEXT NOT NULL,
+    to_warehouse   TEXT NOT NULL,
+    units          INTEGER NOT NULL CHECK (units >= 0),
+    reason         TEXT NOT NULL,
+    dispatched_at  INTEGER NOT NULL,
+    received_at    INTEGER
+) STRICT;
+CREATE INDEX transfers_by_state ON transfers (state, id);
+
+CREATE TABLE stock_moves (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    sku           TEXT NOT NULL,
+    warehouse     TEXT NOT NULL,
+    at            INTEGER NOT NULL,
+    operation     INTEGER NOT NULL,
+    units         INTEGER NOT NULL CHECK (units >= 0),
+    on_hand_after INTEGER NOT NULL CHECK (on_hand_after >= 0)
+) STRICT;
+CREATE INDEX stock_moves_by_row ON stock_moves (sku, warehouse, at);
 )sql";
 
 constexpr std::array<migration, 2> migrations = {{{1, version_1}, {2, version_2}}};

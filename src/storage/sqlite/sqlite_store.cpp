@@ -189,6 +189,16 @@ result<void> check_shipment_id(shipment_id id) {
     return {};
 }
 
+// The same limit for transfer ids, named as the transfer's field.
+result<void> check_transfer_id(transfer_id id) {
+    if (id.value() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        return error{
+            errc::invalid_value, "transfer.id",
+            fmt::format("transfer id {} is above 2^63-1, the largest SqliteStore keeps", id)};
+    }
+    return {};
+}
+
 std::int64_t clamp_limit(std::size_t limit) noexcept {
     return limit > static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())
                ? std::numeric_limits<std::int64_t>::max()
@@ -315,7 +325,7 @@ result<std::vector<shipment_id>> read_shipment_ids(statement& q) {
 result<std::optional<sku>> read_sku(connection& c, const sku_id& id) {
     auto q = c.prepare(
         "SELECT merchant, name, category, price, weight_g, volume_cm3, fragile, liquid, "
-        "valuable, restricted, status FROM skus WHERE id = ?1");
+        "valuable, restricted, status, low_stock_below FROM skus WHERE id = ?1");
     if (!q) {
         return std::move(q).error();
     }
@@ -332,6 +342,14 @@ result<std::optional<sku>> read_sku(connection& c, const sku_id& id) {
     if (!price || !status) {
         return !price ? price.error() : status.error();
     }
+    std::optional<quantity> low_stock_below;
+    if (!q->is_null(11)) {
+        auto threshold = quantity::of(q->integer(11));
+        if (!threshold) {
+            return error{errc::storage_failure, "skus.low_stock_below", threshold.error().message};
+        }
+        low_stock_below = *threshold;
+    }
     return std::optional<sku>(sku{.id = id,
                                   .merchant = merchant_id(std::string(q->text(0))),
                                   .name = std::string(q->text(1)),
@@ -343,7 +361,8 @@ result<std::optional<sku>> read_sku(connection& c, const sku_id& id) {
                                                        .liquid = q->integer(7) != 0,
                                                        .valuable = q->integer(8) != 0,
                                                        .restricted = q->integer(9) != 0},
-                                  .status = *status});
+                                  .status = *status,
+                                  .low_stock_below = low_stock_below});
 }
 
 stock_level level_of(const sku_id& sku, const warehouse_id& warehouse,
@@ -353,20 +372,28 @@ stock_level level_of(const sku_id& sku, const warehouse_id& warehouse,
                        .warehouse = warehouse,
                        .on_hand = quantity::of(counts.on_hand).value(),
                        .reserved = quantity::of(counts.reserved).value(),
-                       .safety = quantity::of(counts.safety).value()};
+                       .safety = quantity::of(counts.safety).value(),
+                       .in_transit = quantity::of(counts.in_transit).value(),
+                       .low_stock_alerted = counts.low_alerted};
 }
+
+// The stock columns every stock read selects, in this order.
+#define ORDERLY_STOCK_COLUMNS "sku, warehouse, on_hand, reserved, safety, in_transit, low_alerted"
 
 result<std::vector<stock_level>> read_levels(statement& q) {
     return read_rows<stock_level>(q, [](statement& r) {
         return level_of(sku_id(std::string(r.text(0))), warehouse_id(std::string(r.text(1))),
-                        {r.integer(2), r.integer(3), r.integer(4)});
+                        detail::stock_counts{.on_hand = r.integer(2),
+                                             .reserved = r.integer(3),
+                                             .safety = r.integer(4),
+                                             .in_transit = r.integer(5),
+                                             .low_alerted = r.integer(6) != 0});
     });
 }
 
 result<std::vector<stock_level>> read_stock_of(connection& c, const sku_id& id) {
-    auto q = c.prepare(
-        "SELECT sku, warehouse, on_hand, reserved, safety FROM stock WHERE sku = ?1 "
-        "ORDER BY warehouse");
+    auto q =
+        c.prepare("SELECT " ORDERLY_STOCK_COLUMNS " FROM stock WHERE sku = ?1 ORDER BY warehouse");
     if (!q) {
         return std::move(q).error();
     }
@@ -374,10 +401,63 @@ result<std::vector<stock_level>> read_stock_of(connection& c, const sku_id& id) 
     return read_levels(*q);
 }
 
+// The transfer columns every transfer read selects, in this order.
+#define ORDERLY_TRANSFER_COLUMNS                                                            \
+    "id, version, state, sku, from_warehouse, to_warehouse, units, reason, dispatched_at, " \
+    "received_at"
+
+result<stock_transfer> transfer_row(const statement& q) {
+    auto state = enum_from(q.integer(2), transfer_state::received, "transfers.state");
+    if (!state) {
+        return std::move(state).error();
+    }
+    auto units = quantity::of(q.integer(6));
+    if (!units) {
+        return error{errc::storage_failure, "transfers.units", units.error().message};
+    }
+    std::optional<timestamp> received_at;
+    if (!q.is_null(9)) {
+        received_at = from_unix_ms(q.integer(9));
+    }
+    return stock_transfer{.id = transfer_id(loaded(q.integer(0))),
+                          .version = loaded(q.integer(1)),
+                          .sku = sku_id(std::string(q.text(3))),
+                          .from = warehouse_id(std::string(q.text(4))),
+                          .to = warehouse_id(std::string(q.text(5))),
+                          .units = *units,
+                          .state = *state,
+                          .reason = std::string(q.text(7)),
+                          .dispatched_at = from_unix_ms(q.integer(8)),
+                          .received_at = received_at};
+}
+
+result<std::optional<stock_transfer>> read_transfer(connection& c, transfer_id id) {
+    if (auto ok = check_transfer_id(id); !ok) {
+        return std::optional<stock_transfer>();
+    }
+    auto q = c.prepare("SELECT " ORDERLY_TRANSFER_COLUMNS " FROM transfers WHERE id = ?1");
+    if (!q) {
+        return std::move(q).error();
+    }
+    q->bind(1, stored(id.value()));
+    auto row = q->step();
+    if (!row) {
+        return std::move(row).error();
+    }
+    if (!*row) {
+        return std::optional<stock_transfer>();
+    }
+    auto decoded = transfer_row(*q);
+    if (!decoded) {
+        return std::move(decoded).error();
+    }
+    return std::optional<stock_transfer>(std::move(*decoded));
+}
+
 result<std::optional<idempotency_record>> read_idempotency(connection& c, std::string_view key) {
     auto q = c.prepare(
         "SELECT fingerprint, order_id, number, state, payment, repeated, created_at, shipment, "
-        "shipment_status FROM idempotency WHERE key = ?1");
+        "shipment_status, transfer FROM idempotency WHERE key = ?1");
     if (!q) {
         return std::move(q).error();
     }
@@ -421,6 +501,9 @@ result<std::optional<idempotency_record>> read_idempotency(connection& c, std::s
             return std::move(st).error();
         }
         outcome.shipment_status = *st;
+    }
+    if (!q->is_null(9)) {
+        outcome.transfer = transfer_id(loaded(q->integer(9)));
     }
     return std::optional<idempotency_record>(
         idempotency_record{.key = std::string(key),
@@ -471,6 +554,7 @@ result<outbox_entry> outbox_row(const statement& q) {
 struct write_set {
     std::vector<order> orders;
     std::vector<shipment> shipments;
+    std::vector<stock_transfer> transfers;
     std::vector<std::pair<order_id, timeline_entry>> timeline;
     std::vector<sku> skus;
     std::vector<stock_change> stock;
@@ -502,8 +586,9 @@ result<void> apply_stock(connection& c, const stock_change& change) {
             return reserved ? result<void>() : result<void>(std::move(reserved).error());
         }
     }
-    auto q =
-        c.prepare("SELECT on_hand, reserved, safety FROM stock WHERE sku = ?1 AND warehouse = ?2");
+    auto q = c.prepare(
+        "SELECT on_hand, reserved, safety, in_transit, low_alerted FROM stock "
+        "WHERE sku = ?1 AND warehouse = ?2");
     if (!q) {
         return std::move(q).error();
     }
@@ -515,7 +600,11 @@ result<void> apply_stock(connection& c, const stock_change& change) {
     bool exists = *row;
     detail::stock_counts counts;
     if (exists) {
-        counts = {q->integer(0), q->integer(1), q->integer(2)};
+        counts = {.on_hand = q->integer(0),
+                  .reserved = q->integer(1),
+                  .safety = q->integer(2),
+                  .in_transit = q->integer(3),
+                  .low_alerted = q->integer(4) != 0};
     }
     const detail::stock_counts before = counts;
     const auto refusal =
@@ -523,10 +612,14 @@ result<void> apply_stock(connection& c, const stock_change& change) {
     if (refusal != detail::stock_refusal::none) {
         return detail::stock_error(change, refusal, before);
     }
+    // Every change that passes leaves the row existing (those that cannot
+    // create it are refused on a missing row).
     auto put = c.prepare(
-        "INSERT INTO stock (sku, warehouse, on_hand, reserved, safety) VALUES (?1, ?2, ?3, ?4, ?5) "
+        "INSERT INTO stock (sku, warehouse, on_hand, reserved, safety, in_transit, low_alerted) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
         "ON CONFLICT (sku, warehouse) DO UPDATE SET on_hand = excluded.on_hand, "
-        "reserved = excluded.reserved, safety = excluded.safety");
+        "reserved = excluded.reserved, safety = excluded.safety, "
+        "in_transit = excluded.in_transit, low_alerted = excluded.low_alerted");
     if (!put) {
         return std::move(put).error();
     }
@@ -534,8 +627,29 @@ result<void> apply_stock(connection& c, const stock_change& change) {
         .bind(2, change.warehouse.value())
         .bind(3, counts.on_hand)
         .bind(4, counts.reserved)
-        .bind(5, counts.safety);
-    return put->run();
+        .bind(5, counts.safety)
+        .bind(6, counts.in_transit)
+        .bind(7, std::int64_t{counts.low_alerted});
+    if (auto done = put->run(); !done) {
+        return done;
+    }
+    if (!detail::moves_on_hand(change.operation)) {
+        return {};
+    }
+    // The ledger: the table's AUTOINCREMENT seq keeps commit order.
+    auto move = c.prepare(
+        "INSERT INTO stock_moves (sku, warehouse, at, operation, units, on_hand_after) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    if (!move) {
+        return std::move(move).error();
+    }
+    move->bind(1, change.sku.value())
+        .bind(2, change.warehouse.value())
+        .bind(3, to_unix_ms(change.at))
+        .bind(4, static_cast<std::int64_t>(change.operation))
+        .bind(5, change.units.units())
+        .bind(6, counts.on_hand);
+    return move->run();
 }
 
 result<void> apply_order(connection& c, const order& o, std::string& body) {
@@ -631,6 +745,55 @@ result<void> apply_shipment(connection& c, const shipment& s, std::string& body)
     return {};
 }
 
+// The version rule of apply_order, with the fields a transfer's conflict names.
+result<void> apply_transfer(connection& c, const stock_transfer& t) {
+    if (auto ok = check_transfer_id(t.id); !ok) {
+        return ok;
+    }
+    const bool insert = t.version == 1;
+    auto q = insert ? c.prepare(
+                          "INSERT INTO transfers (id, version, state, sku, from_warehouse, "
+                          "to_warehouse, units, reason, dispatched_at, received_at) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+                          "ON CONFLICT (id) DO NOTHING")
+                    : c.prepare(
+                          "UPDATE transfers SET version = ?2, state = ?3, sku = ?4, "
+                          "from_warehouse = ?5, to_warehouse = ?6, units = ?7, reason = ?8, "
+                          "dispatched_at = ?9, received_at = ?10 "
+                          "WHERE id = ?1 AND version = ?2 - 1");
+    if (!q) {
+        return std::move(q).error();
+    }
+    q->bind(1, stored(t.id.value()))
+        .bind(2, stored(t.version))
+        .bind(3, static_cast<std::int64_t>(t.state))
+        .bind(4, t.sku.value())
+        .bind(5, t.from.value())
+        .bind(6, t.to.value())
+        .bind(7, t.units.units())
+        .bind(8, t.reason)
+        .bind(9, to_unix_ms(t.dispatched_at));
+    if (t.received_at) {
+        q->bind(10, to_unix_ms(*t.received_at));
+    } else {
+        q->bind_null(10);
+    }
+    if (auto done = q->run(); !done) {
+        return done;
+    }
+    if (q->changes() != 1) {
+        if (insert) {
+            return error{errc::conflict, "transfer.id",
+                         fmt::format("transfer {} already exists", t.id)};
+        }
+        return error{
+            errc::conflict, "transfer.version",
+            fmt::format("transfer {} changed since it was read (expected stored version {})", t.id,
+                        t.version - 1)};
+    }
+    return {};
+}
+
 result<void> apply_timeline(connection& c, order_id id, const timeline_entry& e) {
     auto q = c.prepare(
         "INSERT INTO timeline (order_id, seq, at, actor_id, actor_role, event, from_state, "
@@ -657,12 +820,13 @@ result<void> apply_timeline(connection& c, order_id id, const timeline_entry& e)
 result<void> apply_sku(connection& c, const sku& s) {
     auto q = c.prepare(
         "INSERT INTO skus (id, merchant, name, category, price, weight_g, volume_cm3, fragile, "
-        "liquid, valuable, restricted, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-        "?11, ?12) ON CONFLICT (id) DO UPDATE SET merchant = excluded.merchant, "
-        "name = excluded.name, category = excluded.category, price = excluded.price, "
-        "weight_g = excluded.weight_g, volume_cm3 = excluded.volume_cm3, "
+        "liquid, valuable, restricted, status, low_stock_below) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+        "?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (id) DO UPDATE SET "
+        "merchant = excluded.merchant, name = excluded.name, category = excluded.category, "
+        "price = excluded.price, weight_g = excluded.weight_g, volume_cm3 = excluded.volume_cm3, "
         "fragile = excluded.fragile, liquid = excluded.liquid, valuable = excluded.valuable, "
-        "restricted = excluded.restricted, status = excluded.status");
+        "restricted = excluded.restricted, status = excluded.status, "
+        "low_stock_below = excluded.low_stock_below");
     if (!q) {
         return std::move(q).error();
     }
@@ -679,14 +843,19 @@ result<void> apply_sku(connection& c, const sku& s) {
         .bind(10, std::int64_t{s.traits.valuable})
         .bind(11, std::int64_t{s.traits.restricted})
         .bind(12, static_cast<std::int64_t>(s.status));
+    if (s.low_stock_below) {
+        q->bind(13, s.low_stock_below->units());
+    } else {
+        q->bind_null(13);
+    }
     return q->run();
 }
 
 result<void> apply_idempotency(connection& c, const idempotency_record& r) {
     auto q = c.prepare(
         "INSERT INTO idempotency (key, fingerprint, order_id, number, state, payment, repeated, "
-        "created_at, shipment, shipment_status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
-        "ON CONFLICT (key) DO NOTHING");
+        "created_at, shipment, shipment_status, transfer) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+        "?9, ?10, ?11) ON CONFLICT (key) DO NOTHING");
     if (!q) {
         return std::move(q).error();
     }
@@ -711,6 +880,11 @@ result<void> apply_idempotency(connection& c, const idempotency_record& r) {
         q->bind(10, static_cast<std::int64_t>(*r.outcome.shipment_status));
     } else {
         q->bind_null(10);
+    }
+    if (r.outcome.transfer) {
+        q->bind(11, stored(r.outcome.transfer->value()));
+    } else {
+        q->bind_null(11);
     }
     if (auto done = q->run(); !done) {
         return done;
@@ -742,7 +916,7 @@ result<void> apply_note(connection& c, const notification& n, std::string& detai
 }
 
 // Everything a transaction wrote, checked and applied in the open write
-// transaction. Keys first, then versions (orders, then shipments), then stock
+// transaction. Keys first, then versions (orders, shipments, transfers), then stock
 // (as memory_store): a racing retry of the same request finds its key taken
 // (conflict, re-run, replay) rather than the stock its twin just reserved.
 result<void> apply(connection& c, const write_set& w) {
@@ -759,6 +933,11 @@ result<void> apply(connection& c, const write_set& w) {
     }
     for (const shipment& s : w.shipments) {
         if (auto r = apply_shipment(c, s, scratch); !r) {
+            return r;
+        }
+    }
+    for (const stock_transfer& t : w.transfers) {
+        if (auto r = apply_transfer(c, t); !r) {
             return r;
         }
     }
@@ -872,6 +1051,17 @@ public:
                          "a shipment's version starts at 1"};
         }
         writes_.shipments.push_back(s);
+        return {};
+    }
+    result<std::optional<stock_transfer>> find_transfer(transfer_id id) override {
+        return read_transfer(*c_, id);
+    }
+    result<void> put_transfer(const stock_transfer& t) override {
+        if (t.version == 0) {
+            return error{errc::invalid_value, "transfer.version",
+                         "a transfer's version starts at 1"};
+        }
+        writes_.transfers.push_back(t);
         return {};
     }
     result<std::optional<sku>> find_sku(const sku_id& id) override { return read_sku(*c_, id); }
@@ -1183,9 +1373,8 @@ result<std::optional<sku>> sqlite_store::load_sku(const sku_id& id) {
 result<std::optional<stock_level>> sqlite_store::stock(const sku_id& sku,
                                                        const warehouse_id& warehouse) {
     return with_connection(state_, [&](connection& c) -> result<std::optional<stock_level>> {
-        auto q = c.prepare(
-            "SELECT sku, warehouse, on_hand, reserved, safety FROM stock "
-            "WHERE sku = ?1 AND warehouse = ?2");
+        auto q = c.prepare("SELECT " ORDERLY_STOCK_COLUMNS
+                           " FROM stock WHERE sku = ?1 AND warehouse = ?2");
         if (!q) {
             return std::move(q).error();
         }
@@ -1203,12 +1392,69 @@ result<std::optional<stock_level>> sqlite_store::stock(const sku_id& sku,
 
 result<std::vector<stock_level>> sqlite_store::all_stock() {
     return with_connection(state_, [&](connection& c) -> result<std::vector<stock_level>> {
-        auto q = c.prepare(
-            "SELECT sku, warehouse, on_hand, reserved, safety FROM stock ORDER BY sku, warehouse");
+        auto q = c.prepare("SELECT " ORDERLY_STOCK_COLUMNS " FROM stock ORDER BY sku, warehouse");
         if (!q) {
             return std::move(q).error();
         }
         return read_levels(*q);
+    });
+}
+
+result<std::vector<stock_movement>> sqlite_store::stock_movements(const sku_id& sku,
+                                                                  const warehouse_id& warehouse,
+                                                                  timestamp from, timestamp to) {
+    return with_connection(state_, [&](connection& c) -> result<std::vector<stock_movement>> {
+        auto q = c.prepare(
+            "SELECT at, operation, units, on_hand_after FROM stock_moves "
+            "WHERE sku = ?1 AND warehouse = ?2 AND at >= ?3 AND at < ?4 ORDER BY seq");
+        if (!q) {
+            return std::move(q).error();
+        }
+        q->bind(1, sku.value())
+            .bind(2, warehouse.value())
+            .bind(3, to_unix_ms(from))
+            .bind(4, to_unix_ms(to));
+        return read_rows<stock_movement>(*q, [](statement& r) -> result<stock_movement> {
+            auto operation =
+                enum_from(r.integer(1), stock_operation::clear_low, "stock_moves.operation");
+            auto units = quantity::of(r.integer(2));
+            auto after = quantity::of(r.integer(3));
+            if (!operation) {
+                return std::move(operation).error();
+            }
+            if (!units || !after) {
+                return error{errc::storage_failure, "stock_moves",
+                             "holds a negative count, which orderly never writes"};
+            }
+            return stock_movement{.at = from_unix_ms(r.integer(0)),
+                                  .operation = *operation,
+                                  .units = *units,
+                                  .on_hand_after = *after};
+        });
+    });
+}
+
+result<std::optional<stock_transfer>> sqlite_store::load_transfer(transfer_id id) {
+    return with_connection(state_, [&](connection& c) { return read_transfer(c, id); });
+}
+
+result<std::vector<transfer_id>> sqlite_store::transfers_in_state(transfer_state wanted,
+                                                                  transfer_id after,
+                                                                  std::size_t limit) {
+    return with_connection(state_, [&](connection& c) -> result<std::vector<transfer_id>> {
+        if (auto ok = check_transfer_id(after); !ok) {
+            return std::vector<transfer_id>();
+        }
+        auto q =
+            c.prepare("SELECT id FROM transfers WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT ?3");
+        if (!q) {
+            return std::move(q).error();
+        }
+        q->bind(1, static_cast<std::int64_t>(wanted))
+            .bind(2, stored(after.value()))
+            .bind(3, clamp_limit(limit));
+        return read_rows<transfer_id>(
+            *q, [](statement& r) { return transfer_id(loaded(r.integer(0))); });
     });
 }
 
