@@ -173,6 +173,17 @@ std::uint64_t fingerprint_of(command what, order_id id, std::string_view reason)
     return detail::fingerprint().add(what).add(id).add(reason).value();
 }
 
+// The whole-order warehouse commands serve orders without parcels; an order
+// planned into shipments moves through the shipment commands.
+result<void> whole_order_only(const order& o) {
+    if (!o.shipments.empty()) {
+        return error{errc::transition_not_allowed, "order_id",
+                     fmt::format("order {} ships in {} parcel(s); use the shipment commands",
+                                 o.number, o.shipments.size())};
+    }
+    return {};
+}
+
 }  // namespace
 
 result<command_outcome> engine::approve_order(const command_context& ctx, order_id id,
@@ -272,17 +283,14 @@ result<command_outcome> engine::allocate_order(const command_context& ctx, order
 }
 
 result<command_outcome> engine::pack_order(const command_context& ctx, order_id id) {
-    return impl_->on_order(
-        ctx, command::pack_order, id, fingerprint_of(command::pack_order, id, ""),
-        [&](detail::order_change& c) -> result<void> {
-            if (!c.order.shipments.empty()) {
-                return error{errc::transition_not_allowed, "order_id",
-                             fmt::format("order {} ships in {} parcel(s); use the shipment "
-                                         "commands",
-                                         c.order.number, c.order.shipments.size())};
-            }
-            return c.transition(order_event::packed, "packed");
-        });
+    return impl_->on_order(ctx, command::pack_order, id,
+                           fingerprint_of(command::pack_order, id, ""),
+                           [&](detail::order_change& c) -> result<void> {
+                               if (auto r = whole_order_only(c.order); !r) {
+                                   return r;
+                               }
+                               return c.transition(order_event::packed, "packed");
+                           });
 }
 
 result<command_outcome> engine::ship_order(const command_context& ctx,
@@ -296,11 +304,8 @@ result<command_outcome> engine::ship_order(const command_context& ctx,
     return impl_->on_order(
         ctx, command::ship_order, request.order, fingerprint,
         [&](detail::order_change& c) -> result<void> {
-            if (!c.order.shipments.empty()) {
-                return error{errc::transition_not_allowed, "order_id",
-                             fmt::format("order {} ships in {} parcel(s); use the shipment "
-                                         "commands",
-                                         c.order.number, c.order.shipments.size())};
+            if (auto r = whole_order_only(c.order); !r) {
+                return r;
             }
             if (auto carrier = parse_id<carrier_id>(request.carrier.value()); !carrier) {
                 return std::move(carrier).error().within("carrier");
@@ -329,11 +334,8 @@ result<command_outcome> engine::deliver_order(const command_context& ctx, order_
     return impl_->on_order(
         ctx, command::deliver_order, id, fingerprint_of(command::deliver_order, id, ""),
         [&](detail::order_change& c) -> result<void> {
-            if (!c.order.shipments.empty()) {
-                return error{errc::transition_not_allowed, "order_id",
-                             fmt::format("order {} ships in {} parcel(s); use the shipment "
-                                         "commands",
-                                         c.order.number, c.order.shipments.size())};
+            if (auto r = whole_order_only(c.order); !r) {
+                return r;
             }
             if (auto r = c.transition(order_event::delivered, "delivered by the carrier"); !r) {
                 return r;

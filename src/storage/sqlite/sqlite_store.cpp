@@ -171,32 +171,27 @@ std::uint64_t loaded(std::int64_t value) noexcept {
 }
 
 // SQLite integers are signed; ids above 2^63−1 would sort below the others.
+// `field` is the field a refused write names ("id", "shipment.id").
+template <class Id>
+result<void> check_stored_id(Id id, std::string_view field, std::string_view what) {
+    if (id.value() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        return error{
+            errc::invalid_value, std::string(field),
+            fmt::format("{} id {} is above 2^63-1, the largest SqliteStore keeps", what, id)};
+    }
+    return {};
+}
+
 result<void> check_order_id(order_id id) {
-    if (id.value() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-        return error{errc::invalid_value, "id",
-                     fmt::format("order id {} is above 2^63-1, the largest SqliteStore keeps", id)};
-    }
-    return {};
+    return check_stored_id(id, "id", "order");
 }
 
-// The same limit for shipment ids, named as the shipment's field.
 result<void> check_shipment_id(shipment_id id) {
-    if (id.value() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-        return error{
-            errc::invalid_value, "shipment.id",
-            fmt::format("shipment id {} is above 2^63-1, the largest SqliteStore keeps", id)};
-    }
-    return {};
+    return check_stored_id(id, "shipment.id", "shipment");
 }
 
-// The same limit for transfer ids, named as the transfer's field.
 result<void> check_transfer_id(transfer_id id) {
-    if (id.value() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-        return error{
-            errc::invalid_value, "transfer.id",
-            fmt::format("transfer id {} is above 2^63-1, the largest SqliteStore keeps", id)};
-    }
-    return {};
+    return check_stored_id(id, "transfer.id", "transfer");
 }
 
 std::int64_t clamp_limit(std::size_t limit) noexcept {
@@ -313,13 +308,37 @@ result<std::vector<timeline_entry>> read_timeline(connection& c, order_id id) {
     });
 }
 
-result<std::vector<order_id>> read_ids(statement& q) {
-    return read_rows<order_id>(q, [](statement& r) { return order_id(loaded(r.integer(0))); });
+template <class Id>
+result<std::vector<Id>> read_ids(statement& q) {
+    return read_rows<Id>(q, [](statement& r) { return Id(loaded(r.integer(0))); });
 }
 
-result<std::vector<shipment_id>> read_shipment_ids(statement& q) {
-    return read_rows<shipment_id>(q,
-                                  [](statement& r) { return shipment_id(loaded(r.integer(0))); });
+// Ids in a state after `after`, ascending: orders, shipments, transfers.
+// `sql` is "SELECT id FROM <table> WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT ?3".
+template <class Id>
+result<std::vector<Id>> ids_in_state(connection& c, const char* sql, std::int64_t state, Id after,
+                                     std::size_t limit) {
+    if (after.value() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        return std::vector<Id>();  // nothing is stored above 2^63−1
+    }
+    auto q = c.prepare(sql);
+    if (!q) {
+        return std::move(q).error();
+    }
+    q->bind(1, state).bind(2, stored(after.value())).bind(3, clamp_limit(limit));
+    return read_ids<Id>(*q);
+}
+
+// Ids whose due_at has come, earliest first. `sql` is "SELECT id FROM <table>
+// WHERE due_at IS NOT NULL AND due_at <= ?1 ORDER BY due_at, id LIMIT ?2".
+template <class Id>
+result<std::vector<Id>> due_ids(connection& c, const char* sql, timestamp now, std::size_t limit) {
+    auto q = c.prepare(sql);
+    if (!q) {
+        return std::move(q).error();
+    }
+    q->bind(1, to_unix_ms(now)).bind(2, clamp_limit(limit));
+    return read_ids<Id>(*q);
 }
 
 result<std::optional<sku>> read_sku(connection& c, const sku_id& id) {
@@ -1301,32 +1320,19 @@ result<std::vector<timeline_entry>> sqlite_store::timeline(order_id id) {
 
 result<std::vector<order_id>> sqlite_store::orders_in_state(order_state wanted, order_id after,
                                                             std::size_t limit) {
-    return with_connection(state_, [&](connection& c) -> result<std::vector<order_id>> {
-        if (auto ok = check_order_id(after); !ok) {
-            return std::vector<order_id>();
-        }
-        auto q =
-            c.prepare("SELECT id FROM orders WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT ?3");
-        if (!q) {
-            return std::move(q).error();
-        }
-        q->bind(1, static_cast<std::int64_t>(wanted))
-            .bind(2, stored(after.value()))
-            .bind(3, clamp_limit(limit));
-        return read_ids(*q);
+    return with_connection(state_, [&](connection& c) {
+        return ids_in_state(
+            c, "SELECT id FROM orders WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+            static_cast<std::int64_t>(wanted), after, limit);
     });
 }
 
 result<std::vector<order_id>> sqlite_store::due_orders(timestamp now, std::size_t limit) {
-    return with_connection(state_, [&](connection& c) -> result<std::vector<order_id>> {
-        auto q = c.prepare(
-            "SELECT id FROM orders WHERE due_at IS NOT NULL AND due_at <= ?1 "
-            "ORDER BY due_at, id LIMIT ?2");
-        if (!q) {
-            return std::move(q).error();
-        }
-        q->bind(1, to_unix_ms(now)).bind(2, clamp_limit(limit));
-        return read_ids(*q);
+    return with_connection(state_, [&](connection& c) {
+        return due_ids<order_id>(c,
+                                 "SELECT id FROM orders WHERE due_at IS NOT NULL AND due_at <= ?1 "
+                                 "ORDER BY due_at, id LIMIT ?2",
+                                 now, limit);
     });
 }
 
@@ -1337,32 +1343,20 @@ result<std::optional<shipment>> sqlite_store::load_shipment(shipment_id id) {
 result<std::vector<shipment_id>> sqlite_store::shipments_in_state(shipment_state wanted,
                                                                   shipment_id after,
                                                                   std::size_t limit) {
-    return with_connection(state_, [&](connection& c) -> result<std::vector<shipment_id>> {
-        if (auto ok = check_shipment_id(after); !ok) {
-            return std::vector<shipment_id>();
-        }
-        auto q =
-            c.prepare("SELECT id FROM shipments WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT ?3");
-        if (!q) {
-            return std::move(q).error();
-        }
-        q->bind(1, static_cast<std::int64_t>(wanted))
-            .bind(2, stored(after.value()))
-            .bind(3, clamp_limit(limit));
-        return read_shipment_ids(*q);
+    return with_connection(state_, [&](connection& c) {
+        return ids_in_state(
+            c, "SELECT id FROM shipments WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+            static_cast<std::int64_t>(wanted), after, limit);
     });
 }
 
 result<std::vector<shipment_id>> sqlite_store::due_shipments(timestamp now, std::size_t limit) {
-    return with_connection(state_, [&](connection& c) -> result<std::vector<shipment_id>> {
-        auto q = c.prepare(
+    return with_connection(state_, [&](connection& c) {
+        return due_ids<shipment_id>(
+            c,
             "SELECT id FROM shipments WHERE due_at IS NOT NULL AND due_at <= ?1 "
-            "ORDER BY due_at, id LIMIT ?2");
-        if (!q) {
-            return std::move(q).error();
-        }
-        q->bind(1, to_unix_ms(now)).bind(2, clamp_limit(limit));
-        return read_shipment_ids(*q);
+            "ORDER BY due_at, id LIMIT ?2",
+            now, limit);
     });
 }
 
@@ -1441,20 +1435,10 @@ result<std::optional<stock_transfer>> sqlite_store::load_transfer(transfer_id id
 result<std::vector<transfer_id>> sqlite_store::transfers_in_state(transfer_state wanted,
                                                                   transfer_id after,
                                                                   std::size_t limit) {
-    return with_connection(state_, [&](connection& c) -> result<std::vector<transfer_id>> {
-        if (auto ok = check_transfer_id(after); !ok) {
-            return std::vector<transfer_id>();
-        }
-        auto q =
-            c.prepare("SELECT id FROM transfers WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT ?3");
-        if (!q) {
-            return std::move(q).error();
-        }
-        q->bind(1, static_cast<std::int64_t>(wanted))
-            .bind(2, stored(after.value()))
-            .bind(3, clamp_limit(limit));
-        return read_rows<transfer_id>(
-            *q, [](statement& r) { return transfer_id(loaded(r.integer(0))); });
+    return with_connection(state_, [&](connection& c) {
+        return ids_in_state(
+            c, "SELECT id FROM transfers WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+            static_cast<std::int64_t>(wanted), after, limit);
     });
 }
 
