@@ -130,6 +130,9 @@ public:
     [[nodiscard]] result<order_change*> order(order_id id);
     // The shipment, read once; marked for writing.
     [[nodiscard]] result<shipment*> find(shipment_id id);
+    // The shipment, read once, for reading only: not written unless find()
+    // asks for it later. The pointer is valid until the next find().
+    [[nodiscard]] result<const shipment*> peek(shipment_id id);
     // A new shipment, written with version 1.
     shipment& add(shipment s);
 
@@ -147,6 +150,7 @@ private:
     std::map<order_id, std::unique_ptr<orderly::order>> loaded_;
     std::map<order_id, std::unique_ptr<order_change>> changes_;
     std::map<shipment_id, shipment> shipments_;
+    std::map<shipment_id, shipment> seen_;  // read by peek(), not to be written
     std::set<shipment_id> added_;
 };
 

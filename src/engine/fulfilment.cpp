@@ -42,9 +42,30 @@ result<order_change*> fulfilment_change::order(order_id id) {
     return out;
 }
 
+result<const shipment*> fulfilment_change::peek(shipment_id id) {
+    if (auto known = shipments_.find(id); known != shipments_.end()) {
+        return &known->second;
+    }
+    if (auto known = seen_.find(id); known != seen_.end()) {
+        return &known->second;
+    }
+    auto found = tx.find_shipment(id);
+    if (!found) {
+        return std::move(found).error();
+    }
+    if (!*found) {
+        return error{errc::not_found, "shipment_id", fmt::format("no shipment {}", id)};
+    }
+    return &seen_.emplace(id, std::move(**found)).first->second;
+}
+
 result<shipment*> fulfilment_change::find(shipment_id id) {
     if (auto known = shipments_.find(id); known != shipments_.end()) {
         return &known->second;
+    }
+    if (auto known = seen_.find(id); known != seen_.end()) {
+        auto node = seen_.extract(known);
+        return &shipments_.insert(std::move(node)).position->second;
     }
     auto found = tx.find_shipment(id);
     if (!found) {
@@ -99,15 +120,33 @@ ship_from origin_of(const warehouse& w) {
 }
 
 // True when every shipment of the order (cancelled ones aside) satisfies `pred`.
+// True when a parcel counts toward its orders' state: not cancelled (merged
+// away), and not a lost or returned parcel whose exception was resolved by a
+// reship (the replacement counts instead) or a refund (the goods' money went
+// back).
+bool counts(const shipment& s) {
+    if (s.state == shipment_state::cancelled) {
+        return false;
+    }
+    if (s.state == shipment_state::lost || s.state == shipment_state::returned) {
+        for (const auto& e : s.exceptions) {
+            if (e.remedy == logistics_remedy::reship || e.remedy == logistics_remedy::refund) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 template <class Pred>
 result<bool> all_shipments(fulfilment_change& f, const order& o, Pred pred) {
     bool any = false;
     for (const shipment_id id : o.shipments) {
-        auto s = f.find(id);
+        auto s = f.peek(id);
         if (!s) {
             return std::move(s).error();
         }
-        if ((*s)->state == shipment_state::cancelled) {
+        if (!counts(**s)) {
             continue;
         }
         any = true;
@@ -1491,6 +1530,9 @@ result<command_outcome> engine::resolve_logistics_exception(
             }
             ex.remedy = resolution.remedy;
             ex.resolved_at = f.now();
+            if (auto r = impl_->advance_orders(f, sh); !r) {
+                return std::move(r).error();
+            }
             (*first)->notify(notification_kind::logistics_exception, audience::staff,
                              "customer_service",
                              fmt::format("Shipment {} {} exception resolved by {}", sh.id, ex.kind,
@@ -1722,7 +1764,7 @@ result<order_fulfilment> engine::fulfilment(const actor& who, order_id id) const
         if (!s) {
             return std::move(s).error();
         }
-        if (!*s || (*s)->state == shipment_state::cancelled) {
+        if (!*s || !counts(**s)) {
             continue;
         }
         if (!in_warehouse((*s)->state)) {

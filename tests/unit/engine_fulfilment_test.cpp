@@ -519,6 +519,37 @@ TEST_CASE("a lost parcel is reshipped with new reservations, or refunded exactly
     CHECK(o.payments[0].state == payment_state::refunded);
 }
 
+TEST_CASE("an order whose lost parcel was reshipped is delivered when the replacement is") {
+    fulfil_fixture f;
+    f.stock("tea", 10, 0);
+    f.stock("cup", 0, 10);
+    const order_id id = f.paid_order({{"tea", 1}, {"cup", 1}});
+    auto parts = f.plan(id);
+    REQUIRE(parts.size() == 2);
+    for (auto& p : parts) {
+        f.pack(p);
+        p = f.ship(p);
+        REQUIRE(f.event(p.id, tracking_event::picked_up, 10).has_value());
+    }
+    REQUIRE(f.event(parts[0].id, tracking_event::declared_lost, 300).has_value());
+    REQUIRE(f.event(parts[1].id, tracking_event::delivered, 400).has_value());
+    CHECK(f.load(id).state == order_state::shipped);  // one parcel lost, not delivered
+    auto reship = f.engine->resolve_logistics_exception(
+        f.as(admin), logistics_resolution{parts[0].id, 0, logistics_remedy::reship, {}, ""});
+    REQUIRE(reship.has_value());
+    const auto fresh = f.engine->get_shipment(admin, *reship->shipment).value();
+    CHECK(f.engine->fulfilment(admin, id).value().progress ==
+          fulfilment_progress::partially_delivered);
+    f.pack(fresh);
+    f.ship(fresh);
+    REQUIRE(f.event(fresh.id, tracking_event::picked_up, 500).has_value());
+    REQUIRE(f.event(fresh.id, tracking_event::delivered, 600).has_value());
+    CHECK(f.load(id).state == order_state::delivered);
+    const auto view = f.engine->fulfilment(admin, id).value();
+    CHECK(view.progress == fulfilment_progress::delivered);
+    CHECK(view.shipments.size() == 2);  // the lost parcel no longer counts
+}
+
 TEST_CASE(
     "cancelling a planned order cancels its parcels, and a parcel that left stops a "
     "cancel") {

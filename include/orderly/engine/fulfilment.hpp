@@ -144,7 +144,9 @@ enum class fulfilment_progress : std::uint8_t {
 struct order_fulfilment {
     order_state state{order_state::paid};                            ///< The order's own state.
     fulfilment_progress progress{fulfilment_progress::not_planned};  ///< Over its shipments.
-    std::vector<shipment> shipments{};  ///< Its live shipments (cancelled ones left out).
+    /// Its parcels that count: merged-away (cancelled) ones, and lost or
+    /// returned ones replaced by a reship or refunded, are left out.
+    std::vector<shipment> shipments{};
 };
 
 /// One planned pick wave: the wave as plan_pick_waves computed it, under the
