@@ -636,7 +636,7 @@ TEST_CASE("randomized fulfilment keeps stock, parcels and order states consisten
         return orders[orders.size() - 1 - rng() % window];
     };
 #if defined(__SANITIZE_THREAD__)
-    const int steps = 400;  // TSan runs every instruction many times slower
+    const int steps = 800;  // TSan runs every instruction many times slower
 #else
     const int steps = 1200;
 #endif
@@ -689,11 +689,22 @@ TEST_CASE("randomized fulfilment keeps stock, parcels and order states consisten
                 ++split;
             }
         } else if (roll == 4 && !o.shipments.empty()) {
-            // Merge with another planned parcel of the same customer, if any.
-            const order_id other = recent();
+            // Merge with a parcel of another recent order of the same
+            // customer, when there is one (mostly the merge is allowed: one
+            // address, one warehouse, within the window); else a random one,
+            // which the engine must refuse cleanly.
+            order_id other = recent();
+            for (std::size_t back = 1; back <= std::min<std::size_t>(orders.size(), 12); ++back) {
+                const order candidate = f.load(orders[orders.size() - back]);
+                if (candidate.id != id && candidate.customer == o.customer &&
+                    !candidate.shipments.empty() && rng() % 4 != 0) {
+                    other = candidate.id;
+                    break;
+                }
+            }
             const order p = f.load(other);
             if (other != id && !p.shipments.empty()) {
-                const std::array<shipment_id, 2> two{o.shipments.front(), p.shipments.front()};
+                const std::array<shipment_id, 2> two{pick(o.shipments), pick(p.shipments)};
                 auto joined = f.engine->merge_shipments(f.as(keeper), two);
                 if (!joined) {
                     CHECK((joined.error().code == errc::invalid_value ||
