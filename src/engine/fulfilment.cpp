@@ -1750,6 +1750,33 @@ result<std::vector<carrier_kpi>> engine::carrier_kpis(const actor& who, timestam
     return out;
 }
 
+result<packaging_hint> engine::packaging_for(const actor& who, shipment_id id) const {
+    auto ready = impl_->setup();
+    if (!ready) {
+        return std::move(ready).error();
+    }
+    auto s = get_shipment(who, id);
+    if (!s) {
+        return std::move(s).error();
+    }
+    std::vector<packed_item> items;
+    for (const auto& l : s->lines) {
+        auto entry = impl_->ports.store.load_sku(l.sku);
+        if (!entry) {
+            return std::move(entry).error();
+        }
+        if (!*entry) {
+            return error{errc::not_found, "sku",
+                         fmt::format("SKU {} is no longer in the catalogue", l.sku)};
+        }
+        const sku& k = **entry;
+        const bool bulky = (*ready)->bulky && (*ready)->bulky(k);
+        items.push_back(
+            packed_item{l.sku, l.units, k.volume_cm3, goods_traits_of(k.traits, bulky)});
+    }
+    return suggest_packaging(items, (*ready)->packaging);
+}
+
 result<order_fulfilment> engine::fulfilment(const actor& who, order_id id) const {
     auto o = get_order(who, id);
     if (!o) {

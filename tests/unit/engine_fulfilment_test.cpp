@@ -280,6 +280,16 @@ TEST_CASE(
     CHECK(f.load(id).state == order_state::delivered);
     CHECK(f.engine->fulfilment(admin, id).value().progress == fulfilment_progress::delivered);
 
+    // The packing hint follows the goods: a fragile cup pads the parcel.
+    auto hint = f.engine->packaging_for(keeper, s.id);
+    REQUIRE_MESSAGE(hint.has_value(), (hint ? "" : to_string(hint.error())));
+    CHECK(hint->padded);
+    CHECK_FALSE(hint->sealed);
+    CHECK(hint->volume_cm3 == (2 * 400 + 400) * 130 / 100);  // 30% padding allowance
+    REQUIRE(hint->box.has_value());
+    CHECK(hint->box->name == "S");
+    check_refused(f.engine->packaging_for(keeper, shipment_id(42)), errc::not_found, "shipment_id");
+
     // The whole-order commands refuse an order that ships in parcels.
     check_refused(f.engine->deliver_order(f.as(admin), id), errc::transition_not_allowed,
                   "order_id");

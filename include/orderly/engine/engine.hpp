@@ -339,6 +339,10 @@ public:
     /// not a hot path.
     [[nodiscard]] result<std::vector<carrier_kpi>> carrier_kpis(const actor& who, timestamp from,
                                                                 timestamp to) const;
+    /// How to pack a parcel: padding, sealing, upright, tamper-evident,
+    /// insurance or freight from its goods' traits, and the smallest box of
+    /// fulfilment_setup::packaging that holds it.
+    [[nodiscard]] result<packaging_hint> packaging_for(const actor& who, shipment_id id) const;
     /// An order's shipments and how far they got (partially shipped, ...).
     [[nodiscard]] result<order_fulfilment> fulfilment(const actor& who, order_id id) const;
     /// The order as stored.

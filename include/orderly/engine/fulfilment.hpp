@@ -59,6 +59,8 @@ struct fulfilment_setup {
     /// Where a SKU is picked in a warehouse; required by plan_pick_waves. A
     /// SKU without a location is refused there (field "bins").
     std::function<std::optional<bin_location>(const warehouse_id&, const sku_id&)> bins{};
+    /// The packing station's boxes and padding allowance, for packaging_for().
+    packaging_options packaging{};
     /// The carriers' daily collection time at the warehouses, as an offset
     /// from midnight UTC: a shipment planned before it is due to be packed by
     /// that day's collection, later ones by the next day's.
