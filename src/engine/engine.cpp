@@ -122,14 +122,11 @@ result<command_outcome> engine::impl::on_order(const command_context& ctx, comma
         if (!tx) {
             return std::move(tx).error();
         }
-        auto found = (*tx)->find_order(id);
+        auto found = detail::required((*tx)->find_order(id), "order_id", "order", id);
         if (!found) {
             return std::move(found).error();
         }
-        if (!*found) {
-            return error{errc::not_found, "order_id", fmt::format("no order {}", id)};
-        }
-        order& o = **found;
+        order& o = *found;
         if (auto allowed = ports.policy.authorize(ctx.actor, what, &o.customer); !allowed) {
             return std::move(allowed).error();
         }
@@ -398,18 +395,15 @@ result<void> engine::impl::collect_cash(detail::order_change& c) {
 // --- queries -------------------------------------------------------------------
 
 result<order> engine::get_order(const actor& who, order_id id) const {
-    auto found = impl_->ports.store.load_order(id);
+    auto found = detail::required(impl_->ports.store.load_order(id), "order_id", "order", id);
     if (!found) {
-        return std::move(found).error();
+        return found;
     }
-    if (!*found) {
-        return error{errc::not_found, "order_id", fmt::format("no order {}", id)};
-    }
-    if (auto allowed = impl_->ports.policy.authorize(who, command::view_order, &(*found)->customer);
+    if (auto allowed = impl_->ports.policy.authorize(who, command::view_order, &found->customer);
         !allowed) {
         return std::move(allowed).error();
     }
-    return std::move(**found);
+    return found;
 }
 
 result<std::vector<timeline_entry>> engine::timeline(const actor& who, order_id id) const {

@@ -105,6 +105,19 @@ private:
     return number->value();
 }
 
+// What a store read found, or not_found naming the field ("no shipment 42").
+template <class T, class Id>
+[[nodiscard]] result<T> required(result<std::optional<T>> found, std::string_view field,
+                                 std::string_view what, const Id& id) {
+    if (!found) {
+        return std::move(found).error();
+    }
+    if (!*found) {
+        return error{errc::not_found, std::string(field), fmt::format("no {} {}", what, id)};
+    }
+    return std::move(**found);
+}
+
 // "field must be at most N bytes" style checks shared by the commands.
 [[nodiscard]] result<void> check_text(std::string_view text, std::string_view field,
                                       std::size_t max_bytes, bool required);
@@ -233,12 +246,16 @@ struct engine::impl {
 
     // Fulfilment: the command loop over shipments (locks `lock_ids` in
     // ascending order, then runs `mutate` in one transaction with retries),
-    // the whole setup check, and the parts of each command.
+    // the whole setup check, and the parts of each command. Commands
+    // remember their outcome under ctx's idempotency key; due work, which
+    // re-checks what is due inside its transaction, passes `remember` false
+    // and no key.
     using fulfilment_mutation = std::function<result<command_outcome>(detail::fulfilment_change&)>;
     [[nodiscard]] result<command_outcome> on_fulfilment(const command_context& ctx, command what,
                                                         std::vector<order_id> lock_ids,
                                                         std::uint64_t fingerprint,
-                                                        const fulfilment_mutation& mutate);
+                                                        const fulfilment_mutation& mutate,
+                                                        bool remember = true);
     [[nodiscard]] result<std::vector<order_id>> orders_of(shipment_id id) const;
     [[nodiscard]] result<const fulfilment_setup*> setup() const;
     [[nodiscard]] result<void> plan(detail::fulfilment_change& f, detail::order_change& c,

@@ -23,17 +23,14 @@ result<order_change*> fulfilment_change::order(order_id id) {
     if (auto known = changes_.find(id); known != changes_.end()) {
         return known->second.get();
     }
-    auto found = tx.find_order(id);
+    auto found = required(tx.find_order(id), "order_id", "order", id);
     if (!found) {
         return std::move(found).error();
     }
-    if (!*found) {
-        return error{errc::not_found, "order_id", fmt::format("no order {}", id)};
-    }
-    if (auto allowed = policy_.authorize(who_, what_, &(*found)->customer); !allowed) {
+    if (auto allowed = policy_.authorize(who_, what_, &found->customer); !allowed) {
         return std::move(allowed).error();
     }
-    auto held = std::make_unique<orderly::order>(std::move(**found));
+    auto held = std::make_unique<orderly::order>(std::move(*found));
     auto change = std::make_unique<order_change>(*held, now_, who_, settings_);
     change->tx = &tx;
     order_change* out = change.get();
@@ -49,14 +46,11 @@ result<const shipment*> fulfilment_change::peek(shipment_id id) {
     if (auto known = seen_.find(id); known != seen_.end()) {
         return &known->second;
     }
-    auto found = tx.find_shipment(id);
+    auto found = required(tx.find_shipment(id), "shipment_id", "shipment", id);
     if (!found) {
         return std::move(found).error();
     }
-    if (!*found) {
-        return error{errc::not_found, "shipment_id", fmt::format("no shipment {}", id)};
-    }
-    return &seen_.emplace(id, std::move(**found)).first->second;
+    return &seen_.emplace(id, std::move(*found)).first->second;
 }
 
 result<shipment*> fulfilment_change::find(shipment_id id) {
@@ -67,15 +61,11 @@ result<shipment*> fulfilment_change::find(shipment_id id) {
         auto node = seen_.extract(known);
         return &shipments_.insert(std::move(node)).position->second;
     }
-    auto found = tx.find_shipment(id);
+    auto found = required(tx.find_shipment(id), "shipment_id", "shipment", id);
     if (!found) {
         return std::move(found).error();
     }
-    if (!*found) {
-        return error{errc::not_found, "shipment_id", fmt::format("no shipment {}", id)};
-    }
-    auto [it, inserted] = shipments_.emplace(id, std::move(**found));
-    return &it->second;
+    return &shipments_.emplace(id, std::move(*found)).first->second;
 }
 
 shipment& fulfilment_change::add(shipment s) {
@@ -157,15 +147,14 @@ result<bool> all_shipments(fulfilment_change& f, const order& o, Pred pred) {
     return any;
 }
 
-// The waves of a warehouse's shipments now in picking, grouped by the wave
-// id each carries, with their pick lists rebuilt.
-result<std::vector<stored_pick_wave>> open_waves(store& st, const warehouse_id& warehouse,
-                                                 const pick_wave_options& options,
-                                                 const fulfilment_setup& fs) {
-    std::map<std::uint64_t, std::vector<ready_shipment>> groups;
+// Calls `visit(const shipment&)` for every stored shipment in `state`, in
+// id order, a page at a time; stops at the first error `visit` returns.
+template <class Visit>
+result<void> for_each_shipment(store& st, shipment_state state, Visit&& visit) {
+    constexpr std::size_t page_size = 512;
     shipment_id after{0};
     for (;;) {
-        auto page = st.shipments_in_state(shipment_state::picking, after, 512);
+        auto page = st.shipments_in_state(state, after, page_size);
         if (!page) {
             return std::move(page).error();
         }
@@ -174,30 +163,59 @@ result<std::vector<stored_pick_wave>> open_waves(store& st, const warehouse_id& 
             if (!s) {
                 return std::move(s).error();
             }
-            if (!*s || (*s)->warehouse != warehouse || (*s)->wave == 0) {
-                continue;
-            }
-            ready_shipment r;
-            r.id = (*s)->id;
-            r.warehouse = (*s)->warehouse;
-            r.carrier = (*s)->carrier.empty() ? carrier_id("unassigned") : (*s)->carrier;
-            r.cutoff = next_cutoff((*s)->created_at, fs.daily_cutoff);
-            for (const auto& l : (*s)->lines) {
-                auto where = fs.bins(r.warehouse, l.sku);
-                if (!where) {
-                    return error{
-                        errc::not_found, "bins",
-                        fmt::format("no bin for SKU {} in warehouse {}", l.sku, r.warehouse)};
+            if (*s && (*s)->state == state) {
+                if (auto r = visit(**s); !r) {
+                    return r;
                 }
-                r.zone = where->zone;
-                r.lines.push_back(pick_line{l.sku, l.units, where->bin});
             }
-            groups[(*s)->wave].push_back(std::move(r));
         }
-        if (page->size() < 512) {
-            break;
+        if (page->size() < page_size) {
+            return {};
         }
         after = page->back();
+    }
+}
+
+// A shipment as the pick-wave planner sees it: its carrier's cut-off and
+// each line's bin (the set-up's `bins`; a SKU without one is refused).
+result<ready_shipment> to_ready(const shipment& s, const fulfilment_setup& fs) {
+    ready_shipment r;
+    r.id = s.id;
+    r.warehouse = s.warehouse;
+    r.carrier = s.carrier.empty() ? carrier_id("unassigned") : s.carrier;
+    r.cutoff = next_cutoff(s.created_at, fs.daily_cutoff);
+    for (const auto& l : s.lines) {
+        auto where = fs.bins(s.warehouse, l.sku);
+        if (!where) {
+            return error{errc::not_found, "bins",
+                         fmt::format("no bin for SKU {} in warehouse {}", l.sku, s.warehouse)};
+        }
+        r.zone = where->zone;
+        r.lines.push_back(pick_line{l.sku, l.units, where->bin});
+    }
+    return r;
+}
+
+// The waves of a warehouse's shipments now in picking, grouped by the wave
+// id each carries, with their pick lists rebuilt.
+result<std::vector<stored_pick_wave>> open_waves(store& st, const warehouse_id& warehouse,
+                                                 const pick_wave_options& options,
+                                                 const fulfilment_setup& fs) {
+    std::map<std::uint64_t, std::vector<ready_shipment>> groups;
+    auto walked =
+        for_each_shipment(st, shipment_state::picking, [&](const shipment& s) -> result<void> {
+            if (s.warehouse != warehouse || s.wave == 0) {
+                return {};
+            }
+            auto r = to_ready(s, fs);
+            if (!r) {
+                return std::move(r).error();
+            }
+            groups[s.wave].push_back(std::move(*r));
+            return {};
+        });
+    if (!walked) {
+        return std::move(walked).error();
     }
     std::vector<stored_pick_wave> out;
     pick_wave_options whole = options;
@@ -289,21 +307,19 @@ result<const fulfilment_setup*> engine::impl::setup() const {
 }
 
 result<std::vector<order_id>> engine::impl::orders_of(shipment_id id) const {
-    auto found = ports.store.load_shipment(id);
+    auto found = detail::required(ports.store.load_shipment(id), "shipment_id", "shipment", id);
     if (!found) {
         return std::move(found).error();
     }
-    if (!*found) {
-        return error{errc::not_found, "shipment_id", fmt::format("no shipment {}", id)};
-    }
-    return (*found)->orders;
+    return std::move(found->orders);
 }
 
 result<command_outcome> engine::impl::on_fulfilment(const command_context& ctx, command what,
                                                     std::vector<order_id> lock_ids,
                                                     std::uint64_t fingerprint,
-                                                    const fulfilment_mutation& mutate) {
-    if (auto key = detail::check_idempotency_key(ctx.idempotency_key); !key) {
+                                                    const fulfilment_mutation& mutate,
+                                                    bool remember) {
+    if (auto key = detail::check_idempotency_key(ctx.idempotency_key); remember && !key) {
         return std::move(key).error();
     }
     if (auto ready = setup(); !ready) {
@@ -326,9 +342,11 @@ result<command_outcome> engine::impl::on_fulfilment(const command_context& ctx, 
             !allowed && ctx.actor.role != role::customer) {
             return std::move(allowed).error();
         }
-        auto previous = replay(**tx, key, fingerprint);
-        if (!previous || *previous) {
-            return previous ? std::move(**previous) : result<command_outcome>(previous.error());
+        if (remember) {
+            auto previous = replay(**tx, key, fingerprint);
+            if (!previous || *previous) {
+                return previous ? std::move(**previous) : result<command_outcome>(previous.error());
+            }
         }
         const timestamp at = now();
         detail::fulfilment_change change(**tx, ports.policy, ctx.actor, what, at, options);
@@ -351,9 +369,11 @@ result<command_outcome> engine::impl::on_fulfilment(const command_context& ctx, 
                 return std::move(r).error();
             }
         }
-        if (auto r = (*tx)->put_idempotency(idempotency_record{key, fingerprint, *outcome, at});
-            !r) {
-            return std::move(r).error();
+        if (remember) {
+            if (auto r = (*tx)->put_idempotency(idempotency_record{key, fingerprint, *outcome, at});
+                !r) {
+                return std::move(r).error();
+            }
         }
         auto committed = (*tx)->commit();
         if (committed) {
@@ -670,26 +690,15 @@ result<std::vector<stored_pick_wave>> engine::plan_pick_waves(const command_cont
     }
     // The planned shipments of this warehouse, oldest first.
     std::vector<shipment> candidates;
-    shipment_id after{0};
-    for (;;) {
-        auto page = impl_->ports.store.shipments_in_state(shipment_state::planned, after, 512);
-        if (!page) {
-            return std::move(page).error();
-        }
-        for (const shipment_id id : *page) {
-            auto s = impl_->ports.store.load_shipment(id);
-            if (!s) {
-                return std::move(s).error();
+    auto walked = for_each_shipment(
+        impl_->ports.store, shipment_state::planned, [&](const shipment& s) -> result<void> {
+            if (s.warehouse == warehouse && candidates.size() < pick_wave_limits::max_shipments) {
+                candidates.push_back(s);
             }
-            if (*s && (*s)->warehouse == warehouse && (*s)->state == shipment_state::planned &&
-                candidates.size() < pick_wave_limits::max_shipments) {
-                candidates.push_back(std::move(**s));
-            }
-        }
-        if (page->size() < 512) {
-            break;
-        }
-        after = page->back();
+            return {};
+        });
+    if (!walked) {
+        return std::move(walked).error();
     }
     auto fp = detail::fingerprint()
                   .add(command::plan_pick_waves)
@@ -757,23 +766,11 @@ result<std::vector<stored_pick_wave>> engine::plan_pick_waves(const command_cont
     std::vector<ready_shipment> input;
     std::vector<order_id> lock_ids;
     for (const auto& s : candidates) {
-        ready_shipment r;
-        r.id = s.id;
-        r.warehouse = s.warehouse;
-        r.carrier = s.carrier.empty() ? carrier_id("unassigned") : s.carrier;
-        r.cutoff = next_cutoff(s.created_at, fs.daily_cutoff);
-        std::string zone;
-        for (const auto& l : s.lines) {
-            auto where = fs.bins(s.warehouse, l.sku);
-            if (!where) {
-                return error{errc::not_found, "bins",
-                             fmt::format("no bin for SKU {} in warehouse {}", l.sku, s.warehouse)};
-            }
-            zone = where->zone;
-            r.lines.push_back(pick_line{l.sku, l.units, where->bin});
+        auto r = to_ready(s, fs);
+        if (!r) {
+            return std::move(r).error();
         }
-        r.zone = zone;
-        input.push_back(std::move(r));
+        input.push_back(std::move(*r));
         lock_ids.insert(lock_ids.end(), s.orders.begin(), s.orders.end());
     }
     auto waves = orderly::plan_pick_waves(input, options);
@@ -1238,30 +1235,36 @@ result<command_outcome> engine::record_carrier_event(const command_context& ctx,
     return impl_->on_fulfilment(
         ctx, command::record_carrier_event, *orders, fp,
         [&](fulfilment_change& f) -> result<command_outcome> {
-            auto s = f.find(request.shipment);
-            if (!s) {
-                return std::move(s).error();
+            // Read first: a repeated event changes nothing and writes nothing.
+            auto seen = f.peek(request.shipment);
+            if (!seen) {
+                return std::move(seen).error();
             }
-            shipment& sh = **s;
-            if (!sh.tracking) {
-                return error{errc::transition_not_allowed, "shipment_id",
-                             fmt::format("shipment {} has not been handed to a carrier", sh.id)};
+            if (!(*seen)->tracking) {
+                return error{
+                    errc::transition_not_allowed, "shipment_id",
+                    fmt::format("shipment {} has not been handed to a carrier", request.shipment)};
             }
-            auto first = f.order(sh.orders.front());
+            auto first = f.order((*seen)->orders.front());
             if (!first) {
                 return std::move(first).error();
             }
             carrier_event event = request.event;
             event.received_at = f.now();
-            auto update = apply_carrier_event(*sh.tracking, event);
+            auto update = apply_carrier_event(*(*seen)->tracking, event);
             if (!update) {
                 return std::move(update).error().within("event");
             }
             if (!update->report.recorded()) {
-                command_outcome out = outcome_for((*first)->order, sh);
+                command_outcome out = outcome_for((*first)->order, **seen);
                 out.repeated = true;  // a repeat of an event already recorded
                 return out;
             }
+            auto s = f.find(request.shipment);
+            if (!s) {
+                return std::move(s).error();
+            }
+            shipment& sh = **s;
             sh.tracking = std::move(update->history);
             const tracking_state now_state = sh.tracking->state();
             // The shipment follows its tracking state.
@@ -1592,29 +1595,31 @@ result<void> engine::impl::check_delay(shipment_id id, due_work_report& report) 
     if (!orders) {
         return std::move(orders).error();
     }
-    command_context ctx{system_actor(),
-                        fmt::format("delay-check/{}/{}", id, now().time_since_epoch().count()),
-                        nullptr};
+    const command_context ctx{system_actor(), {}, nullptr};
     bool marked = false;
     auto done = on_fulfilment(
-        ctx, command::run_due_work, *orders, fingerprint_of(command::run_due_work, id.value()),
+        ctx, command::run_due_work, *orders, 0,
         [&](fulfilment_change& f) -> result<command_outcome> {
             marked = false;
+            auto seen = f.peek(id);
+            if (!seen) {
+                return std::move(seen).error();
+            }
+            if (!(*seen)->due_at || *(*seen)->due_at > f.now() || !(*seen)->tracking) {
+                return command_outcome{};  // no longer due: another scheduler was first
+            }
             auto s = f.find(id);
             if (!s) {
                 return std::move(s).error();
             }
             shipment& sh = **s;
-            auto first = f.order(sh.orders.front());
-            if (!first) {
-                return std::move(first).error();
-            }
-            if (!sh.due_at || *sh.due_at > f.now() || !sh.tracking) {
-                return outcome_for((*first)->order, sh);
-            }
             const duration limit = options.fulfilment.delay_limit;
             if (sh.tracking->delayed(f.now(), limit)) {
                 if (!has_open(sh, logistics_exception_kind::delayed)) {
+                    auto first = f.order(sh.orders.front());
+                    if (!first) {
+                        return std::move(first).error();
+                    }
                     raise(**first, sh, logistics_exception_kind::delayed,
                           fmt::format("no progress from {} since {} ms after the epoch", sh.carrier,
                                       to_unix_ms(sh.tracking->last_progress_at())),
@@ -1625,8 +1630,9 @@ result<void> engine::impl::check_delay(shipment_id id, due_work_report& report) 
             } else {
                 sh.due_at = sh.tracking->last_progress_at() + limit;
             }
-            return outcome_for((*first)->order, sh);
-        });
+            return command_outcome{};
+        },
+        false);
     if (!done) {
         return std::move(done).error();
     }
@@ -1639,18 +1645,16 @@ result<void> engine::impl::check_delay(shipment_id id, due_work_report& report) 
 // --- reading -------------------------------------------------------------------------
 
 result<shipment> engine::get_shipment(const actor& who, shipment_id id) const {
-    auto found = impl_->ports.store.load_shipment(id);
+    auto found =
+        detail::required(impl_->ports.store.load_shipment(id), "shipment_id", "shipment", id);
     if (!found) {
-        return std::move(found).error();
+        return found;
     }
-    if (!*found) {
-        return error{errc::not_found, "shipment_id", fmt::format("no shipment {}", id)};
-    }
-    if (auto allowed = impl_->ports.policy.authorize(who, command::view_order, &(*found)->customer);
+    if (auto allowed = impl_->ports.policy.authorize(who, command::view_order, &found->customer);
         !allowed) {
         return std::move(allowed).error();
     }
-    return std::move(**found);
+    return found;
 }
 
 result<std::vector<carrier_kpi>> engine::carrier_kpis(const actor& who, timestamp from,
@@ -1666,22 +1670,11 @@ result<std::vector<carrier_kpi>> engine::carrier_kpis(const actor& who, timestam
     std::map<carrier_id, std::int64_t> quoted;
     for (const shipment_state state : {shipment_state::shipped, shipment_state::delivered,
                                        shipment_state::returned, shipment_state::lost}) {
-        shipment_id after{0};
-        for (;;) {
-            auto page = impl_->ports.store.shipments_in_state(state, after, 512);
-            if (!page) {
-                return std::move(page).error();
-            }
-            for (const shipment_id id : *page) {
-                auto found = impl_->ports.store.load_shipment(id);
-                if (!found) {
-                    return std::move(found).error();
+        auto walked =
+            for_each_shipment(impl_->ports.store, state, [&](const shipment& s) -> result<void> {
+                if (!s.shipped_at || *s.shipped_at < from || *s.shipped_at >= to) {
+                    return {};
                 }
-                if (!*found || !(*found)->shipped_at || *(*found)->shipped_at < from ||
-                    *(*found)->shipped_at >= to) {
-                    continue;
-                }
-                const shipment& s = **found;
                 carrier_kpi& k = by_carrier[s.carrier];
                 k.carrier = s.carrier;
                 ++k.parcels;
@@ -1714,11 +1707,10 @@ result<std::vector<carrier_kpi>> engine::carrier_kpis(const actor& who, timestam
                         k.total_cost = std::move(*sum);
                     }
                 }
-            }
-            if (page->size() < 512) {
-                break;
-            }
-            after = page->back();
+                return {};
+            });
+        if (!walked) {
+            return std::move(walked).error();
         }
     }
     auto share = [](std::size_t part, std::size_t whole) -> std::optional<rate> {

@@ -120,14 +120,11 @@ result<stock_transfer> engine::receive_transfer(const command_context& ctx, tran
                         .value();
     auto done = impl_->on_store(
         ctx, command::transfer_stock, fp, [&](store_transaction& tx) -> result<command_outcome> {
-            auto found = tx.find_transfer(id);
+            auto found = detail::required(tx.find_transfer(id), "transfer_id", "transfer", id);
             if (!found) {
                 return std::move(found).error();
             }
-            if (!*found) {
-                return error{errc::not_found, "transfer_id", fmt::format("no transfer {}", id)};
-            }
-            stock_transfer t = std::move(**found);
+            stock_transfer t = std::move(*found);
             if (t.state != transfer_state::in_transit) {
                 return error{errc::transition_not_allowed, "transfer_id",
                              fmt::format("transfer {} was already received", id)};
@@ -159,14 +156,7 @@ result<stock_transfer> engine::get_transfer(const actor& who, transfer_id id) co
         !allowed && who.role != role::system) {
         return std::move(allowed).error();
     }
-    auto found = impl_->ports.store.load_transfer(id);
-    if (!found) {
-        return std::move(found).error();
-    }
-    if (!*found) {
-        return error{errc::not_found, "transfer_id", fmt::format("no transfer {}", id)};
-    }
-    return std::move(**found);
+    return detail::required(impl_->ports.store.load_transfer(id), "transfer_id", "transfer", id);
 }
 
 result<std::vector<transfer_proposal>> engine::propose_transfers(const actor& who,

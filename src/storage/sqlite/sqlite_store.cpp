@@ -227,11 +227,13 @@ result<std::vector<T>> read_rows(statement& q, ReadRow&& read_row) {
     }
 }
 
-result<std::optional<order>> read_order(connection& c, order_id id) {
-    if (auto ok = check_order_id(id); !ok) {
-        return std::optional<order>();
+// One aggregate kept as a JSON body (orders, shipments), or nothing.
+template <class T, class Id, class Decode>
+result<std::optional<T>> read_body(connection& c, const char* sql, Id id, Decode&& decode) {
+    if (auto ok = check_stored_id(id, "id", "stored"); !ok) {
+        return std::optional<T>();  // nothing is stored above 2^63−1
     }
-    auto q = c.prepare("SELECT body FROM orders WHERE id = ?1");
+    auto q = c.prepare(sql);
     if (!q) {
         return std::move(q).error();
     }
@@ -241,36 +243,23 @@ result<std::optional<order>> read_order(connection& c, order_id id) {
         return std::move(row).error();
     }
     if (!*row) {
-        return std::optional<order>();
+        return std::optional<T>();
     }
-    auto decoded = decode_order(q->text(0));
+    auto decoded = decode(q->text(0));
     if (!decoded) {
         return std::move(decoded).error();
     }
-    return std::optional<order>(std::move(*decoded));
+    return std::optional<T>(std::move(*decoded));
+}
+
+result<std::optional<order>> read_order(connection& c, order_id id) {
+    return read_body<order>(c, "SELECT body FROM orders WHERE id = ?1", id,
+                            [](std::string_view body) { return decode_order(body); });
 }
 
 result<std::optional<shipment>> read_shipment(connection& c, shipment_id id) {
-    if (auto ok = check_shipment_id(id); !ok) {
-        return std::optional<shipment>();
-    }
-    auto q = c.prepare("SELECT body FROM shipments WHERE id = ?1");
-    if (!q) {
-        return std::move(q).error();
-    }
-    q->bind(1, stored(id.value()));
-    auto row = q->step();
-    if (!row) {
-        return std::move(row).error();
-    }
-    if (!*row) {
-        return std::optional<shipment>();
-    }
-    auto decoded = decode_shipment(q->text(0));
-    if (!decoded) {
-        return std::move(decoded).error();
-    }
-    return std::optional<shipment>(std::move(*decoded));
+    return read_body<shipment>(c, "SELECT body FROM shipments WHERE id = ?1", id,
+                               [](std::string_view body) { return decode_shipment(body); });
 }
 
 result<std::vector<timeline_entry>> read_timeline(connection& c, order_id id) {
@@ -671,6 +660,36 @@ result<void> apply_stock(connection& c, const stock_change& change) {
     return move->run();
 }
 
+// Binds a time, or NULL for none.
+void bind_time(statement& q, int index, const std::optional<timestamp>& at) {
+    if (at) {
+        q.bind(index, to_unix_ms(*at));
+    } else {
+        q.bind_null(index);
+    }
+}
+
+// Runs a versioned insert (version 1, ON CONFLICT DO NOTHING) or update
+// (WHERE version = stored − 1) and names the conflict when no row changed:
+// `prefix` is "" for orders ("id", "version"), "shipment." or "transfer.".
+template <class Id>
+result<void> run_versioned(statement& q, std::string_view prefix, std::string_view what, Id id,
+                           std::uint64_t version) {
+    if (auto done = q.run(); !done) {
+        return done;
+    }
+    if (q.changes() == 1) {
+        return {};
+    }
+    if (version == 1) {
+        return error{errc::conflict, fmt::format("{}id", prefix),
+                     fmt::format("{} {} already exists", what, id)};
+    }
+    return error{errc::conflict, fmt::format("{}version", prefix),
+                 fmt::format("{} {} changed since it was read (expected stored version {})", what,
+                             id, version - 1)};
+}
+
 result<void> apply_order(connection& c, const order& o, std::string& body) {
     if (auto ok = check_order_id(o.id); !ok) {
         return ok;
@@ -704,23 +723,8 @@ result<void> apply_order(connection& c, const order& o, std::string& body) {
         .bind(10, to_unix_ms(o.placed_at))
         .bind(11, to_unix_ms(o.updated_at))
         .bind(13, body);
-    if (o.due_at) {
-        q->bind(12, to_unix_ms(*o.due_at));
-    } else {
-        q->bind_null(12);
-    }
-    if (auto done = q->run(); !done) {
-        return done;
-    }
-    if (q->changes() != 1) {
-        if (insert) {
-            return error{errc::conflict, "id", fmt::format("order {} already exists", o.id)};
-        }
-        return error{errc::conflict, "version",
-                     fmt::format("order {} changed since it was read (expected stored version {})",
-                                 o.id, o.version - 1)};
-    }
-    return {};
+    bind_time(*q, 12, o.due_at);
+    return run_versioned(*q, "", "order", o.id, o.version);
 }
 
 // The version rule of apply_order, with the fields a shipment's conflict names.
@@ -743,25 +747,8 @@ result<void> apply_shipment(connection& c, const shipment& s, std::string& body)
         .bind(2, stored(s.version))
         .bind(3, static_cast<std::int64_t>(s.state))
         .bind(5, body);
-    if (s.due_at) {
-        q->bind(4, to_unix_ms(*s.due_at));
-    } else {
-        q->bind_null(4);
-    }
-    if (auto done = q->run(); !done) {
-        return done;
-    }
-    if (q->changes() != 1) {
-        if (insert) {
-            return error{errc::conflict, "shipment.id",
-                         fmt::format("shipment {} already exists", s.id)};
-        }
-        return error{
-            errc::conflict, "shipment.version",
-            fmt::format("shipment {} changed since it was read (expected stored version {})", s.id,
-                        s.version - 1)};
-    }
-    return {};
+    bind_time(*q, 4, s.due_at);
+    return run_versioned(*q, "shipment.", "shipment", s.id, s.version);
 }
 
 // The version rule of apply_order, with the fields a transfer's conflict names.
@@ -792,25 +779,8 @@ result<void> apply_transfer(connection& c, const stock_transfer& t) {
         .bind(7, t.units.units())
         .bind(8, t.reason)
         .bind(9, to_unix_ms(t.dispatched_at));
-    if (t.received_at) {
-        q->bind(10, to_unix_ms(*t.received_at));
-    } else {
-        q->bind_null(10);
-    }
-    if (auto done = q->run(); !done) {
-        return done;
-    }
-    if (q->changes() != 1) {
-        if (insert) {
-            return error{errc::conflict, "transfer.id",
-                         fmt::format("transfer {} already exists", t.id)};
-        }
-        return error{
-            errc::conflict, "transfer.version",
-            fmt::format("transfer {} changed since it was read (expected stored version {})", t.id,
-                        t.version - 1)};
-    }
-    return {};
+    bind_time(*q, 10, t.received_at);
+    return run_versioned(*q, "transfer.", "transfer", t.id, t.version);
 }
 
 result<void> apply_timeline(connection& c, order_id id, const timeline_entry& e) {
