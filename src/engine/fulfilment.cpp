@@ -1204,6 +1204,38 @@ void recover(shipment& s, logistics_exception_kind kind, timestamp at) {
     }
 }
 
+// What the customer paid for an order's units in a parcel: each line's unit
+// price times the units, less those units' share of the line's discount
+// (largest remainder, as the discount was allocated).
+result<money> paid_value_in(const shipment& s, const order& o) {
+    money value = money::zero(o.total.currency());
+    for (const auto& l : s.lines) {
+        if (l.order != o.id) {
+            continue;
+        }
+        const order_line& ol = o.lines.at(l.line);
+        auto gross = ol.unit_price.times(l.units);
+        if (!gross) {
+            return std::move(gross).error();
+        }
+        auto discount = ol.discount.allocate(
+            std::array<std::int64_t, 2>{l.units.units(), ol.units.units() - l.units.units()});
+        if (!discount) {
+            return std::move(discount).error();
+        }
+        auto net = gross->minus(discount->front());
+        if (!net) {
+            return std::move(net).error();
+        }
+        auto sum = value.plus(*net);
+        if (!sum) {
+            return std::move(sum).error();
+        }
+        value = std::move(*sum);
+    }
+    return value;
+}
+
 bool has_open(const shipment& s, logistics_exception_kind kind) {
     return std::any_of(s.exceptions.begin(), s.exceptions.end(),
                        [&](const logistics_exception& e) { return e.kind == kind && e.open(); });
@@ -1474,48 +1506,32 @@ result<command_outcome> engine::resolve_logistics_exception(
                     break;
                 }
                 case logistics_remedy::refund: {
-                    // The goods' paid value, per order: price less the line's discount share.
+                    // Each order gets back its goods' paid value; the record
+                    // keeps the sum over the parcel's orders.
+                    std::optional<money> total;
                     for (const order_id oid : sh.orders) {
                         auto c = f.order(oid);
                         if (!c) {
                             return std::move(c).error();
                         }
-                        order& o = (*c)->order;
-                        money value = money::zero(o.total.currency());
-                        for (const auto& l : sh.lines) {
-                            if (l.order != oid) {
-                                continue;
-                            }
-                            const order_line& ol = o.lines.at(l.line);
-                            auto gross = ol.unit_price.times(l.units);
-                            if (!gross) {
-                                return std::move(gross).error();
-                            }
-                            // These units' share of the line's discount.
-                            auto line_discount = ol.discount.allocate(std::array<std::int64_t, 2>{
-                                l.units.units(), ol.units.units() - l.units.units()});
-                            if (!line_discount) {
-                                return std::move(line_discount).error();
-                            }
-                            auto net = gross->minus(line_discount->front());
-                            if (!net) {
-                                return std::move(net).error();
-                            }
-                            auto sum = value.plus(*net);
-                            if (!sum) {
-                                return std::move(sum).error();
-                            }
-                            value = std::move(*sum);
+                        auto value = paid_value_in(sh, (*c)->order);
+                        if (!value) {
+                            return std::move(value).error();
                         }
-                        if (value.is_positive()) {
+                        if (value->is_positive()) {
                             if (auto r = impl_->refund_across(
-                                    **c, value, fmt::format("parcel {} {}", sh.id, ex.kind));
+                                    **c, *value, fmt::format("parcel {} {}", sh.id, ex.kind));
                                 !r) {
                                 return std::move(r).error();
                             }
                         }
-                        ex.amount = value;
+                        auto sum = total ? total->plus(*value) : result<money>(*value);
+                        if (!sum) {
+                            return std::move(sum).error().within("amount");
+                        }
+                        total = std::move(*sum);
                     }
+                    ex.amount = total;
                     break;
                 }
                 case logistics_remedy::compensation: {
