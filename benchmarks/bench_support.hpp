@@ -1,6 +1,6 @@
 #pragma once
-// What the engine benchmarks share: a notifier that accepts everything and
-// yuan amounts from text.
+// What the engine benchmarks share: a notifier that accepts everything,
+// yuan amounts from text, and the customer's address.
 
 #include <orderly/orderly.hpp>
 
@@ -17,6 +17,18 @@ public:
 /// An amount in CNY from text such as "12.50"; the text is the benchmark's own.
 inline money cny(std::string_view amount) {
     return money::parse(amount, currencies::CNY).value();
+}
+
+/// The address every benchmark order ships to.
+inline address alice_in_hangzhou() {
+    return address{.recipient = "Alice",
+                   .phone = "13812345678",
+                   .country = "CN",
+                   .province = "Zhejiang",
+                   .city = "Hangzhou",
+                   .district = "",
+                   .street = "1 Road",
+                   .postcode = ""};
 }
 
 }  // namespace orderly::bench

@@ -46,14 +46,7 @@ struct world {
     place_order_request request(int lines) const {
         place_order_request r;
         r.customer = customer_id("alice");
-        r.ship_to = address{.recipient = "Alice",
-                            .phone = "13812345678",
-                            .country = "CN",
-                            .province = "Zhejiang",
-                            .city = "Hangzhou",
-                            .district = "",
-                            .street = "1 Road",
-                            .postcode = ""};
+        r.ship_to = bench::alice_in_hangzhou();
         const char* codes[] = {"tea", "cup", "pot"};
         for (int i = 0; i < lines; ++i) {
             r.lines.push_back(

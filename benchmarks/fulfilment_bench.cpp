@@ -119,14 +119,7 @@ struct world {
     order_id paid_order() {
         place_order_request r;
         r.customer = customer_id("alice");
-        r.ship_to = address{.recipient = "Alice",
-                            .phone = "13812345678",
-                            .country = "CN",
-                            .province = "Zhejiang",
-                            .city = "Hangzhou",
-                            .district = "",
-                            .street = "1 Road",
-                            .postcode = ""};
+        r.ship_to = bench::alice_in_hangzhou();
         r.lines = {line_request{sku_id("tea"), quantity::of(2).value(), cny("12.50")},
                    line_request{sku_id("cup"), quantity::of(1).value(), cny("12.50")}};
         const auto placed = engine->place_order(next(admin), r).value();

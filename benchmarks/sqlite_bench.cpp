@@ -68,14 +68,7 @@ struct world {
                                                               quantity::of(1'000'000'000).value()});
         }
         request.customer = customer_id("alice");
-        request.ship_to = address{.recipient = "Alice",
-                                  .phone = "13812345678",
-                                  .country = "CN",
-                                  .province = "Zhejiang",
-                                  .city = "Hangzhou",
-                                  .district = "",
-                                  .street = "1 Road",
-                                  .postcode = ""};
+        request.ship_to = bench::alice_in_hangzhou();
         for (const char* code : {"tea", "cup", "pot"}) {
             request.lines.push_back(
                 line_request{sku_id(code), quantity::of(1).value(), cny("12.50")});
