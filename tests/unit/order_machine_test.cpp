@@ -4,6 +4,8 @@
 // and the same answers from several threads.
 #include <orderly/order/order_machine.hpp>
 
+#include "machine_test_support.hpp"
+
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -23,6 +25,10 @@ using orderly::result;
 using orderly::transition_row;
 
 namespace {
+
+using orderly::test::check_refused;
+using orderly::test::describe;
+using orderly::test::named;
 
 using S = order_state;
 using E = order_event;
@@ -92,41 +98,6 @@ std::vector<order_guard_facts> all_facts() {
         }
     }
     return facts;
-}
-
-/// A result as text a failed CHECK can show: the state's name, or the refusal.
-std::string describe(const result<order_state>& r) {
-    if (r.has_value()) {
-        return std::string(to_string(*r));
-    }
-    return "refused: " + r.error().message;
-}
-
-/// Checks a refusal: the code, the field, and a message naming both.
-void check_refused(const result<order_state>& r, order_state from, order_event event) {
-    REQUIRE(r.has_error());
-    CHECK(r.error().code == errc::transition_not_allowed);
-    CHECK(r.error().field == "state");
-    const std::string& message = r.error().message;
-    // fmt rather than "'" + name + "'": GCC 12 at -O3 reports a false -Wrestrict there.
-    CHECK(message.find(fmt::format("'{}'", to_string(event))) != std::string::npos);
-    CHECK(message.find(fmt::format("'{}'", to_string(from))) != std::string::npos);
-}
-
-order_state state_named(const std::string& name) {
-    const auto* found =
-        std::find_if(orderly::all_order_states.begin(), orderly::all_order_states.end(),
-                     [&](order_state s) { return to_string(s) == name; });
-    REQUIRE(found != orderly::all_order_states.end());
-    return *found;
-}
-
-order_event event_named(const std::string& name) {
-    const auto* found =
-        std::find_if(orderly::all_order_events.begin(), orderly::all_order_events.end(),
-                     [&](order_event e) { return to_string(e) == name; });
-    REQUIRE(found != orderly::all_order_events.end());
-    return *found;
 }
 
 }  // namespace
@@ -323,10 +294,11 @@ TEST_CASE("each row is what the machine does when its guard holds") {
         if (row.guard == "cash_on_delivery") {
             facts.cash_on_delivery = true;
         } else if (row.guard.starts_with("held_from == ")) {
-            facts.held_from = state_named(row.guard.substr(13));
+            facts.held_from = named(orderly::all_order_states, row.guard.substr(13));
         }
         const auto r =
-            orderly::next_order_state(state_named(row.from), event_named(row.event), facts);
+            orderly::next_order_state(named(orderly::all_order_states, row.from),
+                                      named(orderly::all_order_events, row.event), facts);
         CHECK(describe(r) == row.to);
     }
 }

@@ -3,6 +3,8 @@
 // independently of the MSM table; the rows it reports; stable stored values.
 #include <orderly/payment/payment_machine.hpp>
 
+#include "machine_test_support.hpp"
+
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -21,6 +23,10 @@ using orderly::result;
 using orderly::transition_row;
 
 namespace {
+
+using orderly::test::check_refused;
+using orderly::test::describe;
+using orderly::test::named;
 
 using S = payment_state;
 using E = payment_event;
@@ -59,39 +65,6 @@ std::optional<payment_state> expected_next(payment_state from, payment_event eve
             return std::nullopt;
     }
     return std::nullopt;
-}
-
-std::string describe(const result<payment_state>& r) {
-    if (r.has_value()) {
-        return std::string(to_string(*r));
-    }
-    return "refused: " + r.error().message;
-}
-
-void check_refused(const result<payment_state>& r, payment_state from, payment_event event) {
-    REQUIRE(r.has_error());
-    CHECK(r.error().code == errc::transition_not_allowed);
-    CHECK(r.error().field == "state");
-    const std::string& message = r.error().message;
-    // fmt rather than "'" + name + "'": GCC 12 at -O3 reports a false -Wrestrict there.
-    CHECK(message.find(fmt::format("'{}'", to_string(event))) != std::string::npos);
-    CHECK(message.find(fmt::format("'{}'", to_string(from))) != std::string::npos);
-}
-
-payment_state state_named(const std::string& name) {
-    const auto* found =
-        std::find_if(orderly::all_payment_states.begin(), orderly::all_payment_states.end(),
-                     [&](payment_state s) { return to_string(s) == name; });
-    REQUIRE(found != orderly::all_payment_states.end());
-    return *found;
-}
-
-payment_event event_named(const std::string& name) {
-    const auto* found =
-        std::find_if(orderly::all_payment_events.begin(), orderly::all_payment_events.end(),
-                     [&](payment_event e) { return to_string(e) == name; });
-    REQUIRE(found != orderly::all_payment_events.end());
-    return *found;
 }
 
 }  // namespace
@@ -234,7 +207,8 @@ TEST_CASE("each payment row is what the machine does when its guard holds") {
         CAPTURE(row.guard);
         const payment_guard_facts facts{.refunds_everything = row.guard == "refunds_everything"};
         const auto r =
-            orderly::next_payment_state(state_named(row.from), event_named(row.event), facts);
+            orderly::next_payment_state(named(orderly::all_payment_states, row.from),
+                                        named(orderly::all_payment_events, row.event), facts);
         CHECK(describe(r) == row.to);
     }
 }

@@ -4,6 +4,8 @@
 // stable stored values; values outside the enums.
 #include <orderly/logistics/tracking_machine.hpp>
 
+#include "machine_test_support.hpp"
+
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -22,6 +24,10 @@ using orderly::tracking_state;
 using orderly::transition_row;
 
 namespace {
+
+using orderly::test::check_refused;
+using orderly::test::describe;
+using orderly::test::named;
 
 using S = tracking_state;
 using E = tracking_event;
@@ -87,38 +93,6 @@ std::optional<tracking_state> expected_next(tracking_state from, tracking_event 
         return target_of(event);
     }
     return std::nullopt;
-}
-
-std::string describe(const result<tracking_state>& r) {
-    if (r.has_value()) {
-        return std::string(to_string(*r));
-    }
-    return "refused: " + r.error().message;
-}
-
-void check_refused(const result<tracking_state>& r, tracking_state from, tracking_event event) {
-    REQUIRE(r.has_error());
-    CHECK(r.error().code == errc::transition_not_allowed);
-    CHECK(r.error().field == "state");
-    const std::string& message = r.error().message;
-    CHECK(message.find(fmt::format("'{}'", to_string(event))) != std::string::npos);
-    CHECK(message.find(fmt::format("'{}'", to_string(from))) != std::string::npos);
-}
-
-tracking_state state_named(const std::string& name) {
-    const auto* found =
-        std::find_if(orderly::all_tracking_states.begin(), orderly::all_tracking_states.end(),
-                     [&](tracking_state s) { return to_string(s) == name; });
-    REQUIRE(found != orderly::all_tracking_states.end());
-    return *found;
-}
-
-tracking_event event_named(const std::string& name) {
-    const auto* found =
-        std::find_if(orderly::all_tracking_events.begin(), orderly::all_tracking_events.end(),
-                     [&](tracking_event e) { return to_string(e) == name; });
-    REQUIRE(found != orderly::all_tracking_events.end());
-    return *found;
 }
 
 }  // namespace
@@ -342,7 +316,8 @@ TEST_CASE("each tracking row is what the machine does") {
         CAPTURE(row.from);
         CAPTURE(row.event);
         CHECK(row.guard.empty());
-        const auto r = orderly::next_tracking_state(state_named(row.from), event_named(row.event));
+        const auto r = orderly::next_tracking_state(named(orderly::all_tracking_states, row.from),
+                                                    named(orderly::all_tracking_events, row.event));
         CHECK(describe(r) == row.to);
     }
 }
