@@ -16,6 +16,9 @@
 #include <orderly/core/rate.hpp>
 #include <orderly/core/time.hpp>
 
+#include <orderly/aftersales/refund.hpp>
+#include <orderly/aftersales/ticket.hpp>
+#include <orderly/aftersales/ticket_machine.hpp>
 #include <orderly/catalog/sku.hpp>
 #include <orderly/fulfilment/goods_traits.hpp>
 #include <orderly/fulfilment/packing.hpp>
@@ -36,6 +39,7 @@
 #include <orderly/ports/notifier.hpp>
 #include <orderly/ports/store.hpp>
 
+#include <orderly/engine/after_sales.hpp>
 #include <orderly/engine/engine.hpp>
 #include <orderly/engine/outcome.hpp>
 #include <orderly/engine/settings.hpp>

@@ -69,6 +69,22 @@ std::string_view to_string(command c) noexcept {
             return "transfer_stock";
         case command::run_due_work:
             return "run_due_work";
+        case command::open_ticket:
+            return "open_ticket";
+        case command::review_ticket:
+            return "review_ticket";
+        case command::withdraw_ticket:
+            return "withdraw_ticket";
+        case command::return_goods:
+            return "return_goods";
+        case command::inspect_return:
+            return "inspect_return";
+        case command::resolve_ticket:
+            return "resolve_ticket";
+        case command::close_ticket:
+            return "close_ticket";
+        case command::rate_order:
+            return "rate_order";
     }
     return "unknown";
 }
@@ -85,11 +101,14 @@ bool default_access_policy::allows(role who, command what) noexcept {
     using enum command;
     switch (who) {
         case role::customer:
-            return in(what, {place_order, cancel_order, confirm_receipt, view_order});
+            return in(what, {place_order, cancel_order, confirm_receipt, view_order, open_ticket,
+                             withdraw_ticket, return_goods, close_ticket, rate_order});
         case role::customer_service:
-            return in(what, {place_order, cancel_order, hold_order, release_order, confirm_receipt,
-                             view_order, view_review_queue, merge_shipments,
-                             report_logistics_exception, resolve_logistics_exception});
+            return in(what,
+                      {place_order, cancel_order, hold_order, release_order, confirm_receipt,
+                       view_order, view_review_queue, merge_shipments, report_logistics_exception,
+                       resolve_logistics_exception, open_ticket, review_ticket, withdraw_ticket,
+                       return_goods, resolve_ticket, close_ticket});
         case role::reviewer:
             return in(what, {approve_order, reject_order, hold_order, release_order, view_order,
                              view_review_queue});
@@ -97,7 +116,7 @@ bool default_access_policy::allows(role who, command what) noexcept {
             return in(what, {allocate_order, pack_order, ship_order, deliver_order, put_sku,
                              receive_stock, set_safety_stock, view_order, plan_fulfilment,
                              merge_shipments, plan_pick_waves, pack_shipment, ship_shipment,
-                             report_logistics_exception, transfer_stock});
+                             report_logistics_exception, transfer_stock, inspect_return});
         case role::finance:
             return in(what, {record_payment, refund_payment, view_order});
         case role::admin:
@@ -105,7 +124,8 @@ bool default_access_policy::allows(role who, command what) noexcept {
         case role::system:
             return in(what, {place_order, record_payment, cancel_order, deliver_order,
                              confirm_receipt, run_due_work, view_order, plan_fulfilment,
-                             merge_shipments, record_carrier_event, report_logistics_exception});
+                             merge_shipments, record_carrier_event, report_logistics_exception,
+                             open_ticket, return_goods, close_ticket});
     }
     return false;
 }

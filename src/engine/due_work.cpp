@@ -1,5 +1,6 @@
-// Work the clock makes due: payment timeouts, automatic
-// receipt confirmation, and delivery of the outbox to the host's Notifier.
+// Work the clock makes due: payment timeouts,
+// automatic receipt confirmation, ticket deadlines (after_sales.cpp), and
+// delivery of the outbox to the host's Notifier.
 // Each due order is handled in its own transaction under its own lock, and
 // only if it is still due when read there, so two schedulers calling at once
 // do the work once.
@@ -31,6 +32,15 @@ result<due_work_report> engine::run_due_work(std::size_t limit) {
             if (auto done = impl_->check_delay(id, report); !done) {
                 return std::move(done).error();
             }
+        }
+    }
+    auto tickets = impl_->ports.store.due_tickets(now, limit);
+    if (!tickets) {
+        return std::move(tickets).error();
+    }
+    for (const ticket_id id : *tickets) {
+        if (auto done = impl_->run_due_ticket(id, report); !done) {
+            return std::move(done).error();
         }
     }
     if (auto scanned = impl_->scan_low_stock(report); !scanned) {

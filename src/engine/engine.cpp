@@ -227,6 +227,21 @@ result<command_outcome> engine::reject_order(const command_context& ctx, order_i
 
 result<command_outcome> engine::cancel_order(const command_context& ctx, order_id id,
                                              std::string_view reason) {
+    // After shipment a cancel is a return: a ticket for what is left.
+    auto stored = impl_->ports.store.load_order(id);
+    if (!stored) {
+        return std::move(stored).error();
+    }
+    if (*stored &&
+        ((*stored)->state == order_state::shipped || (*stored)->state == order_state::delivered ||
+         (*stored)->state == order_state::completed)) {
+        open_ticket_request request;
+        request.order = id;
+        request.type = ticket_type::return_and_refund;
+        request.reason = ticket_reason::changed_mind;
+        request.description = std::string(reason);
+        return impl_->open_ticket(ctx, command::cancel_order, request, true);
+    }
     return impl_->on_order(ctx, command::cancel_order, id,
                            fingerprint_of(command::cancel_order, id, reason),
                            [&](detail::order_change& c) -> result<void> {
@@ -357,11 +372,22 @@ result<command_outcome> engine::confirm_receipt(const command_context& ctx, orde
 }
 
 result<command_outcome> engine::close_order(const command_context& ctx, order_id id) {
-    return impl_->on_order(ctx, command::close_order, id,
-                           fingerprint_of(command::close_order, id, ""),
-                           [&](detail::order_change& c) -> result<void> {
-                               return c.transition(order_event::closed, "closed");
-                           });
+    return impl_->on_order(
+        ctx, command::close_order, id, fingerprint_of(command::close_order, id, ""),
+        [&](detail::order_change& c) -> result<void> {
+            for (const ticket_id t : c.order.tickets) {
+                auto found = detail::required(c.tx->find_ticket(t), "tickets", "ticket", t);
+                if (!found) {
+                    return std::move(found).error();
+                }
+                if (!ticket_ended(found->state)) {
+                    return error{errc::transition_not_allowed, "tickets",
+                                 fmt::format("ticket {} of order {} is {}", t, c.order.number,
+                                             found->state)};
+                }
+            }
+            return c.transition(order_event::closed, "closed");
+        });
 }
 
 result<void> engine::impl::complete(detail::order_change& c, std::string reason) {
@@ -372,7 +398,7 @@ result<void> engine::impl::complete(detail::order_change& c, std::string reason)
         notification_kind::completed,
         fmt::format("Order {} is complete. How was it? Leave a review.", c.order.number),
         {{"feedback_requested", "true"}});
-    return {};
+    return close_after_sales(c, nullptr);
 }
 
 // Cash on delivery: the carrier collected the order total at the door, so the

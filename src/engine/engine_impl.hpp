@@ -118,14 +118,72 @@ template <class T, class Id>
     return std::move(**found);
 }
 
+// Captured minus refunded, over every payment of the order.
+[[nodiscard]] result<money> net_captured(const order& o);
+
 // "field must be at most N bytes" style checks shared by the commands.
 [[nodiscard]] result<void> check_text(std::string_view text, std::string_view field,
                                       std::size_t max_bytes, bool required);
 [[nodiscard]] result<void> check_idempotency_key(std::string_view key);
 
-// Everything one fulfilment command changes: several orders (a merged
-// shipment has several) and several shipments, read once through the
-// command's transaction and written together at the end.
+// Aggregates of one kind (shipments, tickets) that a command reads through
+// its transaction, each once: peek() reads for reading only, find() marks for
+// writing (also one peeked before), add() creates one (written as version 1).
+template <class Id, class T>
+class aggregate_set {
+public:
+    using loader = result<std::optional<T>> (store_transaction::*)(Id);
+    aggregate_set(loader load, std::string_view field, std::string_view what)
+        : load_(load), field_(field), what_(what) {}
+
+    // Valid until the next find() of the same id.
+    [[nodiscard]] result<const T*> peek(store_transaction& tx, Id id) {
+        if (auto known = written_.find(id); known != written_.end()) {
+            return &known->second;
+        }
+        if (auto known = seen_.find(id); known != seen_.end()) {
+            return &known->second;
+        }
+        auto found = required((tx.*load_)(id), field_, what_, id);
+        if (!found) {
+            return std::move(found).error();
+        }
+        return &seen_.emplace(id, std::move(*found)).first->second;
+    }
+    [[nodiscard]] result<T*> find(store_transaction& tx, Id id) {
+        if (auto known = written_.find(id); known != written_.end()) {
+            return &known->second;
+        }
+        if (auto known = seen_.find(id); known != seen_.end()) {
+            auto node = seen_.extract(known);
+            return &written_.insert(std::move(node)).position->second;
+        }
+        auto found = required((tx.*load_)(id), field_, what_, id);
+        if (!found) {
+            return std::move(found).error();
+        }
+        return &written_.emplace(id, std::move(*found)).first->second;
+    }
+    T& add(Id id, T value) {
+        added_.insert(id);
+        return written_.insert_or_assign(id, std::move(value)).first->second;
+    }
+    // To write, in id order.
+    std::map<Id, T>& written() { return written_; }
+    [[nodiscard]] bool is_new(Id id) const { return added_.contains(id); }
+
+private:
+    loader load_;
+    std::string_view field_;
+    std::string_view what_;
+    std::map<Id, T> written_;
+    std::map<Id, T> seen_;
+    std::set<Id> added_;
+};
+
+// Everything one fulfilment or after-sales command changes: several orders
+// (a merged shipment has several), shipments and tickets, read once through
+// the command's transaction and written together at the end.
 class fulfilment_change {
 public:
     fulfilment_change(store_transaction& transaction, const access_policy& policy,
@@ -142,17 +200,21 @@ public:
     // through the returned change marks it for writing.
     [[nodiscard]] result<order_change*> order(order_id id);
     // The shipment, read once; marked for writing.
-    [[nodiscard]] result<shipment*> find(shipment_id id);
+    [[nodiscard]] result<shipment*> find(shipment_id id) { return shipments_.find(tx, id); }
     // The shipment, read once, for reading only: not written unless find()
     // asks for it later. The pointer is valid until the next find().
-    [[nodiscard]] result<const shipment*> peek(shipment_id id);
+    [[nodiscard]] result<const shipment*> peek(shipment_id id) { return shipments_.peek(tx, id); }
     // A new shipment, written with version 1.
-    shipment& add(shipment s);
+    shipment& add(shipment s) { return shipments_.add(s.id, std::move(s)); }
+    // Tickets, as shipments.
+    [[nodiscard]] result<ticket*> find_ticket(ticket_id id) { return tickets_.find(tx, id); }
+    [[nodiscard]] result<const ticket*> peek_ticket(ticket_id id) { return tickets_.peek(tx, id); }
+    ticket& add_ticket(ticket t) { return tickets_.add(t.id, std::move(t)); }
 
-    // Orders and shipments to write, in id order.
+    // Orders, shipments and tickets to write, in id order.
     std::map<order_id, std::unique_ptr<order_change>>& orders() { return changes_; }
-    std::map<shipment_id, shipment>& shipments() { return shipments_; }
-    [[nodiscard]] bool is_new(shipment_id id) const { return added_.contains(id); }
+    aggregate_set<shipment_id, shipment>& shipments() { return shipments_; }
+    aggregate_set<ticket_id, ticket>& tickets() { return tickets_; }
 
 private:
     const access_policy& policy_;
@@ -162,9 +224,10 @@ private:
     const orderly::settings& settings_;
     std::map<order_id, std::unique_ptr<orderly::order>> loaded_;
     std::map<order_id, std::unique_ptr<order_change>> changes_;
-    std::map<shipment_id, shipment> shipments_;
-    std::map<shipment_id, shipment> seen_;  // read by peek(), not to be written
-    std::set<shipment_id> added_;
+    aggregate_set<shipment_id, shipment> shipments_{&store_transaction::find_shipment,
+                                                    "shipment_id", "shipment"};
+    aggregate_set<ticket_id, ticket> tickets_{&store_transaction::find_ticket, "ticket_id",
+                                              "ticket"};
 };
 
 }  // namespace detail
@@ -255,7 +318,8 @@ struct engine::impl {
                                                         std::vector<order_id> lock_ids,
                                                         std::uint64_t fingerprint,
                                                         const fulfilment_mutation& mutate,
-                                                        bool remember = true);
+                                                        bool remember = true,
+                                                        bool needs_setup = true);
     [[nodiscard]] result<std::vector<order_id>> orders_of(shipment_id id) const;
     [[nodiscard]] result<const fulfilment_setup*> setup() const;
     [[nodiscard]] result<void> plan(detail::fulfilment_change& f, detail::order_change& c,
@@ -268,6 +332,28 @@ struct engine::impl {
     std::atomic<std::int64_t> last_low_stock_scan_ms{std::numeric_limits<std::int64_t>::min()};
     // Cancels the order's shipments still in the warehouse (a cancelled order).
     [[nodiscard]] static result<void> cancel_shipments(detail::order_change& c);
+
+    // After-sales (after_sales.cpp): the command loop on one ticket (locks
+    // its order), opening a ticket (also cancel after shipment), the refund,
+    // what follows a ticket's end, and due work on one ticket.
+    using ticket_mutation =
+        std::function<result<void>(detail::fulfilment_change&, detail::order_change&, ticket&)>;
+    [[nodiscard]] result<command_outcome> on_ticket(const command_context& ctx, command what,
+                                                    ticket_id id, std::uint64_t fingerprint,
+                                                    const ticket_mutation& mutate,
+                                                    bool remember = true);
+    [[nodiscard]] result<command_outcome> open_ticket(const command_context& ctx, command what,
+                                                      const open_ticket_request& request,
+                                                      bool in_transit);
+    [[nodiscard]] result<void> refund_ticket(detail::fulfilment_change& f, detail::order_change& c,
+                                             ticket& t, std::string_view note);
+    [[nodiscard]] result<void> end_ticket(detail::fulfilment_change& f, detail::order_change& c,
+                                          const ticket& t);
+    // Closes a completed order whose tickets have all ended, and asks for a
+    // rating; nothing when it has no ticket or one is open.
+    [[nodiscard]] result<void> close_after_sales(detail::order_change& c,
+                                                 const ticket* just_changed);
+    [[nodiscard]] result<void> run_due_ticket(ticket_id id, due_work_report& report);
 
     // Due work: one due order in its own transaction; the payment timeout;
     // the wait before retrying a notification.

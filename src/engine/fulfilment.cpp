@@ -39,41 +39,6 @@ result<order_change*> fulfilment_change::order(order_id id) {
     return out;
 }
 
-result<const shipment*> fulfilment_change::peek(shipment_id id) {
-    if (auto known = shipments_.find(id); known != shipments_.end()) {
-        return &known->second;
-    }
-    if (auto known = seen_.find(id); known != seen_.end()) {
-        return &known->second;
-    }
-    auto found = required(tx.find_shipment(id), "shipment_id", "shipment", id);
-    if (!found) {
-        return std::move(found).error();
-    }
-    return &seen_.emplace(id, std::move(*found)).first->second;
-}
-
-result<shipment*> fulfilment_change::find(shipment_id id) {
-    if (auto known = shipments_.find(id); known != shipments_.end()) {
-        return &known->second;
-    }
-    if (auto known = seen_.find(id); known != seen_.end()) {
-        auto node = seen_.extract(known);
-        return &shipments_.insert(std::move(node)).position->second;
-    }
-    auto found = required(tx.find_shipment(id), "shipment_id", "shipment", id);
-    if (!found) {
-        return std::move(found).error();
-    }
-    return &shipments_.emplace(id, std::move(*found)).first->second;
-}
-
-shipment& fulfilment_change::add(shipment s) {
-    const shipment_id id = s.id;
-    added_.insert(id);
-    return shipments_.insert_or_assign(id, std::move(s)).first->second;
-}
-
 }  // namespace detail
 
 namespace {
@@ -113,9 +78,9 @@ ship_from origin_of(const warehouse& w) {
 // True when a parcel counts toward its orders' state: not cancelled (merged
 // away), and not a lost or returned parcel whose exception was resolved by a
 // reship (the replacement counts instead) or a refund (the goods' money went
-// back).
+// back); and not an after-sales ticket's replacement, which the ticket follows.
 bool counts(const shipment& s) {
-    if (s.state == shipment_state::cancelled) {
+    if (s.state == shipment_state::cancelled || s.ticket) {
         return false;
     }
     if (s.state == shipment_state::lost || s.state == shipment_state::returned) {
@@ -318,11 +283,11 @@ result<command_outcome> engine::impl::on_fulfilment(const command_context& ctx, 
                                                     std::vector<order_id> lock_ids,
                                                     std::uint64_t fingerprint,
                                                     const fulfilment_mutation& mutate,
-                                                    bool remember) {
+                                                    bool remember, bool needs_setup) {
     if (auto key = detail::check_idempotency_key(ctx.idempotency_key); remember && !key) {
         return std::move(key).error();
     }
-    if (auto ready = setup(); !ready) {
+    if (auto ready = setup(); needs_setup && !ready) {
         return std::move(ready).error();
     }
     const std::string key = scoped_key(what, ctx.idempotency_key);
@@ -354,10 +319,17 @@ result<command_outcome> engine::impl::on_fulfilment(const command_context& ctx, 
         if (!outcome) {
             return std::move(outcome).error();
         }
-        for (auto& [id, s] : change.shipments()) {
-            s.version = change.is_new(id) ? 1 : s.version + 1;
+        for (auto& [id, s] : change.shipments().written()) {
+            s.version = change.shipments().is_new(id) ? 1 : s.version + 1;
             s.updated_at = at;
             if (auto r = (*tx)->put_shipment(s); !r) {
+                return std::move(r).error();
+            }
+        }
+        for (auto& [id, t] : change.tickets().written()) {
+            t.version = change.tickets().is_new(id) ? 1 : t.version + 1;
+            t.updated_at = at;
+            if (auto r = (*tx)->put_ticket(t); !r) {
                 return std::move(r).error();
             }
         }
@@ -552,7 +524,7 @@ result<void> engine::impl::plan(fulfilment_change& f, order_change& c,
         }
     }
     o.shipments = created;
-    o.warehouse = f.shipments().at(created.front()).warehouse;
+    o.warehouse = f.shipments().written().at(created.front()).warehouse;
     return {};
 }
 
@@ -575,7 +547,8 @@ result<command_outcome> engine::plan_fulfilment(const command_context& ctx,
                                         return std::move(r).error();
                                     }
                                     const order& o = (*c)->order;
-                                    return outcome_for(o, f.shipments().at(o.shipments.front()));
+                                    return outcome_for(
+                                        o, f.shipments().written().at(o.shipments.front()));
                                 });
 }
 
@@ -621,6 +594,12 @@ result<command_outcome> engine::merge_shipments(const command_context& ctx,
                     return error{errc::transition_not_allowed, field,
                                  fmt::format("shipment {} is {}; only planned shipments merge",
                                              ids[i], (*s)->state)};
+                }
+                if ((*s)->ticket) {
+                    return error{errc::invalid_value, field,
+                                 fmt::format("shipment {} replaces goods of ticket {}; it ships "
+                                             "on its own",
+                                             ids[i], *(*s)->ticket)};
                 }
                 if (i > 0) {
                     const shipment& first = *parts.front();
@@ -743,7 +722,7 @@ result<std::vector<stored_pick_wave>> engine::plan_pick_waves(const command_cont
             bool joined = false;
             for (auto& g : open) {
                 shipment& t = kept[g.into];
-                if (t.customer == s.customer && t.ship_to == s.ship_to &&
+                if (!s.ticket && !t.ticket && t.customer == s.customer && t.ship_to == s.ship_to &&
                     t.merchant == s.merchant && t.shipping_method == s.shipping_method &&
                     std::max(g.latest, hi) - std::min(g.earliest, lo) <=
                         impl_->options.fulfilment.merge_window) {

@@ -48,20 +48,6 @@ result<void> check_callback(const payment_callback& cb, const order& o) {
     return {};
 }
 
-// Captured minus refunded, over every payment of the order.
-result<money> net_captured(const order& o) {
-    money sum = money::zero(o.total.currency());
-    for (const auto& p : o.payments) {
-        auto captured = sum.plus(p.captured);
-        auto net = captured ? captured->minus(p.refunded) : captured;
-        if (!net) {
-            return std::move(net).error();
-        }
-        sum = std::move(*net);
-    }
-    return sum;
-}
-
 payment_event event_of(callback_outcome outcome) {
     switch (outcome) {
         case callback_outcome::authorized:
@@ -105,6 +91,20 @@ result<void> check_amount(const payment_callback& cb, const payment& p, const mo
 }
 
 }  // namespace
+
+// Captured minus refunded, over every payment of the order.
+result<money> detail::net_captured(const order& o) {
+    money sum = money::zero(o.total.currency());
+    for (const auto& p : o.payments) {
+        auto captured = sum.plus(p.captured);
+        auto net = captured ? captured->minus(p.refunded) : captured;
+        if (!net) {
+            return std::move(net).error();
+        }
+        sum = std::move(*net);
+    }
+    return sum;
+}
 
 result<command_outcome> engine::record_payment(const command_context& ctx,
                                                const payment_callback& cb) {
@@ -152,7 +152,7 @@ result<void> engine::impl::apply_payment(detail::order_change& c, const payment_
     const bool wanted =
         o.state == order_state::awaiting_payment ||
         (o.state == order_state::on_hold && o.held_from == order_state::awaiting_payment);
-    auto net = net_captured(o);
+    auto net = detail::net_captured(o);
     auto due = net ? o.total.minus(*net) : net;
     if (!due) {
         return std::move(due).error();
@@ -216,7 +216,7 @@ result<void> engine::impl::settle(detail::order_change& c, const payment& p,
         }
         return {};
     }
-    auto net = net_captured(o);
+    auto net = detail::net_captured(o);
     if (!net) {
         return std::move(net).error();
     }
@@ -258,7 +258,7 @@ result<void> engine::impl::resume_payment(detail::order_change& c) {
     if (c.order.state != order_state::awaiting_payment) {
         return {};
     }
-    auto net = net_captured(c.order);
+    auto net = detail::net_captured(c.order);
     if (!net) {
         return std::move(net).error();
     }
@@ -305,7 +305,7 @@ result<command_outcome> engine::refund_payment(const command_context& ctx,
                     fmt::format("is in {}, the order is in {}", request.amount.currency().code(),
                                 c.order.total.currency().code())};
             }
-            auto refundable = net_captured(c.order);
+            auto refundable = detail::net_captured(c.order);
             if (!refundable) {
                 return std::move(refundable).error();
             }

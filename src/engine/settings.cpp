@@ -58,6 +58,32 @@ result<void> validate(const settings& s) {
         return error{errc::invalid_value, "fulfilment.low_stock_scan_every",
                      "must be more than zero"};
     }
+    for (const auto& [d, field] :
+         {std::pair{s.after_sales.response_time, "after_sales.response_time"},
+          std::pair{s.after_sales.inspection_time, "after_sales.inspection_time"},
+          std::pair{s.after_sales.resolution_time, "after_sales.resolution_time"},
+          std::pair{s.after_sales.return_window, "after_sales.return_window"},
+          std::pair{s.after_sales.auto_close_after, "after_sales.auto_close_after"},
+          std::pair{s.after_sales.damage_report_window, "after_sales.damage_report_window"}}) {
+        if (auto r = positive(d, field); !r) {
+            return r;
+        }
+    }
+    for (std::size_t i = 0; i < s.after_sales.auto_approve_below.size(); ++i) {
+        if (!s.after_sales.auto_approve_below[i].is_positive()) {
+            return error{errc::invalid_value, fmt::format("after_sales.auto_approve_below[{}]", i),
+                         "must be more than zero"};
+        }
+    }
+    for (std::size_t i = 0; i < s.after_sales.agents.size(); ++i) {
+        if (s.after_sales.agents[i].empty() || s.after_sales.agents[i].size() > 128) {
+            return error{errc::invalid_value, fmt::format("after_sales.agents[{}]", i),
+                         "must be 1 to 128 bytes"};
+        }
+    }
+    if (s.after_sales.escalate_to.empty()) {
+        return error{errc::missing_value, "after_sales.escalate_to", "names the role to notify"};
+    }
     if (s.import_batch_size == 0) {
         return error{errc::invalid_value, "import_batch_size", "must be at least 1"};
     }

@@ -21,6 +21,7 @@ struct stock_counts {
     std::int64_t safety{0};      ///< Units kept back from sale.
     std::int64_t in_transit{0};  ///< Units on their way here (transfers).
     bool low_alerted{false};     ///< A low-stock alert is out for this row.
+    std::int64_t damaged{0};     ///< Units in the damaged bin (never available).
 };
 
 // Why a stock change was refused; turned into an error after the row locks
@@ -41,6 +42,8 @@ enum class stock_refusal : std::uint8_t {
     flag_missing_row,       // mark_low, clear_low on a missing row
     already_alerted,        // mark_low with the flag set
     not_alerted,            // clear_low with the flag clear
+    restock_too_large,      // restock: on_hand would overflow
+    damaged_too_large,      // to_damaged_bin: damaged would overflow
     unknown_operation,
 };
 
@@ -51,13 +54,15 @@ inline std::int64_t available(const stock_counts& row) noexcept {
 // True for the operations that change on hand, and so enter the ledger.
 inline bool moves_on_hand(stock_operation operation) noexcept {
     return operation == stock_operation::consume || operation == stock_operation::receive ||
-           operation == stock_operation::dispatch || operation == stock_operation::arrive;
+           operation == stock_operation::dispatch || operation == stock_operation::arrive ||
+           operation == stock_operation::restock;
 }
 
 // True for the operations that create a missing row.
 inline bool creates_row(stock_operation operation) noexcept {
     return operation == stock_operation::receive || operation == stock_operation::set_safety ||
-           operation == stock_operation::expect;
+           operation == stock_operation::expect || operation == stock_operation::restock ||
+           operation == stock_operation::to_damaged_bin;
 }
 
 // mark_low (alerted) or clear_low (not alerted).
@@ -156,6 +161,24 @@ inline stock_refusal apply_change(stock_counts& row, bool& exists, stock_operati
             return set_low_flag(row, exists, true, units);
         case stock_operation::clear_low:
             return set_low_flag(row, exists, false, units);
+        case stock_operation::restock: {
+            std::int64_t sum = 0;
+            if (__builtin_add_overflow(row.on_hand, units, &sum)) {
+                return stock_refusal::restock_too_large;
+            }
+            row.on_hand = sum;
+            exists = true;
+            return stock_refusal::none;
+        }
+        case stock_operation::to_damaged_bin: {
+            std::int64_t sum = 0;
+            if (__builtin_add_overflow(row.damaged, units, &sum)) {
+                return stock_refusal::damaged_too_large;
+            }
+            row.damaged = sum;
+            exists = true;
+            return stock_refusal::none;
+        }
     }
     return stock_refusal::unknown_operation;
 }
@@ -227,6 +250,17 @@ inline error stock_error(const stock_change& change, stock_refusal refusal,
             return error{errc::conflict, change.field,
                          fmt::format("no low-stock alert for SKU {} in warehouse {} is out",
                                      change.sku, change.warehouse)};
+        case stock_refusal::restock_too_large:
+            return error{errc::overflow, change.field,
+                         fmt::format("restocking {} returned units of SKU {} in warehouse {} "
+                                     "would exceed the largest count a stock row holds",
+                                     units, change.sku, change.warehouse)};
+        case stock_refusal::damaged_too_large:
+            return error{errc::overflow, change.field,
+                         fmt::format("putting {} more units of SKU {} in the damaged bin of "
+                                     "warehouse {} would exceed the largest count a stock row "
+                                     "holds",
+                                     units, change.sku, change.warehouse)};
         case stock_refusal::none:
         case stock_refusal::unknown_operation:
             break;

@@ -486,8 +486,8 @@ TEST_CASE("an online backup taken while orders are placed is consistent and rest
 
 namespace {
 
-// Schema version 1 as released: the migration test builds a file of the
-// previous version by hand, exactly as version-1 code left it.
+// Schema version 1 as released: the migration tests build a file of an
+// earlier version by hand, exactly as that version's code left it.
 constexpr const char* schema_version_1 = R"sql(
 CREATE TABLE orders (
     id         INTEGER PRIMARY KEY,
@@ -735,7 +735,8 @@ void check_migrated(store& s, const order& expected_order) {
 }  // namespace
 
 TEST_CASE(
-    "a file of schema version 1 is migrated to 2 and its old orders and stock read with defaults") {
+    "a file of schema version 1 is migrated to the current version and its old orders and stock "
+    "read with defaults") {
     temp_dir dir("sqlite-version-1");
     const auto path = dir / "orders.db";
     write_version_1_file(path);
@@ -805,7 +806,7 @@ TEST_CASE(
         check_migrated(**opened, next);
     }
     raw_db raw(path);
-    CHECK(raw.scalar("PRAGMA user_version") == "2");
+    CHECK(raw.scalar("PRAGMA user_version") == std::to_string(sqlite_store::schema_version));
     CHECK(raw.scalar("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE "
                      "tbl_name = 'shipments' ORDER BY name)") ==
           "shipments,shipments_by_due,shipments_by_state");
@@ -872,5 +873,374 @@ TEST_CASE("a shipment body changed outside orderly is reported as a storage fail
     CHECK(loaded.error().code == errc::storage_failure);
     CHECK(loaded.error().field == "body");
     CHECK_MESSAGE(loaded.error().message.find("shipment 5") != std::string::npos,
+                  loaded.error().message);
+}
+
+namespace {
+
+// The migration to schema version 2 as released. A file of version 2 is
+// schema_version_1 followed by this, exactly as version-2 code left it.
+constexpr const char* schema_version_2_migration = R"sql(
+CREATE TABLE shipments (
+    id      INTEGER PRIMARY KEY,
+    version INTEGER NOT NULL CHECK (version >= 1),
+    state   INTEGER NOT NULL,
+    due_at  INTEGER,
+    body    TEXT NOT NULL
+) STRICT;
+CREATE INDEX shipments_by_state ON shipments (state, id);
+CREATE INDEX shipments_by_due ON shipments (due_at, id) WHERE due_at IS NOT NULL;
+ALTER TABLE idempotency ADD COLUMN shipment INTEGER;
+ALTER TABLE idempotency ADD COLUMN shipment_status INTEGER;
+ALTER TABLE idempotency ADD COLUMN transfer INTEGER;
+
+ALTER TABLE stock ADD COLUMN in_transit INTEGER NOT NULL DEFAULT 0 CHECK (in_transit >= 0);
+ALTER TABLE stock ADD COLUMN low_alerted INTEGER NOT NULL DEFAULT 0
+    CHECK (low_alerted IN (0, 1));
+ALTER TABLE skus ADD COLUMN low_stock_below INTEGER CHECK (low_stock_below >= 0);
+
+CREATE TABLE transfers (
+    id             INTEGER PRIMARY KEY,
+    version        INTEGER NOT NULL CHECK (version >= 1),
+    state          INTEGER NOT NULL,
+    sku            TEXT NOT NULL,
+    from_warehouse TEXT NOT NULL,
+    to_warehouse   TEXT NOT NULL,
+    units          INTEGER NOT NULL CHECK (units >= 0),
+    reason         TEXT NOT NULL,
+    dispatched_at  INTEGER NOT NULL,
+    received_at    INTEGER
+) STRICT;
+CREATE INDEX transfers_by_state ON transfers (state, id);
+
+CREATE TABLE stock_moves (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    sku           TEXT NOT NULL,
+    warehouse     TEXT NOT NULL,
+    at            INTEGER NOT NULL,
+    operation     INTEGER NOT NULL,
+    units         INTEGER NOT NULL CHECK (units >= 0),
+    on_hand_after INTEGER NOT NULL CHECK (on_hand_after >= 0)
+) STRICT;
+CREATE INDEX stock_moves_by_row ON stock_moves (sku, warehouse, at);
+)sql";
+
+// An order body as version-2 code wrote it: "shipments" last, no "tickets"
+// and no "rating".
+const std::string version_2_order_body =
+    std::string(version_1_order_body).substr(0, std::string_view(version_1_order_body).size() - 1) +
+    R"(,"shipments":[5]})";
+
+// A shipment body as version-2 code wrote it: "due_at" last, no "ticket".
+constexpr const char* version_2_shipment_body =
+    R"({"id":5,"version":2,"merchant":"m-1","customer":"c-77",)"
+    R"("ship_to":{"recipient":"Wang","phone":"","country":"CN","province":"","city":"Hangzhou",)"
+    R"("district":"","street":"1 West Lake Rd","postcode":"310000"},"orders":[77],)"
+    R"("warehouse":"wh-hz","shipping_method":"standard",)"
+    R"("lines":[{"order":77,"line":0,"sku":"tea","units":2,"reservation":9}],)"
+    R"("state":2,"wave":4,"packing":null,"carrier":"","service":1,"tracking_number":"",)"
+    R"("shipping_cost":null,"promised_by":null,"tracking":null,"exceptions":[],"replaces":null,)"
+    R"("created_at":1500,"updated_at":1600,"shipped_at":null,"delivered_at":null,"due_at":null})";
+
+// The order that body holds, as version 3 reads it: its shipment, no
+// tickets, no rating.
+order version_2_order() {
+    order o = version_1_order();
+    o.shipments = {shipment_id(5)};
+    return o;
+}
+
+// The shipment of the version-2 file, as version 3 reads it: no ticket.
+shipment version_2_shipment() {
+    return shipment{.id = shipment_id(5),
+                    .version = 2,
+                    .merchant = merchant_id("m-1"),
+                    .customer = customer_id("c-77"),
+                    .ship_to = version_1_order().ship_to,
+                    .orders = {order_id(77)},
+                    .warehouse = warehouse_id("wh-hz"),
+                    .shipping_method = "standard",
+                    .lines = {shipment_line{.order = order_id(77),
+                                            .line = 0,
+                                            .sku = sku_id("tea"),
+                                            .units = test::units(2),
+                                            .reservation = reservation_id(9)}},
+                    .state = shipment_state::picking,
+                    .wave = 4,
+                    .packing = std::nullopt,
+                    .carrier = carrier_id(),
+                    .service = service_level::standard,
+                    .tracking_number = {},
+                    .shipping_cost = std::nullopt,
+                    .promised_by = std::nullopt,
+                    .tracking = std::nullopt,
+                    .exceptions = {},
+                    .replaces = std::nullopt,
+                    .created_at = from_unix_ms(1500),
+                    .updated_at = from_unix_ms(1600),
+                    .shipped_at = std::nullopt,
+                    .delivered_at = std::nullopt,
+                    .due_at = std::nullopt,
+                    .ticket = std::nullopt};
+}
+
+// The stock row of the version-2 file: 3 in transit, alerted, nothing damaged.
+stock_level version_2_stock() {
+    stock_level level = version_1_stock();
+    level.in_transit = test::units(3);
+    level.low_stock_alerted = true;
+    level.damaged = test::units(0);
+    return level;
+}
+
+// The idempotency record of the version-2 file: a shipment, no ticket.
+command_outcome version_2_outcome() {
+    return command_outcome{.order = order_id(77),
+                           .number = order_number(),
+                           .state = order_state::paid,
+                           .payment = std::nullopt,
+                           .repeated = false,
+                           .shipment = shipment_id(5),
+                           .shipment_status = shipment_state::picking,
+                           .transfer = transfer_id(3),
+                           .ticket = std::nullopt,
+                           .ticket_status = std::nullopt};
+}
+
+// A database file at schema version 2 holding order 77 with shipment 5, a
+// stock row with its ledger, a catalogue entry, a transfer and an
+// idempotency record, written by hand.
+void write_version_2_file(const std::filesystem::path& path) {
+    raw_db raw(path);
+    REQUIRE(raw.exec(schema_version_1) == SQLITE_OK);
+    REQUIRE(raw.exec(schema_version_2_migration) == SQLITE_OK);
+    REQUIRE(raw.exec("INSERT INTO stock (sku, warehouse, on_hand, reserved, safety, in_transit, "
+                     "low_alerted) VALUES ('tea', 'wh-hz', 9, 2, 1, 3, 1)") == SQLITE_OK);
+    REQUIRE(raw.exec("INSERT INTO stock_moves (sku, warehouse, at, operation, units, "
+                     "on_hand_after) VALUES ('tea', 'wh-hz', 500, 4, 9, 9)") == SQLITE_OK);
+    REQUIRE(raw.exec("INSERT INTO skus (id, merchant, name, category, price, weight_g, "
+                     "volume_cm3, fragile, liquid, valuable, restricted, status, low_stock_below) "
+                     "VALUES ('tea', 'm-1', 'Tea', 'food', '12.50 CNY', 100, 200, 0, 1, 0, 0, 1, "
+                     "NULL)") == SQLITE_OK);
+    REQUIRE(raw.exec("INSERT INTO transfers (id, version, state, sku, from_warehouse, "
+                     "to_warehouse, units, reason, dispatched_at, received_at) VALUES (3, 1, 1, "
+                     "'SKU-1', 'WH-A', 'WH-B', 5, 'rebalance', 2000, NULL)") == SQLITE_OK);
+    REQUIRE(raw.exec("INSERT INTO idempotency (key, fingerprint, order_id, number, state, payment, "
+                     "repeated, created_at, shipment, shipment_status, transfer) VALUES "
+                     "('plan/old', 5, 77, 0, 3, NULL, 0, 1000, 5, 2, 3)") == SQLITE_OK);
+    REQUIRE(raw.exec(fmt::format(
+                "INSERT INTO orders (id, number, version, state, channel, customer, merchant, "
+                "total, currency, placed_at, updated_at, due_at, body) VALUES (77, 0, 3, 3, 2, "
+                "'c-77', 'm-1', '33.00 CNY', 'CNY', 1000, 2000, 5000, '{}')",
+                version_2_order_body)) == SQLITE_OK);
+    REQUIRE(raw.exec(fmt::format("INSERT INTO shipments (id, version, state, due_at, body) VALUES "
+                                 "(5, 2, 2, NULL, '{}')",
+                                 version_2_shipment_body)) == SQLITE_OK);
+    REQUIRE(raw.exec("PRAGMA user_version = 2") == SQLITE_OK);
+    REQUIRE(raw.scalar("PRAGMA user_version") == "2");
+}
+
+// Everything of the version-2 file reads as version 3 reads it.
+void check_migrated_from_2(store& s) {
+    const auto loaded = s.load_order(order_id(77));
+    REQUIRE_MESSAGE(loaded.has_value(), to_string(loaded.error()));
+    REQUIRE(loaded->has_value());
+    CHECK(**loaded == version_2_order());
+    CHECK((*loaded)->tickets.empty());
+    CHECK_FALSE((*loaded)->rating.has_value());
+    const auto parcel = s.load_shipment(shipment_id(5));
+    REQUIRE_MESSAGE(parcel.has_value(), to_string(parcel.error()));
+    REQUIRE(parcel->has_value());
+    CHECK(**parcel == version_2_shipment());
+    const auto level = s.stock(sku_id("tea"), warehouse_id("wh-hz"));
+    REQUIRE_MESSAGE(level.has_value(), to_string(level.error()));
+    CHECK(*level == std::optional{version_2_stock()});
+    const auto all = s.all_stock();
+    REQUIRE(all.has_value());
+    CHECK(*all == std::vector<stock_level>{version_2_stock()});
+    const auto ledger = s.stock_movements(sku_id("tea"), warehouse_id("wh-hz"), from_unix_ms(0),
+                                          from_unix_ms(1'000'000));
+    REQUIRE(ledger.has_value());
+    CHECK(*ledger ==
+          std::vector<stock_movement>{stock_movement{.at = from_unix_ms(500),
+                                                     .operation = stock_operation::receive,
+                                                     .units = test::units(9),
+                                                     .on_hand_after = test::units(9)}});
+    CHECK(s.load_transfer(transfer_id(3)).value() ==
+          std::optional{testing::detail::plain_transfer(3)});
+    CHECK(s.load_sku(sku_id("tea")).value() == std::optional{version_1_sku()});
+    const auto no_tickets = s.tickets_in_state(ticket_state::submitted, ticket_id(), 10);
+    REQUIRE_MESSAGE(no_tickets.has_value(), to_string(no_tickets.error()));
+    CHECK(no_tickets->empty());
+    const auto none_due = s.due_tickets(from_unix_ms(std::numeric_limits<std::int64_t>::max()), 10);
+    REQUIRE(none_due.has_value());
+    CHECK(none_due->empty());
+    auto tx = s.begin();
+    REQUIRE(tx.has_value());
+    const auto record = (*tx)->find_idempotency("plan/old");
+    REQUIRE_MESSAGE(record.has_value(), to_string(record.error()));
+    REQUIRE(record->has_value());
+    CHECK((*record)->outcome == version_2_outcome());
+}
+
+}  // namespace
+
+TEST_CASE("a file of schema version 2 is migrated to 3 and its old rows read with defaults") {
+    temp_dir dir("sqlite-version-2");
+    const auto path = dir / "orders.db";
+    write_version_2_file(path);
+    {
+        auto opened = sqlite_store::open(sqlite_options{.path = path});
+        REQUIRE_MESSAGE(opened.has_value(), to_string(opened.error()));
+        check_migrated_from_2(**opened);
+
+        // The old order takes tickets and a rating, the old shipment a
+        // ticket, and tickets are written beside them in one transaction.
+        order next = version_2_order();
+        next.version = 4;
+        next.tickets = {ticket_id(8)};
+        next.rating = order_rating{.score = 5, .text = "好", .at = from_unix_ms(9000)};
+        shipment replacement = version_2_shipment();
+        replacement.version = 3;
+        replacement.ticket = ticket_id(8);
+        ticket claim = testing::detail::rich_ticket(8);
+        claim.order = order_id(77);
+        {
+            auto tx = (*opened)->begin();
+            REQUIRE(tx.has_value());
+            REQUIRE((*tx)->put_order(next).has_value());
+            REQUIRE((*tx)->put_shipment(replacement).has_value());
+            REQUIRE((*tx)->put_ticket(claim).has_value());
+            REQUIRE((*tx)
+                        ->put_idempotency(idempotency_record{
+                            .key = "open_ticket/new",
+                            .fingerprint = 6,
+                            .outcome = command_outcome{.order = order_id(77),
+                                                       .number = order_number(),
+                                                       .state = order_state::paid,
+                                                       .payment = std::nullopt,
+                                                       .repeated = false,
+                                                       .shipment = std::nullopt,
+                                                       .shipment_status = std::nullopt,
+                                                       .transfer = std::nullopt,
+                                                       .ticket = ticket_id(8),
+                                                       .ticket_status = claim.state},
+                            .created_at = from_unix_ms(9000)})
+                        .has_value());
+            const auto committed = (*tx)->commit();
+            REQUIRE_MESSAGE(committed.has_value(), to_string(committed.error()));
+        }
+        CHECK((*opened)->load_order(order_id(77)).value() == std::optional{next});
+        CHECK((*opened)->load_shipment(shipment_id(5)).value() == std::optional{replacement});
+        const auto loaded = (*opened)->load_ticket(ticket_id(8));
+        REQUIRE_MESSAGE(loaded.has_value(), to_string(loaded.error()));
+        CHECK(*loaded == std::optional{claim});
+        CHECK((*opened)->tickets_in_state(claim.state, ticket_id(), 10).value() ==
+              std::vector<ticket_id>{ticket_id(8)});
+        CHECK((*opened)->due_tickets(*claim.due_at, 10).value() ==
+              std::vector<ticket_id>{ticket_id(8)});
+
+        // The old stock row takes returned units: restock is in the ledger,
+        // the damaged bin is not.
+        {
+            auto tx = (*opened)->begin();
+            REQUIRE(tx.has_value());
+            const auto changed = [&](stock_operation operation, std::int64_t units) {
+                return (*tx)->change_stock(stock_change{.sku = sku_id("tea"),
+                                                        .warehouse = warehouse_id("wh-hz"),
+                                                        .operation = operation,
+                                                        .units = test::units(units),
+                                                        .field = "units",
+                                                        .at = from_unix_ms(7000)});
+            };
+            REQUIRE(changed(stock_operation::restock, 2).has_value());
+            REQUIRE(changed(stock_operation::to_damaged_bin, 4).has_value());
+            const auto committed = (*tx)->commit();
+            REQUIRE_MESSAGE(committed.has_value(), to_string(committed.error()));
+        }
+        stock_level after = version_2_stock();
+        after.on_hand = test::units(11);
+        after.damaged = test::units(4);
+        CHECK((*opened)->stock(sku_id("tea"), warehouse_id("wh-hz")).value() ==
+              std::optional{after});
+        const auto ledger = (*opened)->stock_movements(sku_id("tea"), warehouse_id("wh-hz"),
+                                                       from_unix_ms(6000), from_unix_ms(10'000));
+        REQUIRE(ledger.has_value());
+        CHECK(*ledger ==
+              std::vector<stock_movement>{stock_movement{.at = from_unix_ms(7000),
+                                                         .operation = stock_operation::restock,
+                                                         .units = test::units(2),
+                                                         .on_hand_after = test::units(11)}});
+    }
+    raw_db raw(path);
+    CHECK(raw.scalar("PRAGMA user_version") == "3");
+    CHECK(raw.scalar("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE "
+                     "tbl_name = 'tickets' ORDER BY name)") ==
+          "tickets,tickets_by_due,tickets_by_order,tickets_by_state");
+    CHECK(raw.scalar("SELECT order_id || ',' || state || ',' || version FROM tickets") ==
+          fmt::format("77,{},1", static_cast<int>(ticket_state::escalated)));
+    CHECK(raw.scalar("SELECT damaged FROM stock") == "4");
+    CHECK(raw.scalar("SELECT ticket || ',' || ticket_status FROM idempotency WHERE key = "
+                     "'open_ticket/new'") ==
+          fmt::format("8,{}", static_cast<int>(ticket_state::escalated)));
+    CHECK(raw.scalar("SELECT count(*) FROM idempotency WHERE ticket IS NULL") == "1");
+    CHECK(raw.scalar("SELECT count(*) FROM stock_moves") == "2");
+    CHECK(raw.scalar("PRAGMA integrity_check") == "ok");
+}
+
+TEST_CASE("a backup of schema version 2 is migrated when restored") {
+    temp_dir dir("sqlite-restore-version-2");
+    const auto backup = dir / "backup.db";
+    write_version_2_file(backup);
+    auto target = sqlite_store::open(sqlite_options{.path = dir / "target.db"});
+    REQUIRE(target.has_value());
+    const auto restored = (*target)->restore_from(backup);
+    REQUIRE_MESSAGE(restored.has_value(), to_string(restored.error()));
+    check_migrated_from_2(**target);
+    raw_db raw(dir / "target.db");
+    CHECK(raw.scalar("PRAGMA user_version") == std::to_string(sqlite_store::schema_version));
+}
+
+TEST_CASE("a ticket body changed outside orderly is reported as a storage failure") {
+    temp_dir dir("sqlite-ticket-body");
+    const auto path = dir / "orders.db";
+    auto opened = sqlite_store::open(sqlite_options{.path = path});
+    REQUIRE(opened.has_value());
+    const ticket claim = testing::detail::rich_ticket(5);
+    {
+        auto tx = (*opened)->begin();
+        REQUIRE(tx.has_value());
+        REQUIRE((*tx)->put_ticket(claim).has_value());
+        REQUIRE((*tx)->commit().has_value());
+    }
+    raw_db raw(path);
+    SUBCASE("a body cut short") {
+        REQUIRE(raw.exec("UPDATE tickets SET body = substr(body, 1, 40)") == SQLITE_OK);
+    }
+    SUBCASE("a ticket state out of range") {
+        REQUIRE(raw.exec("UPDATE tickets SET body = json_set(body, '$.state', 15)") == SQLITE_OK);
+    }
+    SUBCASE("a timeline event out of range") {
+        REQUIRE(raw.exec("UPDATE tickets SET body = json_set(body, '$.timeline[1].event', 0)") ==
+                SQLITE_OK);
+    }
+    SUBCASE("a refund amount that is not money") {
+        REQUIRE(
+            raw.exec("UPDATE tickets SET body = json_set(body, '$.refund.total', '12 coins')") ==
+            SQLITE_OK);
+    }
+    SUBCASE("a return parcel without its tracking history") {
+        REQUIRE(raw.exec("UPDATE tickets SET body = json_set(body, '$.returned.tracking', "
+                         "json('null'))") == SQLITE_OK);
+    }
+    SUBCASE("a return parcel event that no longer passes validation") {
+        REQUIRE(raw.exec("UPDATE tickets SET body = json_set(body, "
+                         "'$.returned.tracking.events[0].id', 'an id with spaces')") == SQLITE_OK);
+    }
+    const auto loaded = (*opened)->load_ticket(claim.id);
+    REQUIRE_FALSE(loaded.has_value());
+    CHECK(loaded.error().code == errc::storage_failure);
+    CHECK(loaded.error().field == "body");
+    CHECK_MESSAGE(loaded.error().message.find("ticket 5") != std::string::npos,
                   loaded.error().message);
 }

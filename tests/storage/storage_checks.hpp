@@ -165,33 +165,108 @@ struct store_dump {
     std::vector<stock_level> stock;
     std::vector<std::optional<sku>> skus;  // the SKUs asked for, in that order
     std::size_t undelivered{0};
+    std::vector<shipment> shipments{};        // every state, ascending id
+    std::vector<stock_transfer> transfers{};  // every state, ascending id
+    std::vector<ticket> tickets{};            // every state, ascending id
 
     friend bool operator==(const store_dump&, const store_dump&) = default;
 };
 
-// Ids of every order, ascending; an id listed under a state its order is not
-// in is a storage_failure.
-inline result<std::vector<order_id>> all_order_ids(store& s) {
-    std::vector<order_id> ids;
-    for (const order_state state : all_order_states) {
-        order_id after{};
+inline constexpr std::array<transfer_state, 2> all_transfer_states = {transfer_state::in_transit,
+                                                                      transfer_state::received};
+
+// Ids of every record `page(state, after, limit)` lists over `states`,
+// ascending; an id listed under two states is a storage_failure naming `index`.
+template <class Id, class State, std::size_t N, class Page>
+result<std::vector<Id>> all_ids(const std::array<State, N>& states, std::string_view index,
+                                Page&& page) {
+    std::vector<Id> ids;
+    for (const State state : states) {
+        Id after{};
         for (;;) {
-            auto page = s.orders_in_state(state, after, 512);
-            if (!page) {
-                return std::move(page).error();
+            result<std::vector<Id>> listed = page(state, after, std::size_t{512});
+            if (!listed) {
+                return std::move(listed).error();
             }
-            if (page->empty()) {
+            if (listed->empty()) {
                 break;
             }
-            ids.insert(ids.end(), page->begin(), page->end());
-            after = page->back();
+            ids.insert(ids.end(), listed->begin(), listed->end());
+            after = listed->back();
         }
     }
     std::sort(ids.begin(), ids.end());
     if (std::adjacent_find(ids.begin(), ids.end()) != ids.end()) {
-        return error{errc::storage_failure, "orders_in_state", "lists an order in two states"};
+        return error{errc::storage_failure, std::string(index), "lists a record in two states"};
     }
     return ids;
+}
+
+// Ids of every order, ascending; an id listed under a state its order is not
+// in is a storage_failure.
+inline result<std::vector<order_id>> all_order_ids(store& s) {
+    return all_ids<order_id>(all_order_states, "orders_in_state",
+                             [&](order_state state, order_id after, std::size_t limit) {
+                                 return s.orders_in_state(state, after, limit);
+                             });
+}
+
+// Every record of one kind, ascending id: `ids` lists them, `load` reads one
+// (an empty optional for a listed id is a storage_failure naming `what`).
+template <class T, class Id, class Load>
+result<std::vector<T>> load_all(result<std::vector<Id>> ids, std::string_view what, Load&& load) {
+    if (!ids) {
+        return std::move(ids).error();
+    }
+    std::vector<T> values;
+    values.reserve(ids->size());
+    for (const Id id : *ids) {
+        result<std::optional<T>> loaded = load(id);
+        if (!loaded) {
+            return std::move(loaded).error();
+        }
+        if (!*loaded) {
+            return error{errc::storage_failure, std::string(what),
+                         fmt::format("lost {} {}", what, id)};
+        }
+        values.push_back(std::move(**loaded));
+    }
+    return values;
+}
+
+// Every shipment, transfer and ticket, into `d`.
+inline result<void> read_fulfilment(store& s, store_dump& d) {
+    auto shipments = load_all<shipment>(
+        all_ids<shipment_id>(all_shipment_states, "shipments_in_state",
+                             [&](shipment_state state, shipment_id after, std::size_t limit) {
+                                 return s.shipments_in_state(state, after, limit);
+                             }),
+        "shipment", [&](shipment_id id) { return s.load_shipment(id); });
+    auto transfers = load_all<stock_transfer>(
+        all_ids<transfer_id>(all_transfer_states, "transfers_in_state",
+                             [&](transfer_state state, transfer_id after, std::size_t limit) {
+                                 return s.transfers_in_state(state, after, limit);
+                             }),
+        "transfer", [&](transfer_id id) { return s.load_transfer(id); });
+    auto tickets = load_all<ticket>(
+        all_ids<ticket_id>(all_ticket_states, "tickets_in_state",
+                           [&](ticket_state state, ticket_id after, std::size_t limit) {
+                               return s.tickets_in_state(state, after, limit);
+                           }),
+        "ticket", [&](ticket_id id) { return s.load_ticket(id); });
+    if (!shipments) {
+        return std::move(shipments).error();
+    }
+    if (!transfers) {
+        return std::move(transfers).error();
+    }
+    if (!tickets) {
+        return std::move(tickets).error();
+    }
+    d.shipments = std::move(*shipments);
+    d.transfers = std::move(*transfers);
+    d.tickets = std::move(*tickets);
+    return {};
 }
 
 inline result<store_dump> read_dump(store& s, std::span<const std::string_view> sku_codes) {
@@ -229,6 +304,9 @@ inline result<store_dump> read_dump(store& s, std::span<const std::string_view> 
         }
         d.skus.push_back(std::move(*entry));
     }
+    if (auto rest = read_fulfilment(s, d); !rest) {
+        return std::move(rest).error();
+    }
     return d;
 }
 
@@ -255,6 +333,25 @@ inline std::string first_difference(const store_dump& a, const store_dump& b) {
     }
     if (a.skus != b.skus) {
         return "the catalogue";
+    }
+    const auto first_of = [](const auto& x, const auto& y, std::string_view what) -> std::string {
+        if (x.size() != y.size()) {
+            return fmt::format("{} {}s against {}", x.size(), what, y.size());
+        }
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            if (x[i] != y[i]) {
+                return fmt::format("{} {} (version {} / {})", what, x[i].id, x[i].version,
+                                   y[i].version);
+            }
+        }
+        return {};
+    };
+    for (const std::string& found : {first_of(a.shipments, b.shipments, "shipment"),
+                                     first_of(a.transfers, b.transfers, "transfer"),
+                                     first_of(a.tickets, b.tickets, "ticket")}) {
+        if (!found.empty()) {
+            return found;
+        }
     }
     return a.undelivered == b.undelivered ? std::string() : std::string("the undelivered count");
 }

@@ -175,7 +175,7 @@ TEST_CASE("refusal: a duplicate gateway callback returns the first result once")
     check_refused(other, errc::idempotency_key_reused, "idempotency_key");
 }
 
-TEST_CASE("refusal: cancelling after shipment is not allowed") {
+TEST_CASE("cancelling after shipment opens a return ticket instead") {
     fixture f;
     f.stock_up("tea", "12.50", 10);
     const order_id id = f.engine->place_order(f.as(alice), f.request()).value().order;
@@ -184,8 +184,14 @@ TEST_CASE("refusal: cancelling after shipment is not allowed") {
     REQUIRE(f.engine->pack_order(f.as(keeper), id).has_value());
     REQUIRE(f.engine->ship_order(f.as(keeper), {id, carrier_id("sf"), "SF1"}).has_value());
     auto cancelled = f.engine->cancel_order(f.as(alice), id, "changed my mind");
-    check_refused(cancelled, errc::transition_not_allowed, "state");
+    REQUIRE(cancelled.has_value());
+    CHECK(cancelled->state == order_state::shipped);
+    REQUIRE(cancelled->ticket.has_value());
+    CHECK(cancelled->ticket_status == ticket_state::under_review);
     CHECK(f.load(id).state == order_state::shipped);
+    CHECK(f.load(id).tickets == std::vector<ticket_id>{*cancelled->ticket});
+    // Every unit is claimed now: a second cancel has nothing left to return.
+    check_refused(f.engine->cancel_order(f.as(alice), id, "again"), errc::invalid_value, "lines");
 }
 
 TEST_CASE("refusal: unknown roles, forbidden roles and other customers' orders") {

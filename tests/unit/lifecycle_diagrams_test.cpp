@@ -5,8 +5,10 @@
 // To regenerate the files after changing a table, run this test with
 // ORDERLY_UPDATE_DIAGRAMS=1 in the environment, e.g.
 //     ORDERLY_UPDATE_DIAGRAMS=1 ./build/dev/tests/unit/lifecycle_diagrams_test
-// It then writes docs/diagrams/{order,payment,tracking}.{dot,mmd} instead of comparing;
-// review and commit the diff. (docs/diagrams/README.md says the same.)
+// It then writes docs/diagrams/{order,payment,tracking,ticket_machine}.{dot,mmd}
+// instead of comparing; review and commit the diff. (docs/diagrams/README.md
+// says the same.)
+#include <orderly/aftersales/ticket_machine.hpp>
 #include <orderly/logistics/tracking_machine.hpp>
 #include <orderly/order/order_machine.hpp>
 #include <orderly/payment/payment_machine.hpp>
@@ -95,6 +97,8 @@ TEST_CASE("committed diagrams match the transition tables") {
     check_committed("payment.mmd", orderly::payment_machine_mermaid());
     check_committed("tracking.dot", orderly::tracking_machine_dot());
     check_committed("tracking.mmd", orderly::tracking_machine_mermaid());
+    check_committed("ticket.dot", orderly::ticket_machine_dot());
+    check_committed("ticket.mmd", orderly::ticket_machine_mermaid());
 }
 
 TEST_CASE("diagrams are deterministic") {
@@ -104,6 +108,8 @@ TEST_CASE("diagrams are deterministic") {
     CHECK(orderly::payment_machine_mermaid() == orderly::payment_machine_mermaid());
     CHECK(orderly::tracking_machine_dot() == orderly::tracking_machine_dot());
     CHECK(orderly::tracking_machine_mermaid() == orderly::tracking_machine_mermaid());
+    CHECK(orderly::ticket_machine_dot() == orderly::ticket_machine_dot());
+    CHECK(orderly::ticket_machine_mermaid() == orderly::ticket_machine_mermaid());
 }
 
 TEST_CASE("the order Mermaid diagram starts, ends and labels as documented") {
@@ -146,6 +152,24 @@ TEST_CASE("the tracking Mermaid diagram starts, ends and labels as documented") 
     CHECK(count_lines_containing(text, " --> ") == orderly::tracking_machine_rows().size() + 3);
 }
 
+TEST_CASE("the ticket Mermaid diagram starts, ends and labels as documented") {
+    const auto text = orderly::ticket_machine_mermaid();
+    CHECK(text.starts_with("stateDiagram-v2\n    [*] --> submitted\n"));
+    // escalated loops on a second deadline but is left again, so only the
+    // three final states end a life.
+    CHECK(count_lines_containing(text, " --> [*]") == 3);
+    CHECK(text.find("    withdrawn --> [*]\n") != std::string::npos);
+    CHECK(text.find("    rejected --> [*]\n") != std::string::npos);
+    CHECK(text.find("    closed --> [*]\n") != std::string::npos);
+    CHECK(text.find("    escalated --> [*]\n") == std::string::npos);
+    CHECK(text.find("    submitted --> awaiting_return : auto_approved [not refund_only]\n") !=
+          std::string::npos);
+    CHECK(text.find("    escalated --> replacement_shipped : replacement_shipped "
+                    "[exchange and escalated_from == inspected]\n") != std::string::npos);
+    CHECK(text.find("    escalated --> escalated : deadline_passed\n") != std::string::npos);
+    CHECK(count_lines_containing(text, " --> ") == orderly::ticket_machine_rows().size() + 4);
+}
+
 TEST_CASE("the DOT digraphs have one labelled edge per row") {
     const auto order = orderly::order_machine_dot();
     CHECK(order.starts_with("digraph order {\n"));
@@ -169,4 +193,12 @@ TEST_CASE("the DOT digraphs have one labelled edge per row") {
                         "[label=\"delivery_attempt_failed\"];") != std::string::npos);
     CHECK(count_lines_containing(tracking, "[label=") == orderly::tracking_machine_rows().size());
     CHECK(count_lines_containing(tracking, "[peripheries=2]") == 2);
+
+    const auto ticket = orderly::ticket_machine_dot();
+    CHECK(ticket.starts_with("digraph ticket {\n"));
+    CHECK(ticket.find("_initial -> \"submitted\";") != std::string::npos);
+    CHECK(ticket.find("\"escalated\" -> \"inspected\" [label=\"inspected "
+                      "[escalated_from == goods_received]\"];") != std::string::npos);
+    CHECK(count_lines_containing(ticket, "[label=") == orderly::ticket_machine_rows().size());
+    CHECK(count_lines_containing(ticket, "[peripheries=2]") == 3);
 }

@@ -11,6 +11,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,7 @@ using orderly::testing::detail::note;
 using orderly::testing::detail::plain_order;
 using orderly::testing::detail::plain_shipment;
 using orderly::testing::detail::plain_sku;
+using orderly::testing::detail::plain_ticket;
 using orderly::testing::detail::plain_transfer;
 using orderly::testing::detail::record;
 
@@ -305,4 +307,78 @@ TEST_CASE("reservations, releases and safety changes add nothing to the ledger")
     }
     CHECK(s.stock_movements(sku_id("SKU-1"), warehouse_id("WH-1"), at_ms(0), at_ms(1))->size() ==
           1);
+}
+
+TEST_CASE("put_ticket refuses version 0 at once") {
+    memory_store s;
+    auto tx = begin(s);
+    refused(tx->put_ticket(plain_ticket(7, 0)), errc::invalid_value, "ticket.version");
+}
+
+TEST_CASE("two puts of one ticket in a transaction must follow each other") {
+    memory_store s;
+    auto tx = begin(s);
+    must(tx->put_ticket(plain_ticket(7, 1, ticket_state::submitted, at_ms(10))));
+    refused(tx->put_ticket(plain_ticket(7, 3)), errc::conflict, "ticket.version");
+    must(tx->put_ticket(plain_ticket(7, 2, ticket_state::under_review, at_ms(50))));
+    must(tx->commit());
+    CHECK(s.load_ticket(ticket_id(7))->value().version == 2);
+    CHECK(s.tickets_in_state(ticket_state::under_review, ticket_id(0), 10).value() ==
+          std::vector<ticket_id>{ticket_id(7)});
+    CHECK(s.tickets_in_state(ticket_state::submitted, ticket_id(0), 10)->empty());
+    CHECK(s.due_tickets(at_ms(10), 10)->empty());
+    CHECK(s.due_tickets(at_ms(50), 10).value() == std::vector<ticket_id>{ticket_id(7)});
+}
+
+TEST_CASE("a ticket version conflict is reported before a stock refusal") {
+    memory_store s;
+    auto tx = begin(s);
+    must(tx->put_ticket(plain_ticket(7)));
+    must(tx->commit());
+    tx = begin(s);
+    must(tx->put_ticket(plain_ticket(7)));
+    must(tx->change_stock(change("SKU-0", "WH-1", stock_operation::reserve, 1)));
+    refused(tx->commit(), errc::conflict, "ticket.id");
+    CHECK_FALSE(s.stock(sku_id("SKU-0"), warehouse_id("WH-1")).value().has_value());
+}
+
+TEST_CASE("a transaction does not see its own ticket or returned stock") {
+    memory_store s;
+    auto tx = begin(s);
+    must(tx->change_stock(change("SKU-1", "WH-1", stock_operation::receive, 4)));
+    must(tx->commit());
+    tx = begin(s);
+    must(tx->put_ticket(plain_ticket(9)));
+    must(tx->change_stock(change("SKU-1", "WH-1", stock_operation::restock, 2)));
+    must(tx->change_stock(change("SKU-1", "WH-1", stock_operation::to_damaged_bin, 3)));
+    CHECK_FALSE(tx->find_ticket(ticket_id(9))->has_value());
+    CHECK(tx->find_stock(sku_id("SKU-1"))->at(0).on_hand.units() == 4);
+    CHECK(tx->find_stock(sku_id("SKU-1"))->at(0).damaged.units() == 0);
+    must(tx->commit());
+    CHECK(s.load_ticket(ticket_id(9)).value().has_value());
+    const auto level = s.stock(sku_id("SKU-1"), warehouse_id("WH-1")).value();
+    REQUIRE(level.has_value());
+    CHECK(level->on_hand.units() == 6);
+    CHECK(level->damaged.units() == 3);
+    CHECK(level->available() == 6);
+}
+
+TEST_CASE("refused restock and damaged-bin changes name their field and leave the ledger alone") {
+    memory_store s;
+    auto tx = begin(s);
+    must(tx->change_stock(change("SKU-1", "WH-1", stock_operation::receive,
+                                 std::numeric_limits<std::int64_t>::max())));
+    must(tx->change_stock(change("SKU-1", "WH-1", stock_operation::to_damaged_bin,
+                                 std::numeric_limits<std::int64_t>::max())));
+    must(tx->commit());
+    for (const stock_operation operation :
+         {stock_operation::restock, stock_operation::to_damaged_bin}) {
+        auto attempt = begin(s);
+        must(attempt->change_stock(change("SKU-1", "WH-1", operation, 1, "lines[2].units")));
+        refused(attempt->commit(), errc::overflow, "lines[2].units");
+    }
+    const auto ledger =
+        s.stock_movements(sku_id("SKU-1"), warehouse_id("WH-1"), at_ms(-1), at_ms(1)).value();
+    REQUIRE(ledger.size() == 1);
+    CHECK(ledger.front().operation == stock_operation::receive);
 }

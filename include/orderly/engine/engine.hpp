@@ -14,6 +14,7 @@
 #include <orderly/core/id.hpp>
 #include <orderly/core/money.hpp>
 #include <orderly/core/quantity.hpp>
+#include <orderly/engine/after_sales.hpp>
 #include <orderly/engine/fulfilment.hpp>
 #include <orderly/engine/inventory.hpp>
 #include <orderly/engine/outcome.hpp>
@@ -167,6 +168,9 @@ struct due_work_report {
     std::size_t delivery_failures{0};  ///< Notifications the Notifier refused (retried later).
     std::size_t delayed_shipments{0};  ///< Shipments newly marked delayed (R-22).
     std::size_t low_stock_alerts{0};   ///< Stock rows newly below their SKU's threshold (R-11).
+    std::size_t tickets_escalated{0};  ///< Tickets whose step deadline passed (R-25).
+    std::size_t returns_expired{0};    ///< Tickets closed because the goods never came back.
+    std::size_t tickets_closed{0};     ///< Tickets closed after their auto-close time.
 };
 
 /// The host's ports the engine works through. The engine keeps references:
@@ -233,7 +237,10 @@ public:
     /// Records a refund of captured money and notifies finance to execute it.
     [[nodiscard]] result<command_outcome> refund_payment(const command_context& ctx,
                                                          const refund_request& request);
-    /// Cancels an order before shipment: releases its stock, refunds what was captured.
+    /// Cancels an order before shipment: releases its stock, refunds
+    /// what was captured. After shipment (shipped, delivered, completed) a
+    /// cancel opens a return-and-refund ticket for every unit still
+    /// claimable instead (reason changed_mind); the outcome names it.
     [[nodiscard]] result<command_outcome> cancel_order(const command_context& ctx, order_id id,
                                                        std::string_view reason);
     /// Puts an order on hold for manual intervention.
@@ -253,7 +260,9 @@ public:
     [[nodiscard]] result<command_outcome> deliver_order(const command_context& ctx, order_id id);
     /// The customer confirms receipt.
     [[nodiscard]] result<command_outcome> confirm_receipt(const command_context& ctx, order_id id);
-    /// Closes a completed order.
+    /// Closes a completed order; refused (field "tickets") while one of its
+    /// after-sales tickets is open. An order whose last ticket ends closes
+    /// on its own.
     [[nodiscard]] result<command_outcome> close_order(const command_context& ctx, order_id id);
 
     // --- fulfilment (R-7, R-8, R-13, R-19…R-22); needs a fulfilment_setup ---
@@ -307,6 +316,71 @@ public:
     [[nodiscard]] result<command_outcome> resolve_logistics_exception(
         const command_context& ctx, const logistics_resolution& resolution);
 
+    // --- after-sales (R-6, R-24…R-27) ---
+    /// Opens a ticket on a shipped, delivered or completed order for some or
+    /// all of its units (see open_ticket_request::lines), then applies the
+    /// approval rules (settings::after_sales): an approved refund-only ticket
+    /// is refunded and closed at once; an approved ticket with a return
+    /// awaits the goods (the customer is told where to send them); anything
+    /// else waits for an agent within after_sales.response_time. The ticket
+    /// is in command_outcome::ticket.
+    [[nodiscard]] result<command_outcome> open_ticket(const command_context& ctx,
+                                                      const open_ticket_request& request);
+    /// Gives a ticket to an after-sales agent (1 to 128 bytes).
+    [[nodiscard]] result<command_outcome> assign_ticket(const command_context& ctx, ticket_id id,
+                                                        std::string_view agent);
+    /// An agent approves or rejects a ticket under review; an approved
+    /// refund-only ticket is refunded and closed at once.
+    [[nodiscard]] result<command_outcome> decide_ticket(const command_context& ctx,
+                                                        const ticket_decision& decision);
+    /// The customer withdraws a ticket before any goods came back.
+    [[nodiscard]] result<command_outcome> withdraw_ticket(const command_context& ctx, ticket_id id,
+                                                          std::string_view reason);
+    /// The customer sent the goods back: records the return parcel.
+    [[nodiscard]] result<command_outcome> record_return_shipment(
+        const command_context& ctx, const return_shipment_request& request);
+    /// A carrier's event on the return parcel, kept like a shipment's
+    /// tracking (ordered by event time, each event once).
+    [[nodiscard]] result<command_outcome> record_return_event(const command_context& ctx,
+                                                              const return_event_request& request);
+    /// The warehouse received the returned goods.
+    [[nodiscard]] result<command_outcome> receive_return(const command_context& ctx, ticket_id id);
+    /// The warehouse inspected them: sellable units go back to on-hand stock
+    /// at ticket::return_to, damaged units to its damaged bin. A return and
+    /// refund is then refunded and closed.
+    [[nodiscard]] result<command_outcome> inspect_return(const command_context& ctx,
+                                                         const inspection_request& request);
+    /// Refunds an inspected ticket of any type (an exchange without stock,
+    /// say) and closes it: each claimed unit's paid price less its discount
+    /// share, plus shipping as refund.hpp says, through the payment records.
+    [[nodiscard]] result<command_outcome> refund_ticket(const command_context& ctx, ticket_id id,
+                                                        std::string_view note);
+    /// Ships an inspected exchange's replacement: reserves the units (the
+    /// original warehouse first, then any with stock) and plans a shipment
+    /// that goes through pick, pack and ship like any other. Needs a
+    /// fulfilment set-up. Without stock it is refused (insufficient_stock)
+    /// and nothing changes: refund_ticket is the way out.
+    [[nodiscard]] result<command_outcome> ship_replacement(const command_context& ctx,
+                                                           ticket_id id);
+    /// Sends an inspected repair ticket's goods to the repairer.
+    [[nodiscard]] result<command_outcome> send_to_repair(const command_context& ctx, ticket_id id,
+                                                         std::string_view note);
+    /// The repaired goods go back to the customer.
+    [[nodiscard]] result<command_outcome> ship_repaired(const command_context& ctx,
+                                                        const repair_return_request& request);
+    /// Closes a ticket whose replacement or repaired goods went out (the
+    /// customer confirms, or an agent); due work closes it after
+    /// after_sales.auto_close_after otherwise.
+    [[nodiscard]] result<command_outcome> close_ticket(const command_context& ctx, ticket_id id,
+                                                       std::string_view note);
+    /// The customer rates a completed or closed order, once.
+    [[nodiscard]] result<command_outcome> rate_order(const command_context& ctx,
+                                                     const rating_request& request);
+    /// A ticket as stored (customers see only their own).
+    [[nodiscard]] result<ticket> get_ticket(const actor& who, ticket_id id) const;
+    /// An order's tickets, oldest first.
+    [[nodiscard]] result<std::vector<ticket>> tickets_of(const actor& who, order_id id) const;
+
     // --- inventory between warehouses (R-11) ---
     /// Sends units from one warehouse to another: they leave the source's on
     /// hand and count as in transit at the target until received.
@@ -355,7 +429,8 @@ public:
 
     // --- due work (R-9, R-17, R-29) ---
     /// Runs what the clock says is due: payment timeouts, auto-confirmations,
-    /// then notification delivery and retries. Hosts call it from their own
+    /// delayed parcels, ticket deadlines (escalation, expired returns,
+    /// auto-close), low stock, then notification delivery and retries. Hosts call it from their own
     /// scheduler (every second, say); at most `limit` items of each kind.
     [[nodiscard]] result<due_work_report> run_due_work(std::size_t limit = 256);
     /// Delivers what is in the outbox now, without the other due work.

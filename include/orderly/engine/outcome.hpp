@@ -3,6 +3,7 @@
 /// What a command on an order returns, and what an idempotency key keeps so
 /// that a repeated call returns it again.
 
+#include <orderly/aftersales/ticket.hpp>
 #include <orderly/core/id.hpp>
 #include <orderly/core/order_number.hpp>
 #include <orderly/fulfilment/shipment.hpp>
@@ -30,6 +31,10 @@ struct command_outcome {
     std::optional<orderly::shipment_state> shipment_status{};
     /// The stock transfer a transfer command concerned.
     std::optional<transfer_id> transfer{};
+    /// The after-sales ticket a ticket command concerned.
+    std::optional<ticket_id> ticket{};
+    /// That ticket's state after the command.
+    std::optional<ticket_state> ticket_status{};
 
     /// Outcomes are equal when every field is.
     friend bool operator==(const command_outcome&, const command_outcome&) = default;

@@ -52,6 +52,38 @@ struct fulfilment_settings {
     duration low_stock_scan_every{std::chrono::minutes(5)};
 };
 
+/// After-sales rules and deadlines (R-24…R-27).
+struct after_sales_settings {
+    /// An agent decides a ticket under review within this; then it escalates.
+    duration response_time{std::chrono::hours(24)};
+    /// The warehouse inspects returned goods within this of receiving them.
+    duration inspection_time{std::chrono::hours(48)};
+    /// An inspected ticket is refunded, replaced or sent to repair within this.
+    duration resolution_time{std::chrono::hours(48)};
+    /// The customer sends the goods back within this of approval, or the
+    /// ticket closes without them (return_expired).
+    duration return_window{std::chrono::days(7)};
+    /// A ticket whose replacement or repaired goods went out closes on its
+    /// own after this, unless closed earlier.
+    duration auto_close_after{std::chrono::days(10)};
+    /// Rule "damage_reported_promptly": a damaged or wrong item reported
+    /// within this of delivery is approved automatically when its refund is
+    /// below the limit for its currency in `auto_approve_below`.
+    duration damage_report_window{std::chrono::hours(48)};
+    /// Per-currency limits of the damage rule; a currency without an entry
+    /// never gets automatic damage approval.
+    std::vector<money> auto_approve_below;
+    /// Rule "not_delivered": a refund-only ticket for units whose parcel the
+    /// carrier lost or sent back (and nobody reshipped or refunded) is
+    /// approved automatically.
+    bool auto_approve_undelivered_refunds{true};
+    /// After-sales agents; a new ticket is owned by one of them (by ticket
+    /// id), or by nobody when empty until assign_ticket.
+    std::vector<std::string> agents;
+    /// The role an escalation notifies (the next role up).
+    std::string escalate_to{"after_sales_lead"};
+};
+
 /// Back-off for notifications the host's Notifier refused: the first retry
 /// after `first_retry`, doubling up to `max_retry`; never given up on.
 struct outbox_settings {
@@ -91,6 +123,8 @@ struct settings {
     fulfilment_settings fulfilment;
     /// Rows of import_orders made durable per group commit (at least 1).
     std::size_t import_batch_size{256};
+    /// After-sales deadlines and approval rules (R-24…R-27).
+    after_sales_settings after_sales{};
 };
 
 /// Checks settings; the error names the field ("payment_timeout").

@@ -189,6 +189,9 @@ struct shipment {
     std::optional<timestamp> delivered_at;  ///< When the carrier delivered it.
     /// When the delay rule next looks at it (shipped shipments only).
     std::optional<timestamp> due_at;
+    /// The after-sales ticket this shipment serves (an exchange's
+    /// replacement); its orders' states do not follow it.
+    std::optional<ticket_id> ticket{};
 
     /// Units of `sku` this shipment holds over all its lines.
     [[nodiscard]] std::int64_t units_of(const sku_id& sku) const noexcept {

@@ -32,6 +32,9 @@ struct stock_level {
     /// not recovered to the SKU's threshold since (set and cleared by the
     /// engine's low-stock scan, so each drop is announced once).
     bool low_stock_alerted{false};
+    /// Returned units inspection found damaged: kept apart in the
+    /// damaged bin, never on hand, never available.
+    quantity damaged{};
 
     /// Units that may still be reserved.
     [[nodiscard]] std::int64_t available() const noexcept {

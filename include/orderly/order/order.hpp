@@ -4,6 +4,7 @@
 /// where it stands. Its state changes only through the order state machine
 /// (orderly/order/order_machine.hpp), never by writing the field directly.
 
+#include <orderly/aftersales/ticket.hpp>
 #include <orderly/core/actor.hpp>
 #include <orderly/core/address.hpp>
 #include <orderly/core/id.hpp>
@@ -234,6 +235,10 @@ struct order {
     timestamp placed_at;              ///< When it was placed.
     timestamp updated_at;             ///< Last committed change.
     std::optional<timestamp> due_at;  ///< Next deadline the due-work scan acts on, if any.
+    /// Its after-sales tickets, oldest first.
+    std::vector<ticket_id> tickets{};
+    /// The customer's rating, once given.
+    std::optional<order_rating> rating{};
 
     /// Orders are equal when every field is.
     friend bool operator==(const order&, const order&) = default;

@@ -45,11 +45,19 @@ enum class command : std::uint8_t {
     record_carrier_event = 26,         ///< A carrier's tracking event (R-21).
     resolve_logistics_exception = 27,  ///< Reship, refund or compensate (R-22).
     report_logistics_exception = 28,   ///< Report a shipment lost or damaged (R-22).
-    transfer_stock = 29,  ///< Move stock between warehouses; read turnover and proposals (R-11).
+    transfer_stock = 29,   ///< Move stock between warehouses; read turnover and proposals (R-11).
+    open_ticket = 30,      ///< Open an after-sales ticket on an order (R-24).
+    review_ticket = 31,    ///< Approve, reject or assign an after-sales ticket (R-25).
+    withdraw_ticket = 32,  ///< Withdraw an after-sales ticket.
+    return_goods = 33,     ///< Report the return parcel, or its carrier's events.
+    inspect_return = 34,   ///< Receive and inspect returned goods at the warehouse (R-26).
+    resolve_ticket = 35,   ///< Refund, ship a replacement, send to and back from repair.
+    close_ticket = 36,     ///< Close a ticket whose goods went out again.
+    rate_order = 37,       ///< Rate an order (R-27).
 };
 
 /// Every command, in numeric order.
-inline constexpr std::array<command, 29> all_commands = {command::place_order,
+inline constexpr std::array<command, 37> all_commands = {command::place_order,
                                                          command::approve_order,
                                                          command::reject_order,
                                                          command::record_payment,
@@ -77,7 +85,15 @@ inline constexpr std::array<command, 29> all_commands = {command::place_order,
                                                          command::record_carrier_event,
                                                          command::resolve_logistics_exception,
                                                          command::report_logistics_exception,
-                                                         command::transfer_stock};
+                                                         command::transfer_stock,
+                                                         command::open_ticket,
+                                                         command::review_ticket,
+                                                         command::withdraw_ticket,
+                                                         command::return_goods,
+                                                         command::inspect_return,
+                                                         command::resolve_ticket,
+                                                         command::close_ticket,
+                                                         command::rate_order};
 
 /// The stable name of a command ("cancel_order").
 [[nodiscard]] std::string_view to_string(command c) noexcept;

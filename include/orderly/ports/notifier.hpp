@@ -36,17 +36,33 @@ enum class notification_kind : std::uint8_t {
     tracking_update = 11,      ///< The carrier reported progress on a parcel (R-21).
     logistics_exception = 12,  ///< A parcel is delayed, lost or damaged, or was put right (R-22).
     low_stock = 13,  ///< A warehouse's available units of a SKU fell below its threshold (R-11).
+    ticket_submitted = 14,     ///< An after-sales ticket was opened (R-25).
+    ticket_decided = 15,       ///< A ticket was approved or rejected, by a rule or an agent.
+    return_instructions = 16,  ///< Where and how to send the goods back: the return label.
+    return_received = 17,      ///< The returned goods arrived, or were inspected.
+    ticket_refunded = 18,      ///< A ticket's refund was issued, with its amount.
+    replacement_shipped = 19,  ///< An exchange's replacement is on its way.
+    repair_shipped = 20,       ///< Repaired goods are on their way back.
+    ticket_closed = 21,        ///< A ticket ended (closed, withdrawn, or the return expired).
+    rating_requested =
+        22,  ///< The order closed after its after-sales work; asks for a rating (R-27).
+    ticket_escalated = 23,  ///< A ticket's deadline passed; the next role up is told.
 };
 
 /// Every notification kind, in numeric order.
-inline constexpr std::array<notification_kind, 13> all_notification_kinds = {
-    notification_kind::order_confirmed, notification_kind::review_result,
-    notification_kind::payment_result,  notification_kind::shipped,
-    notification_kind::delivered,       notification_kind::cancelled,
-    notification_kind::payment_timeout, notification_kind::completed,
-    notification_kind::refund_issued,   notification_kind::new_order,
-    notification_kind::tracking_update, notification_kind::logistics_exception,
-    notification_kind::low_stock};
+inline constexpr std::array<notification_kind, 23> all_notification_kinds = {
+    notification_kind::order_confirmed,     notification_kind::review_result,
+    notification_kind::payment_result,      notification_kind::shipped,
+    notification_kind::delivered,           notification_kind::cancelled,
+    notification_kind::payment_timeout,     notification_kind::completed,
+    notification_kind::refund_issued,       notification_kind::new_order,
+    notification_kind::tracking_update,     notification_kind::logistics_exception,
+    notification_kind::low_stock,           notification_kind::ticket_submitted,
+    notification_kind::ticket_decided,      notification_kind::return_instructions,
+    notification_kind::return_received,     notification_kind::ticket_refunded,
+    notification_kind::replacement_shipped, notification_kind::repair_shipped,
+    notification_kind::ticket_closed,       notification_kind::rating_requested,
+    notification_kind::ticket_escalated};
 
 /// The stable name of a kind ("order_confirmed").
 [[nodiscard]] constexpr std::string_view to_string(notification_kind k) noexcept {
@@ -77,6 +93,26 @@ inline constexpr std::array<notification_kind, 13> all_notification_kinds = {
             return "logistics_exception";
         case notification_kind::low_stock:
             return "low_stock";
+        case notification_kind::ticket_submitted:
+            return "ticket_submitted";
+        case notification_kind::ticket_decided:
+            return "ticket_decided";
+        case notification_kind::return_instructions:
+            return "return_instructions";
+        case notification_kind::return_received:
+            return "return_received";
+        case notification_kind::ticket_refunded:
+            return "ticket_refunded";
+        case notification_kind::replacement_shipped:
+            return "replacement_shipped";
+        case notification_kind::repair_shipped:
+            return "repair_shipped";
+        case notification_kind::ticket_closed:
+            return "ticket_closed";
+        case notification_kind::rating_requested:
+            return "rating_requested";
+        case notification_kind::ticket_escalated:
+            return "ticket_escalated";
     }
     return "unknown";
 }

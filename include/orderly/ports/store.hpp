@@ -30,6 +30,7 @@
 ///   with field "id" (version 1, the id exists) or "version"; a refused
 ///   stock_change carries the change's field.
 
+#include <orderly/aftersales/ticket.hpp>
 #include <orderly/catalog/sku.hpp>
 #include <orderly/core/error.hpp>
 #include <orderly/core/id.hpp>
@@ -82,10 +83,17 @@ enum class stock_operation : std::uint8_t {
     /// low_stock_alerted = false; units must be 0. Fails with errc::conflict
     /// when the row is missing or not alerted.
     clear_low = 10,
+    /// on_hand += units (returned goods inspected sellable, R-26); creates the
+    /// row when missing. Fails with errc::overflow. In the ledger.
+    restock = 11,
+    /// damaged += units (returned goods inspected damaged go to the damaged
+    /// bin); creates the row when missing. On hand does not change, so it is
+    /// not in the ledger. Fails with errc::overflow.
+    to_damaged_bin = 12,
 };
 
 /// One change of a stock row's on-hand figure, as the store's ledger keeps
-/// it: every committed consume, receive, dispatch and arrive (reservations
+/// it: every committed consume, receive, dispatch, arrive and restock (reservations
 /// do not change on hand and are not in the ledger). What turnover and
 /// audits read.
 struct stock_movement {
@@ -148,6 +156,12 @@ public:
     /// Inserts (version 1) or replaces (version n, stored n−1) the transfer;
     /// version rule as put_order's (fields "transfer.id", "transfer.version").
     [[nodiscard]] virtual result<void> put_transfer(const stock_transfer& t) = 0;
+
+    /// The committed after-sales ticket with this id, if any.
+    [[nodiscard]] virtual result<std::optional<ticket>> find_ticket(ticket_id id) = 0;
+    /// Inserts (version 1) or replaces (version n, stored n−1) the ticket;
+    /// version rule as put_order's (fields "ticket.id", "ticket.version").
+    [[nodiscard]] virtual result<void> put_ticket(const ticket& t) = 0;
 
     /// The committed catalogue entry, if any.
     [[nodiscard]] virtual result<std::optional<sku>> find_sku(const sku_id& id) = 0;
@@ -254,6 +268,17 @@ public:
     /// Ids of transfers in `state`, ascending, greater than `after`, at most `limit`.
     [[nodiscard]] virtual result<std::vector<transfer_id>> transfers_in_state(
         transfer_state state, transfer_id after, std::size_t limit) = 0;
+
+    /// The committed after-sales ticket with this id, if any.
+    [[nodiscard]] virtual result<std::optional<ticket>> load_ticket(ticket_id id) = 0;
+    /// Ids of tickets in `state`, ascending, greater than `after`, at most `limit`.
+    [[nodiscard]] virtual result<std::vector<ticket_id>> tickets_in_state(ticket_state state,
+                                                                          ticket_id after,
+                                                                          std::size_t limit) = 0;
+    /// Ids of tickets whose due_at is at or before `now`, earliest first
+    /// (ties by id), at most `limit`.
+    [[nodiscard]] virtual result<std::vector<ticket_id>> due_tickets(timestamp now,
+                                                                     std::size_t limit) = 0;
 
     /// Hands out up to `limit` undelivered notifications whose next attempt is
     /// due at `now`, oldest first, and leases them: each is not handed out

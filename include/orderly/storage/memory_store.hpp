@@ -14,7 +14,8 @@ namespace orderly {
 /// A Store kept in this process's memory. Orders, SKUs, stock rows and
 /// idempotency keys sit in hash-sharded maps, each shard behind its own
 /// mutex, so transactions on different orders and SKUs commit in parallel;
-/// shipments sit in one map behind one mutex, stock transfers in another.
+/// shipments sit in one map behind one mutex, stock transfers in another,
+/// after-sales tickets in a third.
 /// Each stock row keeps its own on-hand ledger. A commit locks exactly the
 /// shards it writes, in one global order, checks every condition, then
 /// applies everything. Nothing survives the process.
@@ -68,6 +69,15 @@ public:
     [[nodiscard]] result<std::vector<transfer_id>> transfers_in_state(transfer_state state,
                                                                       transfer_id after,
                                                                       std::size_t limit) override;
+    /// See store::load_ticket.
+    [[nodiscard]] result<std::optional<ticket>> load_ticket(ticket_id id) override;
+    /// See store::tickets_in_state.
+    [[nodiscard]] result<std::vector<ticket_id>> tickets_in_state(ticket_state state,
+                                                                  ticket_id after,
+                                                                  std::size_t limit) override;
+    /// See store::due_tickets.
+    [[nodiscard]] result<std::vector<ticket_id>> due_tickets(timestamp now,
+                                                             std::size_t limit) override;
     /// See store::claim_notifications.
     [[nodiscard]] result<std::vector<notification>> claim_notifications(timestamp now,
                                                                         duration lease,

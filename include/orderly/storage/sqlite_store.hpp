@@ -55,10 +55,10 @@ struct sqlite_backup_options {
 
 /// A Store on one SQLite database file. Everything the Store port holds is
 /// kept: orders (scalar columns plus their lines, reservations and payments
-/// as one JSON body), shipments (likewise a JSON body beside a few indexed
-/// columns), the timeline, SKUs, stock rows with their on-hand ledger, stock
-/// transfers, the outbox and idempotency records. See docs/ARCHITECTURE.md
-/// for the schema.
+/// as one JSON body), shipments and after-sales tickets (likewise a JSON body
+/// beside a few indexed columns), the timeline, SKUs, stock rows with their
+/// on-hand ledger and damaged bin, stock transfers, the outbox and
+/// idempotency records. See docs/ARCHITECTURE.md for the schema.
 ///
 /// Each transaction reads committed data through a pooled connection and
 /// writes at commit inside one `BEGIN IMMEDIATE` SQLite transaction, where
@@ -69,7 +69,7 @@ struct sqlite_backup_options {
 class sqlite_store final : public store {
 public:
     /// The schema version this build creates and reads (`PRAGMA user_version`).
-    static constexpr int schema_version = 2;
+    static constexpr int schema_version = 3;
 
     /// Opens (creating or migrating as needed) the database at options.path.
     /// Fails with errc::missing_value (no path) or errc::invalid_value on bad
@@ -145,6 +145,15 @@ public:
     [[nodiscard]] result<std::vector<transfer_id>> transfers_in_state(transfer_state state,
                                                                       transfer_id after,
                                                                       std::size_t limit) override;
+    /// See store::load_ticket.
+    [[nodiscard]] result<std::optional<ticket>> load_ticket(ticket_id id) override;
+    /// See store::tickets_in_state.
+    [[nodiscard]] result<std::vector<ticket_id>> tickets_in_state(ticket_state state,
+                                                                  ticket_id after,
+                                                                  std::size_t limit) override;
+    /// See store::due_tickets.
+    [[nodiscard]] result<std::vector<ticket_id>> due_tickets(timestamp now,
+                                                             std::size_t limit) override;
     /// See store::claim_notifications. The claim is one write transaction, so
     /// two processes never receive the same notification within one lease.
     [[nodiscard]] result<std::vector<notification>> claim_notifications(timestamp now,

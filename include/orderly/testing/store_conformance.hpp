@@ -7,7 +7,8 @@
 /// It checks the port contract one rule at a time (round trips of every
 /// field, order and shipment versions, each stock operation and its error,
 /// idempotency keys, atomic commits, indexes, the outbox and its leases),
-/// stock transfers, the on-hand ledger and low-stock flags, group commits
+/// stock transfers, the on-hand ledger and low-stock flags, after-sales
+/// tickets and returned stock (restock, the damaged bin), group commits
 /// through store::begin_batch, races between threads (a hot stock row,
 /// writers of one order or shipment version, low-stock flaggers, concurrent
 /// claims), and finally the whole engine over the store: a seeded random run
@@ -362,8 +363,9 @@ inline const std::string tricky_text =
 
 /// An order with every field set to something other than its default: three
 /// lines with discounts, a reservation in each state, payments in several
-/// states, tags, review flags, two shipments, Unicode text, amounts far
-/// beyond 64 bits, and a deadline. KWD has three minor digits, so a store that assumes two fails.
+/// states, tags, review flags, two shipments, two tickets and a rating,
+/// Unicode text, amounts far beyond 64 bits, and a deadline. KWD has three
+/// minor digits, so a store that assumes two fails.
 inline order rich_order(std::uint64_t id) {
     const currency kwd = currency::of<"KWD">();
     const auto big = [&](std::string_view text) { return amount(text, kwd); };
@@ -446,7 +448,10 @@ inline order rich_order(std::uint64_t id) {
         .tracking_number = "SF1234567890",
         .placed_at = at_ms(1'795'000'000'123),
         .updated_at = at_ms(1'795'000'000'456),
-        .due_at = at_ms(1'795'000'999'789)};
+        .due_at = at_ms(1'795'000'999'789),
+        .tickets = {ticket_id(41), ticket_id((std::uint64_t{1} << 63) - 1)},
+        .rating = order_rating{
+            .score = 4, .text = "包装很好 «well packed» \\o/", .at = at_ms(1'795'001'000'000)}};
 }
 
 /// An order whose collections are empty and whose deadline is unset, in a
@@ -603,8 +608,8 @@ inline packing_record rich_packing(std::uint64_t id) {
 /// A shipment with every field set to something other than its default: two
 /// orders' lines, a packing record with mismatches, a tracking history with
 /// out-of-order and superseded events, one resolved exception with every
-/// optional set (an amount in KWD, three minor digits) and one open, Unicode
-/// text and ids beyond 2^62.
+/// optional set (an amount in KWD, three minor digits) and one open, the
+/// ticket it serves, Unicode text and ids beyond 2^62.
 inline shipment rich_shipment(std::uint64_t id) {
     const currency kwd = currency::of<"KWD">();
     return shipment{
@@ -663,7 +668,8 @@ inline shipment rich_shipment(std::uint64_t id) {
         .updated_at = at_ms(1'795'300'000'001),
         .shipped_at = at_ms(1'795'000'000'000),
         .delivered_at = at_ms(1'795'108'000'000),
-        .due_at = at_ms(1'795'400'000'000)};
+        .due_at = at_ms(1'795'400'000'000),
+        .ticket = ticket_id((std::uint64_t{1} << 62) + 77)};
 }
 
 /// A shipment of one line whose optionals are all unset: planned, not packed,
@@ -700,6 +706,155 @@ inline shipment plain_shipment(std::uint64_t id, std::uint64_t version = 1,
                     .shipped_at = std::nullopt,
                     .delivered_at = std::nullopt,
                     .due_at = due_at};
+}
+
+/// A return parcel's history built the way the engine builds one, event by
+/// event in arrival order: a scan arrives after a later one (out of order),
+/// one arrives twice (recorded once), and the parcel ends delivered at the
+/// warehouse.
+inline tracking_history return_tracking(std::int64_t label_ms) {
+    constexpr std::int64_t hour = 3'600'000;
+    const std::array<carrier_event, 5> arrivals = {
+        carrier_scan("R-1", tracking_event::picked_up, label_ms + hour, "北京 Beijing"),
+        carrier_scan("R-3", tracking_event::arrived_at_hub, label_ms + 6 * hour, "Tianjin hub"),
+        carrier_scan("R-2", tracking_event::departed_facility, label_ms + 2 * hour),
+        carrier_scan("R-3", tracking_event::arrived_at_hub, label_ms + 6 * hour, "Tianjin hub"),
+        carrier_scan("R-4", tracking_event::delivered, label_ms + 26 * hour, "WH-RETURNS dock",
+                     tricky_text)};
+    tracking_history history(at_ms(label_ms));
+    for (const carrier_event& event : arrivals) {
+        history = apply_carrier_event(history, event).value().history;
+    }
+    return history;
+}
+
+/// A ticket timeline entry.
+inline ticket_entry ticket_step(std::int64_t at, ticket_event event,
+                                std::optional<ticket_state> from, ticket_state to,
+                                std::string note = {}, actor who = system_actor()) {
+    return ticket_entry{.at = at_ms(at),
+                        .actor = std::move(who),
+                        .event = event,
+                        .from = from,
+                        .to = to,
+                        .note = std::move(note)};
+}
+
+/// A ticket with every field set to something other than its default: two
+/// lines with inspection results and a replacement SKU, evidence, a return
+/// parcel whose history came out of order and with a repeat, a refund
+/// breakdown in KWD (three minor digits) beyond 64 bits, a replacement
+/// shipment, a repair carrier, a timeline of several actors with and without
+/// a state before, escalations, Unicode text, ids beyond 2^62 and a deadline.
+inline ticket rich_ticket(std::uint64_t id) {
+    const currency kwd = currency::of<"KWD">();
+    const auto big = [&](std::string_view text) { return amount(text, kwd); };
+    constexpr std::int64_t opened = 1'796'000'000'000;
+    const actor customer{"cust-0042", role::customer};
+    const actor agent{"agent-珍", role::customer_service};
+    return ticket{
+        .id = ticket_id(id),
+        .version = 1,
+        .order = order_id((std::uint64_t{1} << 62) + 5),
+        .number = order_number::from_value((std::uint64_t{1} << 62) + 987654321).value(),
+        .customer = customer_id("cust-0042"),
+        .merchant = merchant_id("merchant-7"),
+        .type = ticket_type::exchange,
+        .reason = ticket_reason::not_as_described,
+        .description = tricky_text,
+        .evidence = {"photo://1.jpg", "video://开箱 unboxing.mp4", ""},
+        .lines = {ticket_line{.line = 2,
+                              .sku = sku_id("SKU-TEA"),
+                              .units = units(3),
+                              .replacement_sku = sku_id("SKU-TEA-XL"),
+                              .sellable = units(2),
+                              .damaged = units(1)},
+                  ticket_line{.line = 0,
+                              .sku = sku_id("SKU-CUP"),
+                              .units = units(1'000'000),
+                              .replacement_sku = sku_id(),
+                              .sellable = units(0),
+                              .damaged = units(1'000'000)}},
+        .state = ticket_state::escalated,
+        .escalated_from = ticket_state::goods_received,
+        .owner = "agent-珍",
+        .auto_approved = true,
+        .approval_rule = "rule: damaged «on arrival» 100%",
+        .return_to = warehouse_id("WH-RETURNS"),
+        .returned = return_parcel{.carrier = carrier_id("sf-express"),
+                                  .tracking_number = "SF-R-0001",
+                                  .tracking = return_tracking(opened + 3'600'000),
+                                  .sent_at = at_ms(opened + 3'000'000)},
+        .refund = refund_breakdown{.lines = {refund_line{.line = 0,
+                                                         .units = units(1'000'000),
+                                                         .goods = big("98765432109876543210.125"),
+                                                         .shipping = big("0.001")},
+                                             refund_line{.line = 2,
+                                                         .units = units(1),
+                                                         .goods = big("11.340"),
+                                                         .shipping = big("0")}},
+                                   .goods = big("98765432109876543221.465"),
+                                   .shipping = big("0.001"),
+                                   .total = big("98765432109876543221.466")},
+        .replacement = shipment_id((std::uint64_t{1} << 63) - 1),
+        .repair_carrier = carrier_id("zto"),
+        .repair_tracking_number = "ZTO-7788",
+        .timeline = {ticket_step(opened, ticket_event::submitted, std::nullopt,
+                                 ticket_state::submitted, "", customer),
+                     ticket_step(opened + 1000, ticket_event::review_requested,
+                                 ticket_state::submitted, ticket_state::under_review,
+                                 "no rule matched"),
+                     ticket_step(opened + 2000, ticket_event::approved, ticket_state::under_review,
+                                 ticket_state::awaiting_return, tricky_text, agent),
+                     ticket_step(opened + 200'000'000, ticket_event::goods_received,
+                                 ticket_state::awaiting_return, ticket_state::goods_received),
+                     ticket_step(opened + 900'000'000, ticket_event::deadline_passed,
+                                 ticket_state::goods_received, ticket_state::escalated,
+                                 "inspection late")},
+        .escalations = 3,
+        .created_at = at_ms(opened),
+        .updated_at = at_ms(opened + 900'000'000),
+        .due_at = at_ms(opened + 1'000'000'000)};
+}
+
+/// A refund-only ticket of one line whose optionals are all unset: just
+/// submitted, with its first timeline entry.
+inline ticket plain_ticket(std::uint64_t id, std::uint64_t version = 1,
+                           ticket_state state = ticket_state::submitted,
+                           std::optional<timestamp> due_at = std::nullopt) {
+    return ticket{.id = ticket_id(id),
+                  .version = version,
+                  .order = order_id(5),
+                  .number = order_number(),
+                  .customer = customer_id("c-1"),
+                  .merchant = merchant_id(),
+                  .type = ticket_type::refund_only,
+                  .reason = ticket_reason::changed_mind,
+                  .description = {},
+                  .evidence = {},
+                  .lines = {ticket_line{.line = 0,
+                                        .sku = sku_id("SKU-1"),
+                                        .units = units(1),
+                                        .replacement_sku = sku_id(),
+                                        .sellable = units(0),
+                                        .damaged = units(0)}},
+                  .state = state,
+                  .escalated_from = ticket_state::submitted,
+                  .owner = {},
+                  .auto_approved = false,
+                  .approval_rule = {},
+                  .return_to = warehouse_id(),
+                  .returned = std::nullopt,
+                  .refund = std::nullopt,
+                  .replacement = std::nullopt,
+                  .repair_carrier = carrier_id(),
+                  .repair_tracking_number = {},
+                  .timeline = {ticket_step(1000, ticket_event::submitted, std::nullopt,
+                                           ticket_state::submitted)},
+                  .escalations = 0,
+                  .created_at = at_ms(1000),
+                  .updated_at = at_ms(1000),
+                  .due_at = due_at};
 }
 
 // ---- describing differences ---------------------------------------------------------
@@ -742,6 +897,9 @@ std::string show(const std::vector<strong_id<Tag, Rep>>& ids) {
         parts.push_back(fmt::format("{}", id.value()));
     }
     return fmt::format("[{}]", fmt::join(parts, "|"));
+}
+inline std::string show(const order_rating& r) {
+    return fmt::format("{} '{}' at {} ms", r.score, r.text, to_unix_ms(r.at));
 }
 template <class T>
 std::string show(const std::optional<T>& v) {
@@ -851,6 +1009,8 @@ inline std::string order_difference(const order& e, const order& a) {
     d.field("placed_at", e.placed_at, a.placed_at);
     d.field("updated_at", e.updated_at, a.updated_at);
     d.field("due_at", e.due_at, a.due_at);
+    d.field("tickets", e.tickets, a.tickets);
+    d.field("rating", e.rating, a.rating);
     return d.text();
 }
 
@@ -944,6 +1104,88 @@ inline std::string shipment_difference(const shipment& e, const shipment& a) {
     d.field("updated_at", e.updated_at, a.updated_at);
     d.field("shipped_at", e.shipped_at, a.shipped_at);
     d.field("delivered_at", e.delivered_at, a.delivered_at);
+    d.field("due_at", e.due_at, a.due_at);
+    d.field("ticket", e.ticket, a.ticket);
+    return d.text();
+}
+
+/// A refund breakdown as text, every amount.
+inline std::string refund_text(const std::optional<refund_breakdown>& b) {
+    if (!b) {
+        return "(none)";
+    }
+    std::vector<std::string> parts;
+    for (const refund_line& l : b->lines) {
+        parts.push_back(fmt::format("line {} x{}: {} + {}", l.line, l.units.units(), show(l.goods),
+                                    show(l.shipping)));
+    }
+    return fmt::format("[{}] goods {} shipping {} total {}", fmt::join(parts, ", "), show(b->goods),
+                       show(b->shipping), show(b->total));
+}
+
+/// A return parcel as text, its tracking history included.
+inline std::string parcel_text(const std::optional<return_parcel>& p) {
+    if (!p) {
+        return "(none)";
+    }
+    return fmt::format("{} {} sent {} ms, tracking {}", p->carrier, p->tracking_number,
+                       to_unix_ms(p->sent_at), tracking_text(p->tracking));
+}
+
+/// A ticket timeline as text.
+inline std::string ticket_timeline_text(const std::vector<ticket_entry>& entries) {
+    std::vector<std::string> parts;
+    parts.reserve(entries.size());
+    for (const ticket_entry& e : entries) {
+        parts.push_back(fmt::format("{}@{}:{}->{} by {} '{}'", e.event, to_unix_ms(e.at),
+                                    e.from ? to_string(*e.from) : "-", e.to, e.actor, e.note));
+    }
+    return fmt::format("[{}]", fmt::join(parts, ", "));
+}
+
+/// Which fields of two tickets differ, field by field.
+inline std::string ticket_difference(const ticket& e, const ticket& a) {
+    difference d;
+    d.field("id", e.id, a.id);
+    d.field("version", e.version, a.version);
+    d.field("order", e.order, a.order);
+    d.field("number", e.number, a.number);
+    d.field("customer", e.customer, a.customer);
+    d.field("merchant", e.merchant, a.merchant);
+    d.field("type", e.type, a.type);
+    d.field("reason", e.reason, a.reason);
+    d.field("description", e.description, a.description);
+    d.field("evidence", e.evidence, a.evidence);
+    d.list("lines", e.lines, a.lines,
+           [](difference& x, const ticket_line& p, const ticket_line& q) {
+               x.field("line", p.line, q.line);
+               x.field("sku", p.sku, q.sku);
+               x.field("units", p.units, q.units);
+               x.field("replacement_sku", p.replacement_sku, q.replacement_sku);
+               x.field("sellable", p.sellable, q.sellable);
+               x.field("damaged", p.damaged, q.damaged);
+           });
+    d.field("state", e.state, a.state);
+    d.field("escalated_from", e.escalated_from, a.escalated_from);
+    d.field("owner", e.owner, a.owner);
+    d.field("auto_approved", e.auto_approved, a.auto_approved);
+    d.field("approval_rule", e.approval_rule, a.approval_rule);
+    d.field("return_to", e.return_to, a.return_to);
+    if (e.returned != a.returned) {
+        d.field("returned", parcel_text(e.returned), parcel_text(a.returned));
+    }
+    if (e.refund != a.refund) {
+        d.field("refund", refund_text(e.refund), refund_text(a.refund));
+    }
+    d.field("replacement", e.replacement, a.replacement);
+    d.field("repair_carrier", e.repair_carrier, a.repair_carrier);
+    d.field("repair_tracking_number", e.repair_tracking_number, a.repair_tracking_number);
+    if (e.timeline != a.timeline) {
+        d.field("timeline", ticket_timeline_text(e.timeline), ticket_timeline_text(a.timeline));
+    }
+    d.field("escalations", e.escalations, a.escalations);
+    d.field("created_at", e.created_at, a.created_at);
+    d.field("updated_at", e.updated_at, a.updated_at);
     d.field("due_at", e.due_at, a.due_at);
     return d.text();
 }
@@ -1345,28 +1587,93 @@ inline std::vector<std::uint64_t> in_state(store& s, conformance_checker& c, tra
                       where));
 }
 
+// ---- working with tickets ---------------------------------------------------------------
+
+inline result<void> commit_ticket(store& s, conformance_checker& c, const ticket& t) {
+    writes w(begin(s, c));
+    w << w.tx().put_ticket(t);
+    return w.commit();
+}
+
+inline void put(store& s, conformance_checker& c, const ticket& t, here where = here::current()) {
+    c.need(commit_ticket(s, c, t),
+           fmt::format("committing ticket {} at version {}", t.id, t.version), where);
+}
+
+inline std::optional<ticket> load_ticket(store& s, conformance_checker& c, std::uint64_t id,
+                                         here where = here::current()) {
+    return c.need(s.load_ticket(ticket_id(id)), fmt::format("load_ticket({})", id), where);
+}
+
+inline void expect_ticket(conformance_checker& c, const std::optional<ticket>& actual,
+                          const ticket& expected, std::string_view what,
+                          here where = here::current()) {
+    if (!actual) {
+        c.fail(fmt::format("{}: ticket {} is missing", what, expected.id), where);
+    } else if (*actual != expected) {
+        c.fail(fmt::format("{}: ticket {} differs: {}", what, expected.id,
+                           ticket_difference(expected, *actual)),
+               where);
+    }
+}
+
+inline void expect_stored(conformance_checker& c, store& s, const ticket& expected,
+                          std::string_view what, here where = here::current()) {
+    expect_ticket(c, load_ticket(s, c, expected.id.value(), where), expected, what, where);
+}
+
+inline void expect_no_ticket(conformance_checker& c, store& s, std::uint64_t id,
+                             std::string_view what, here where = here::current()) {
+    c.check(!load_ticket(s, c, id, where).has_value(),
+            fmt::format("{}: ticket {} should not exist", what, id), where);
+}
+
+inline std::vector<std::uint64_t> raw(const std::vector<ticket_id>& ids) {
+    std::vector<std::uint64_t> values;
+    values.reserve(ids.size());
+    for (const ticket_id id : ids) {
+        values.push_back(id.value());
+    }
+    return values;
+}
+
+inline std::vector<std::uint64_t> in_state(store& s, conformance_checker& c, ticket_state state,
+                                           std::uint64_t after = 0, std::size_t limit = 100000,
+                                           here where = here::current()) {
+    return raw(c.need(s.tickets_in_state(state, ticket_id(after), limit),
+                      fmt::format("tickets_in_state({}, {}, {})", state, after, limit), where));
+}
+
+inline std::vector<std::uint64_t> due_tickets(store& s, conformance_checker& c, std::int64_t now_ms,
+                                              std::size_t limit = 100000,
+                                              here where = here::current()) {
+    return raw(c.need(s.due_tickets(at_ms(now_ms), limit),
+                      fmt::format("due_tickets({} ms, {})", now_ms, limit), where));
+}
+
 /// A stock level as text, every field.
 inline std::string level_text(const std::optional<stock_level>& level) {
     if (!level) {
         return "no row";
     }
-    return fmt::format("{}/{}: on_hand {} reserved {} safety {} in_transit {} alerted {}",
-                       level->sku, level->warehouse, level->on_hand.units(),
-                       level->reserved.units(), level->safety.units(), level->in_transit.units(),
-                       level->low_stock_alerted);
+    return fmt::format(
+        "{}/{}: on_hand {} reserved {} safety {} in_transit {} alerted {} damaged {}", level->sku,
+        level->warehouse, level->on_hand.units(), level->reserved.units(), level->safety.units(),
+        level->in_transit.units(), level->low_stock_alerted, level->damaged.units());
 }
 
-/// A stock level with every field given.
+/// A stock level with every field given (the damaged bin empty unless said).
 inline stock_level row_level(std::string_view sku, std::string_view warehouse, std::int64_t on_hand,
                              std::int64_t reserved, std::int64_t safety, std::int64_t in_transit,
-                             bool alerted) {
+                             bool alerted, std::int64_t damaged = 0) {
     return stock_level{.sku = sku_id(std::string(sku)),
                        .warehouse = warehouse_id(std::string(warehouse)),
                        .on_hand = units(on_hand),
                        .reserved = units(reserved),
                        .safety = units(safety),
                        .in_transit = units(in_transit),
-                       .low_stock_alerted = alerted};
+                       .low_stock_alerted = alerted,
+                       .damaged = units(damaged)};
 }
 
 /// The row of `expected`'s SKU and warehouse must equal `expected` in every
@@ -1421,6 +1728,10 @@ inline std::string_view operation_name(stock_operation operation) {
             return "mark_low";
         case stock_operation::clear_low:
             return "clear_low";
+        case stock_operation::restock:
+            return "restock";
+        case stock_operation::to_damaged_bin:
+            return "to_damaged_bin";
     }
     return "unknown";
 }
@@ -1708,7 +2019,9 @@ inline void idempotency_records(const store_factory& make, const conformance_opt
                                    .repeated = true,
                                    .shipment = shipment_id((std::uint64_t{1} << 63) - 2),
                                    .shipment_status = shipment_state::cancelled,
-                                   .transfer = transfer_id((std::uint64_t{1} << 63) - 3)};
+                                   .transfer = transfer_id((std::uint64_t{1} << 63) - 3),
+                                   .ticket = ticket_id((std::uint64_t{1} << 63) - 4),
+                                   .ticket_status = ticket_state::escalated};
     full.created_at = at_ms(1'795'000'000'999);
     idempotency_record other = record("record_payment/evt-1", 8);
     other.fingerprint = 0;
@@ -1726,7 +2039,8 @@ inline void idempotency_records(const store_factory& make, const conformance_opt
             c.fail(fmt::format(
                 "find_idempotency('{}') differs: fingerprint {} (put {}), order {} (put {}), "
                 "state {} (put {}), payment {} (put {}), repeated {} (put {}), created_at {} "
-                "(put {}), shipment {} (put {}), shipment_status {} (put {}), transfer {} (put {})",
+                "(put {}), shipment {} (put {}), shipment_status {} (put {}), transfer {} "
+                "(put {}), ticket {} (put {}), ticket_status {} (put {})",
                 r->key, found->fingerprint, r->fingerprint, found->outcome.order, r->outcome.order,
                 found->outcome.state, r->outcome.state, show(found->outcome.payment),
                 show(r->outcome.payment), found->outcome.repeated, r->outcome.repeated,
@@ -1734,7 +2048,8 @@ inline void idempotency_records(const store_factory& make, const conformance_opt
                 found->outcome.shipment.value_or(shipment_id(0)),
                 r->outcome.shipment.value_or(shipment_id(0)), show(found->outcome.shipment_status),
                 show(r->outcome.shipment_status), show(found->outcome.transfer),
-                show(r->outcome.transfer)));
+                show(r->outcome.transfer), show(found->outcome.ticket), show(r->outcome.ticket),
+                show(found->outcome.ticket_status), show(r->outcome.ticket_status)));
         }
     }
     c.check(!find_record(*s, c, "place_order/").has_value(),
@@ -3404,6 +3719,616 @@ inline void sku_low_stock_threshold(const store_factory& make,
     }
 }
 
+// ---- scenarios: after-sales tickets and returned stock -----------------------------------
+
+inline void ticket_round_trip(const store_factory& make, const conformance_options& /*options*/,
+                              conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const ticket full = rich_ticket(601);
+    c.require(full.returned && full.returned->tracking.state() == tracking_state::delivered &&
+                  full.returned->tracking.entries().size() == 4,
+              "the rich ticket's return parcel should hold four events and end delivered");
+    const ticket sparse = plain_ticket(602);
+    {
+        auto tx = begin(*s, c);
+        c.need(tx->put_ticket(full), "put_ticket of a ticket with every field set");
+        c.need(tx->put_ticket(sparse), "put_ticket of a ticket with no optional set");
+        c.need(tx->commit(), "commit of two new tickets");
+    }
+    for (const ticket* t : {&full, &sparse}) {
+        expect_stored(c, *s, *t, "load_ticket after the insert");
+        auto tx = begin(*s, c);
+        expect_ticket(c, c.need(tx->find_ticket(t->id), "find_ticket"), *t,
+                      "find_ticket after the insert");
+    }
+    // Replacing keeps every field too, including ones that became empty or set.
+    ticket next = full;
+    next.version = 2;
+    next.state = ticket_state::closed;
+    next.escalated_from = ticket_state::submitted;
+    next.evidence.clear();
+    next.lines.pop_back();
+    next.owner.clear();
+    next.auto_approved = false;
+    next.returned.reset();
+    next.refund.reset();
+    next.replacement.reset();
+    next.timeline.push_back(ticket_step(1'797'000'000'000, ticket_event::closed,
+                                        ticket_state::escalated, ticket_state::closed));
+    next.escalations = 0;
+    next.due_at.reset();
+    next.updated_at = at_ms(1'797'000'000'000);
+    ticket next_sparse = sparse;
+    next_sparse.version = 2;
+    next_sparse.type = ticket_type::repair;
+    next_sparse.state = ticket_state::awaiting_return;
+    next_sparse.return_to = warehouse_id("WH-9");
+    next_sparse.returned = return_parcel{.carrier = carrier_id("yto"),  // sent, no scan yet
+                                         .tracking_number = "YT1",
+                                         .tracking = tracking_history(at_ms(7)),
+                                         .sent_at = at_ms(8)};
+    const currency jpy = currency::of<"JPY">();
+    next_sparse.refund = refund_breakdown{.lines = {},
+                                          .goods = money::zero(jpy),
+                                          .shipping = money::zero(jpy),
+                                          .total = money::zero(jpy)};
+    next_sparse.replacement = shipment_id(1);
+    next_sparse.repair_carrier = carrier_id("ems");
+    next_sparse.due_at = at_ms(9);
+    {
+        auto tx = begin(*s, c);
+        c.need(tx->put_ticket(next), "put_ticket of version 2");
+        c.need(tx->put_ticket(next_sparse), "put_ticket of version 2 with an empty parcel history");
+        c.need(tx->commit(), "commit of two replacements");
+    }
+    expect_stored(c, *s, next, "load_ticket after the replacement");
+    expect_stored(c, *s, next_sparse, "load_ticket after the replacement");
+    expect_no_ticket(c, *s, 603, "a ticket never put");
+    auto tx = begin(*s, c);
+    c.check(!c.need(tx->find_ticket(ticket_id(603)), "find_ticket").has_value(),
+            "find_ticket of a ticket never put returned one");
+}
+
+inline void ticket_versions(const store_factory& make, const conformance_options& /*options*/,
+                            conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const ticket first = plain_ticket(7);
+    put(*s, c, first);
+    c.check(commit_ticket(*s, c, plain_ticket(5, 0)).has_error(),
+            "put_ticket of version 0 was accepted");
+    expect_no_ticket(c, *s, 5, "after a refused version 0");
+    c.refused(commit_ticket(*s, c, plain_ticket(7, 1, ticket_state::under_review)), errc::conflict,
+              "ticket.id", "inserting version 1 of a ticket that exists");
+    expect_stored(c, *s, first, "after a refused duplicate insert");
+
+    const ticket second = plain_ticket(7, 2, ticket_state::under_review);
+    c.succeeded(commit_ticket(*s, c, second), "version 2 over a stored version 1");
+    expect_stored(c, *s, second, "after the replacement");
+    c.refused(commit_ticket(*s, c, plain_ticket(7, 2, ticket_state::rejected)), errc::conflict,
+              "ticket.version", "a stale version 2 over a stored version 2");
+    c.refused(commit_ticket(*s, c, plain_ticket(7, 4, ticket_state::rejected)), errc::conflict,
+              "ticket.version", "version 4 over a stored version 2");
+    expect_stored(c, *s, second, "after refused stale and future versions");
+
+    c.refused(commit_ticket(*s, c, plain_ticket(8, 2)), errc::conflict, "ticket.version",
+              "version 2 of a ticket that does not exist");
+    expect_no_ticket(c, *s, 8, "after a refused replacement of a missing ticket");
+    expect_equal(c, in_state(*s, c, ticket_state::rejected), std::vector<std::uint64_t>{},
+                 "tickets_in_state(rejected) after refused writes");
+    expect_equal(c, in_state(*s, c, ticket_state::submitted), std::vector<std::uint64_t>{},
+                 "tickets_in_state(submitted) after the only ticket left it");
+
+    const ticket third = plain_ticket(7, 3, ticket_state::approved);
+    c.succeeded(commit_ticket(*s, c, third), "version 3 over a stored version 2");
+    expect_stored(c, *s, third, "after the second replacement");
+
+    // Orders, shipments, transfers and tickets are separate records: equal ids never clash.
+    writes w(begin(*s, c));
+    w << w.tx().put_order(plain_order(7)) << w.tx().put_shipment(plain_shipment(7))
+      << w.tx().put_transfer(plain_transfer(7)) << w.tx().put_ticket(plain_ticket(8));
+    c.succeeded(w.commit(), "order, shipment and transfer 7 beside ticket 7, and ticket 8");
+    expect_stored(c, *s, third, "after an order, a shipment and a transfer with its id were put");
+    expect_stored(c, *s, plain_ticket(8), "a ticket put beside records with other ids");
+    expect_stored(c, *s, plain_order(7), "an order put beside a ticket with its id");
+    expect_stored(c, *s, plain_shipment(7), "a shipment put beside a ticket with its id");
+}
+
+inline void ticket_reads_see_committed_data(const store_factory& make,
+                                            const conformance_options& /*options*/,
+                                            conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const ticket first = rich_ticket(7);
+    {
+        // The reader's future is declared first so that it is destroyed last.
+        std::future<std::optional<ticket>> seen;
+        writes w(begin(*s, c));
+        w << w.tx().put_ticket(first);
+        seen = read_aside([&] { return load_ticket(*s, c, 7); });
+        if (finished(seen, c, "reading while the ticket's transaction is open")) {
+            c.check(!seen.get().has_value(), "another reader saw a ticket not yet committed");
+        }
+        c.need(w.commit(), "commit of the ticket");
+    }
+    expect_stored(c, *s, first, "load_ticket right after commit");
+    {
+        auto tx = begin(*s, c);
+        expect_ticket(c, c.need(tx->find_ticket(first.id), "find_ticket"), first,
+                      "find_ticket in a later transaction");
+        c.check(!c.need(tx->find_ticket(ticket_id(8)), "find_ticket").has_value(),
+                "find_ticket of an unknown ticket returned one");
+    }
+    ticket second = first;
+    second.version = 2;
+    second.state = ticket_state::closed;
+    second.due_at.reset();
+    {
+        std::future<std::optional<ticket>> seen;
+        writes w(begin(*s, c));
+        w << w.tx().put_ticket(second);
+        seen = read_aside([&] {
+            auto tx = begin(*s, c);
+            return c.need(tx->find_ticket(first.id), "find_ticket");
+        });
+        if (finished(seen, c, "reading while the replacement is open")) {
+            const auto v = seen.get();
+            c.check(v.has_value() && v->version == 1,
+                    "another transaction's find_ticket saw a replacement not yet committed");
+        }
+        c.need(w.commit(), "commit of the replacement");
+    }
+    auto tx = begin(*s, c);
+    expect_ticket(c, c.need(tx->find_ticket(first.id), "find_ticket"), second,
+                  "find_ticket after the replacement committed");
+    expect_stored(c, *s, second, "load_ticket after the replacement committed");
+}
+
+inline void tickets_in_state_index(const store_factory& make,
+                                   const conformance_options& /*options*/, conformance_checker& c) {
+    const auto s = fresh(make, c);
+    std::vector<std::uint64_t> review;
+    std::vector<ticket> tickets;
+    for (std::uint64_t i = 1; i <= 60; ++i) {
+        const bool odd = i % 2 == 1;
+        tickets.push_back(
+            plain_ticket(i * 83, 1, odd ? ticket_state::under_review : ticket_state::submitted));
+        if (odd) {
+            review.push_back(i * 83);
+        }
+    }
+    // Ids whose text order differs from their numeric order, and the largest ones.
+    for (const std::uint64_t id : {std::uint64_t{9}, std::uint64_t{10}, std::uint64_t{100},
+                                   (std::uint64_t{1} << 62) + 1, (std::uint64_t{1} << 63) - 1}) {
+        tickets.push_back(plain_ticket(id, 1, ticket_state::under_review));
+        review.push_back(id);
+    }
+    std::sort(review.begin(), review.end());
+    for (std::size_t from = 0; from < tickets.size(); from += 20) {
+        auto tx = begin(*s, c);
+        for (std::size_t i = from; i < std::min(tickets.size(), from + 20); ++i) {
+            c.need(tx->put_ticket(tickets[i]), "put_ticket");
+        }
+        c.need(tx->commit(), "commit of 20 tickets");
+    }
+    const auto slice = [&](std::size_t from, std::size_t count) {
+        return std::vector<std::uint64_t>(
+            review.begin() + static_cast<std::ptrdiff_t>(std::min(from, review.size())),
+            review.begin() + static_cast<std::ptrdiff_t>(std::min(from + count, review.size())));
+    };
+    const ticket_state r = ticket_state::under_review;
+    expect_equal(c, in_state(*s, c, r, 0, 1000), review,
+                 "tickets_in_state: every id in the state, ascending");
+    expect_equal(c, in_state(*s, c, r, 0, 3), slice(0, 3), "tickets_in_state with limit 3");
+    expect_equal(c, in_state(*s, c, r, review[3], 2), slice(4, 2),
+                 "tickets_in_state after an id in the list (exclusive)");
+    expect_equal(c, in_state(*s, c, r, review[3] + 1, 2), slice(4, 2),
+                 "tickets_in_state after an id not in the list");
+    const auto above_100 = static_cast<std::size_t>(
+        std::upper_bound(review.begin(), review.end(), std::uint64_t{100}) - review.begin());
+    expect_equal(c, in_state(*s, c, r, 100, 3), slice(above_100, 3),
+                 "tickets_in_state after 100 (numeric, not text, order)");
+    expect_equal(c, in_state(*s, c, r, review.back(), 10), std::vector<std::uint64_t>{},
+                 "tickets_in_state after the largest id");
+    expect_equal(c, in_state(*s, c, r, 0, 0), std::vector<std::uint64_t>{},
+                 "tickets_in_state with limit 0");
+    expect_equal(c, in_state(*s, c, ticket_state::refunded), std::vector<std::uint64_t>{},
+                 "tickets_in_state of a state no ticket is in");
+    expect_equal(c, in_state(*s, c, ticket_state::submitted, 0, 1000).size(), std::size_t{30},
+                 "tickets_in_state(submitted) count");
+
+    // Paging through the whole state, three at a time, meets every id once.
+    std::vector<std::uint64_t> paged;
+    for (std::uint64_t after = 0;;) {
+        const auto page = in_state(*s, c, r, after, 3);
+        if (page.empty() || paged.size() > review.size()) {
+            break;
+        }
+        paged.insert(paged.end(), page.begin(), page.end());
+        after = page.back();
+    }
+    expect_equal(c, paged, review, "tickets_in_state paged three at a time");
+
+    put(*s, c, plain_ticket(review[0], 2, ticket_state::awaiting_return, at_ms(50)));
+    put(*s, c, plain_ticket(review.back(), 2, ticket_state::escalated));
+    put(*s, c, plain_ticket(166, 2, ticket_state::withdrawn));  // was submitted
+    expect_equal(c, in_state(*s, c, ticket_state::awaiting_return),
+                 std::vector<std::uint64_t>{review[0]}, "tickets_in_state follows a state change");
+    expect_equal(c, in_state(*s, c, ticket_state::escalated),
+                 std::vector<std::uint64_t>{review.back()},
+                 "tickets_in_state follows a state change");
+    expect_equal(c, in_state(*s, c, r, 0, 1000), slice(1, review.size() - 2),
+                 "tickets_in_state drops tickets that left the state");
+    expect_equal(c, in_state(*s, c, ticket_state::withdrawn), std::vector<std::uint64_t>{166},
+                 "tickets_in_state follows submitted to withdrawn");
+    expect_equal(c, in_state(*s, c, ticket_state::submitted, 0, 1000).size(), std::size_t{29},
+                 "tickets_in_state(submitted) count after one left");
+    put(*s, c, plain_ticket(review[0], 3, r));
+    expect_equal(c, in_state(*s, c, r, 0, 1000), slice(0, review.size() - 1),
+                 "tickets_in_state takes a ticket back into a state it left");
+    expect_equal(c, in_state(*s, c, ticket_state::awaiting_return), std::vector<std::uint64_t>{},
+                 "tickets_in_state(awaiting_return) after the only one left it");
+}
+
+inline void due_tickets_index(const store_factory& make, const conformance_options& /*options*/,
+                              conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const auto review = ticket_state::under_review;
+    put(*s, c, plain_ticket(1, 1, review, at_ms(3000)));
+    put(*s, c, plain_ticket(2, 1, ticket_state::awaiting_return, at_ms(1000)));
+    // Equal deadlines come by id, numerically (100 after 10 after 9).
+    put(*s, c, plain_ticket(100, 1, review, at_ms(2000)));
+    put(*s, c, plain_ticket(10, 1, ticket_state::escalated, at_ms(2000)));
+    put(*s, c, plain_ticket(9, 1, review, at_ms(2000)));
+    put(*s, c, plain_ticket(5, 1, review));                // no deadline
+    put(*s, c, plain_ticket(6, 1, review, at_ms(-5000)));  // before the epoch
+    const auto expect_due = [&](std::int64_t now, std::size_t limit,
+                                const std::vector<std::uint64_t>& expected,
+                                here where = here::current()) {
+        expect_equal(c, due_tickets(*s, c, now, limit, where), expected,
+                     fmt::format("due_tickets({} ms, limit {})", now, limit), where);
+    };
+    expect_due(-5001, 100, {});
+    expect_due(999, 100, {6});
+    expect_due(1000, 100, {6, 2});
+    expect_due(2000, 100, {6, 2, 9, 10, 100});
+    expect_due(9000, 100, {6, 2, 9, 10, 100, 1});
+    expect_due(9000, 3, {6, 2, 9});
+    expect_due(9000, 4, {6, 2, 9, 10});
+    expect_due(9000, 0, {});
+
+    put(*s, c, plain_ticket(2, 2, ticket_state::closed));                   // cleared
+    put(*s, c, plain_ticket(1, 2, review, at_ms(500)));                     // earlier
+    put(*s, c, plain_ticket(5, 2, review, at_ms(8000)));                    // set
+    put(*s, c, plain_ticket(9, 2, review, at_ms(2500)));                    // later
+    put(*s, c, plain_ticket(10, 2, ticket_state::escalated, at_ms(2000)));  // unchanged
+    put(*s, c, plain_ticket(6, 2, review));                                 // cleared
+    expect_due(9000, 100, {1, 10, 100, 9, 5});
+    expect_due(600, 100, {1});
+    expect_due(1000, 100, {1});
+    expect_due(2000, 100, {1, 10, 100});
+    put(*s, c, plain_ticket(1, 3, ticket_state::rejected));  // cleared again
+    expect_due(9000, 100, {10, 100, 9, 5});
+    expect_equal(c, in_state(*s, c, ticket_state::closed), std::vector<std::uint64_t>{2},
+                 "a ticket whose deadline was cleared is still listed by state");
+}
+
+inline void returned_stock(const store_factory& make, const conformance_options& /*options*/,
+                           conformance_checker& c) {
+    const auto s = fresh(make, c);
+    using op = stock_operation;
+    const auto most = std::numeric_limits<std::int64_t>::max();
+    c.succeeded(commit_changes(*s, c, {at_time(change("SKU-R", "WH-1", op::restock, 3), 1000)}),
+                "restock on a missing row");
+    expect_level(c, *s, row_level("SKU-R", "WH-1", 3, 0, 0, 0, false),
+                 "restock creates the row with its units on hand");
+    c.succeeded(
+        commit_changes(*s, c, {at_time(change("SKU-D", "WH-1", op::to_damaged_bin, 4), 1100)}),
+        "to_damaged_bin on a missing row");
+    expect_level(c, *s, row_level("SKU-D", "WH-1", 0, 0, 0, 0, false, 4),
+                 "to_damaged_bin creates the row with its units in the damaged bin only");
+    c.refused(commit_changes(*s, c, {change("SKU-D", "WH-1", op::reserve, 1, "lines[0]")}),
+              errc::insufficient_stock, "lines[0]", "reserving a unit that is only damaged");
+    c.refused(commit_changes(*s, c, {change("SKU-D", "WH-1", op::dispatch, 1, "units")}),
+              errc::insufficient_stock, "units", "dispatching a unit that is only damaged");
+
+    c.succeeded(commit_changes(*s, c,
+                               {at_time(change("SKU-R", "WH-1", op::receive, 10), 1200),
+                                at_time(change("SKU-R", "WH-1", op::reserve, 4), 1200),
+                                at_time(change("SKU-R", "WH-1", op::restock, 2), 1300),
+                                at_time(change("SKU-R", "WH-1", op::to_damaged_bin, 5), 1300),
+                                at_time(change("SKU-R", "WH-1", op::to_damaged_bin, 1), 1400)}),
+                "receive, reserve, restock and two damaged-bin changes of one row");
+    expect_level(c, *s, row_level("SKU-R", "WH-1", 15, 4, 0, 0, false, 6),
+                 "restock adds to on hand and to_damaged_bin to the damaged bin");
+    c.refused(commit_changes(*s, c, {change("SKU-R", "WH-1", op::reserve, 12, "lines[1]")}),
+              errc::insufficient_stock, "lines[1]",
+              "reserving more than on hand less reserved (damaged units are never available)");
+    c.succeeded(commit_changes(*s, c, {change("SKU-R", "WH-1", op::reserve, 11)}),
+                "reserving exactly what is available");
+    c.succeeded(commit_changes(*s, c,
+                               {at_time(change("SKU-R", "WH-1", op::release, 13), 1500),
+                                at_time(change("SKU-R", "WH-1", op::consume, 2), 1500),
+                                at_time(change("SKU-R", "WH-1", op::set_safety, 1), 1500),
+                                at_time(change("SKU-R", "WH-1", op::mark_low, 0), 1500),
+                                at_time(change("SKU-R", "WH-1", op::expect, 2), 1500)}),
+                "other changes of a row with damaged units");
+    expect_level(c, *s, row_level("SKU-R", "WH-1", 13, 0, 1, 2, true, 6),
+                 "other changes leave the damaged bin alone");
+
+    c.succeeded(commit_changes(*s, c, {change("SKU-BIG", "WH-1", op::receive, most)}),
+                "receive of the largest quantity");
+    c.refused(commit_changes(*s, c, {change("SKU-BIG", "WH-1", op::restock, 1, "units")}),
+              errc::overflow, "units", "restock past the largest quantity");
+    c.succeeded(commit_changes(*s, c, {change("SKU-BIG", "WH-1", op::to_damaged_bin, most)}),
+                "the largest quantity into the damaged bin of a full row");
+    c.refused(
+        commit_changes(*s, c, {change("SKU-BIG", "WH-1", op::to_damaged_bin, 1, "inspection")}),
+        errc::overflow, "inspection", "to_damaged_bin past the largest quantity");
+    expect_level(c, *s, row_level("SKU-BIG", "WH-1", most, 0, 0, 0, false, most),
+                 "after refused overflows");
+    c.refused(commit_changes(*s, c,
+                             {change("SKU-NEW", "WH-1", op::to_damaged_bin, 1),
+                              change("SKU-NEW", "WH-1", op::to_damaged_bin, most, "second")}),
+              errc::overflow, "second", "a second to_damaged_bin overflowing the first");
+    c.refused(commit_changes(*s, c,
+                             {change("SKU-NEW", "WH-2", op::restock, 2),
+                              change("SKU-NONE", "WH-2", op::reserve, 1, "then")}),
+              errc::insufficient_stock, "then", "a restock in a refused transaction");
+    expect_stock(c, *s, "SKU-NEW", "WH-1", std::nullopt, "a refused to_damaged_bin creates no row");
+    expect_stock(c, *s, "SKU-NEW", "WH-2", std::nullopt, "a refused restock creates no row");
+
+    expect_movements(c, *s, "SKU-R", "WH-1", 0, 10'000,
+                     {movement(1000, op::restock, 3, 3), movement(1200, op::receive, 10, 13),
+                      movement(1300, op::restock, 2, 15), movement(1500, op::consume, 2, 13)},
+                     "restock is in the on-hand ledger and to_damaged_bin is not");
+    expect_movements(c, *s, "SKU-D", "WH-1", 0, 10'000, {},
+                     "a row only the damaged bin changed has no ledger entry");
+    expect_movements(c, *s, "SKU-NEW", "WH-2", 0, 10'000, {},
+                     "a refused restock has no ledger entry");
+}
+
+inline void order_tickets_and_rating(const store_factory& make,
+                                     const conformance_options& /*options*/,
+                                     conformance_checker& c) {
+    const auto s = fresh(make, c);
+    // Kept in the order given, the largest id a signed 64-bit column holds included.
+    order first = plain_order(21);
+    first.tickets = {ticket_id(3), ticket_id(1), ticket_id((std::uint64_t{1} << 63) - 1)};
+    first.rating = order_rating{.score = 5, .text = tricky_text, .at = at_ms(1'795'000'000'777)};
+    put(*s, c, first);
+    expect_stored(c, *s, first, "load_order of an order with tickets and a rating");
+    {
+        auto tx = begin(*s, c);
+        expect_order(c, c.need(tx->find_order(first.id), "find_order"), first,
+                     "find_order of an order with tickets and a rating");
+    }
+    order second = first;
+    second.version = 2;
+    second.tickets.push_back(ticket_id(2));
+    second.rating = order_rating{.score = 1, .text = {}, .at = at_ms(0)};
+    put(*s, c, second);
+    expect_stored(c, *s, second, "after a ticket was added and the rating changed");
+    order third = second;
+    third.version = 3;
+    third.tickets.clear();
+    third.rating.reset();
+    put(*s, c, third);
+    expect_stored(c, *s, third, "after every ticket and the rating were removed");
+    order rated = plain_order(23);
+    rated.rating = order_rating{.score = 3, .text = "ok", .at = at_ms(-1)};
+    order claimed = plain_order(24);
+    claimed.tickets = {ticket_id(9)};
+    {
+        auto tx = begin(*s, c);
+        c.need(tx->put_order(rated), "put_order of a rated order without tickets");
+        c.need(tx->put_order(claimed), "put_order of an order with a ticket and no rating");
+        c.need(tx->commit(), "commit of two orders");
+    }
+    expect_stored(c, *s, rated, "a rated order without tickets");
+    expect_stored(c, *s, claimed, "an order with a ticket and no rating");
+    const order none = plain_order(22);
+    put(*s, c, none);
+    const auto loaded = load(*s, c, 22);
+    c.check(loaded.has_value() && loaded->tickets.empty() && !loaded->rating.has_value(),
+            "an order put without tickets or a rating came back with some");
+}
+
+inline void shipment_ticket_round_trip(const store_factory& make,
+                                       const conformance_options& /*options*/,
+                                       conformance_checker& c) {
+    const auto s = fresh(make, c);
+    shipment first = plain_shipment(61);
+    first.ticket = ticket_id((std::uint64_t{1} << 63) - 1);
+    put(*s, c, first);
+    expect_stored(c, *s, first, "load_shipment of a replacement shipment");
+    {
+        auto tx = begin(*s, c);
+        expect_shipment(c, c.need(tx->find_shipment(first.id), "find_shipment"), first,
+                        "find_shipment of a replacement shipment");
+    }
+    shipment second = first;
+    second.version = 2;
+    second.ticket = ticket_id(9);
+    put(*s, c, second);
+    expect_stored(c, *s, second, "after the shipment's ticket changed");
+    shipment third = second;
+    third.version = 3;
+    third.ticket.reset();
+    put(*s, c, third);
+    expect_stored(c, *s, third, "after the shipment's ticket was cleared");
+    put(*s, c, plain_shipment(62));
+    const auto loaded = load_shipment(*s, c, 62);
+    c.check(loaded.has_value() && !loaded->ticket.has_value(),
+            "a shipment put without a ticket came back with one");
+}
+
+/// What makes the ticket transaction fail at commit.
+enum class ticket_failure : std::uint8_t {
+    none,
+    stock,
+    damaged_overflow,
+    ticket_exists,
+    ticket_version,
+    order_exists,
+    idempotency_key,
+};
+
+/// The idempotency record of opening ticket `id`, with the ticket's state.
+inline idempotency_record ticket_record(std::string key, std::uint64_t order, std::uint64_t id,
+                                        ticket_state state) {
+    idempotency_record r = record(std::move(key), order);
+    r.outcome.ticket = ticket_id(id);
+    r.outcome.ticket_status = state;
+    return r;
+}
+
+/// 5 units of SKU-1 in WH-1, SKU-BIG full in its damaged bin, tickets 50
+/// (due at 4000 ms) and 52, orders 8 and 9, and one idempotency record.
+inline void commit_ticket_base(store& s, conformance_checker& c) {
+    writes w(begin(s, c));
+    w << w.tx().change_stock(at_time(change("SKU-1", "WH-1", stock_operation::receive, 5), 1000))
+      << w.tx().change_stock(change("SKU-BIG", "WH-1", stock_operation::to_damaged_bin,
+                                    std::numeric_limits<std::int64_t>::max()))
+      << w.tx().put_ticket(plain_ticket(50, 1, ticket_state::submitted, at_ms(4000)))
+      << w.tx().put_ticket(plain_ticket(52)) << w.tx().put_order(plain_order(8))
+      << w.tx().put_order(plain_order(9))
+      << w.tx().put_idempotency(
+             ticket_record("open_ticket/existing", 8, 52, ticket_state::submitted));
+    c.need(w.commit(), "committing the starting state");
+}
+
+/// Order 8 at version 2, naming tickets 50 and 51.
+inline order order_with_tickets() {
+    order o = plain_order(8, 2);
+    o.tickets = {ticket_id(50), ticket_id(51)};
+    return o;
+}
+
+/// Ticket 51, opened and awaiting the return, due at 6000 ms.
+inline ticket new_ticket() {
+    ticket t = plain_ticket(51, 1, ticket_state::awaiting_return, at_ms(6000));
+    t.type = ticket_type::return_and_refund;
+    t.return_to = warehouse_id("WH-1");
+    return t;
+}
+
+/// One transaction opening ticket 51, moving ticket 50 on, naming both on
+/// order 8, putting returned units of SKU-1 back on hand and in the damaged
+/// bin and restocking SKU-9, with its idempotency record; plus the cause of
+/// its failure.
+inline result<void> commit_ticket_work(store& s, conformance_checker& c, ticket_failure cause) {
+    writes w(begin(s, c));
+    store_transaction& tx = w.tx();
+    const auto at = [](stock_change x) { return at_time(std::move(x), 5000); };
+    w << tx.put_ticket(new_ticket())
+      << tx.put_ticket(plain_ticket(50, 2, ticket_state::under_review))
+      << tx.put_order(order_with_tickets())
+      << tx.change_stock(at(change("SKU-1", "WH-1", stock_operation::restock, 2, "sellable")))
+      << tx.change_stock(at(change("SKU-1", "WH-1", stock_operation::to_damaged_bin, 1, "damaged")))
+      << tx.change_stock(at(change("SKU-9", "WH-1", stock_operation::restock, 3, "sellable")))
+      << tx.put_idempotency(ticket_record("open_ticket/new", 8, 51, ticket_state::awaiting_return));
+    switch (cause) {
+        case ticket_failure::stock:
+            w << tx.change_stock(change("SKU-1", "WH-1", stock_operation::reserve, 100, "cause"));
+            break;
+        case ticket_failure::damaged_overflow:
+            w << tx.change_stock(
+                change("SKU-BIG", "WH-1", stock_operation::to_damaged_bin, 1, "cause"));
+            break;
+        case ticket_failure::ticket_exists:
+            w << tx.put_ticket(plain_ticket(52));
+            break;
+        case ticket_failure::ticket_version:
+            w << tx.put_ticket(plain_ticket(53, 2));
+            break;
+        case ticket_failure::order_exists:
+            w << tx.put_order(plain_order(9));
+            break;
+        case ticket_failure::idempotency_key:
+            w << tx.put_idempotency(record("open_ticket/existing", 9));
+            break;
+        case ticket_failure::none:
+            break;
+    }
+    return w.commit();
+}
+
+inline void failed_commit_writes_no_ticket(const store_factory& make,
+                                           const conformance_options& /*options*/,
+                                           conformance_checker& c) {
+    struct attempt {
+        ticket_failure cause;
+        errc code;
+        std::optional<std::string_view> field;
+        std::string_view what;
+    };
+    const std::array<attempt, 6> attempts = {
+        attempt{ticket_failure::stock, errc::insufficient_stock, "cause",
+                "a ticket transaction whose last reservation exceeds the stock"},
+        attempt{ticket_failure::damaged_overflow, errc::overflow, "cause",
+                "a ticket transaction whose last damaged-bin change overflows"},
+        attempt{ticket_failure::ticket_exists, errc::conflict, "ticket.id",
+                "a ticket transaction inserting a ticket that exists"},
+        attempt{ticket_failure::ticket_version, errc::conflict, "ticket.version",
+                "a ticket transaction replacing a ticket that does not exist"},
+        attempt{ticket_failure::order_exists, errc::conflict, std::nullopt,
+                "a ticket transaction inserting an order that exists"},
+        attempt{ticket_failure::idempotency_key, errc::conflict, "idempotency_key",
+                "a ticket transaction storing an idempotency key that exists"}};
+    const auto most = std::numeric_limits<std::int64_t>::max();
+    const std::vector<stock_movement> base_ledger = {
+        movement(1000, stock_operation::receive, 5, 5)};
+    for (const attempt& a : attempts) {
+        const auto s = fresh(make, c);
+        commit_ticket_base(*s, c);
+        c.refused(commit_ticket_work(*s, c, a.cause), a.code, a.field, a.what);
+        const std::string after = fmt::format("after {} failed", a.what);
+        expect_no_ticket(c, *s, 51, after);
+        expect_stored(c, *s, plain_ticket(50, 1, ticket_state::submitted, at_ms(4000)), after);
+        expect_stored(c, *s, plain_ticket(52), after);
+        expect_no_ticket(c, *s, 53, after);
+        expect_stored(c, *s, plain_order(8), after);
+        expect_level(c, *s, row_level("SKU-1", "WH-1", 5, 0, 0, 0, false), after);
+        expect_level(c, *s, row_level("SKU-BIG", "WH-1", 0, 0, 0, 0, false, most), after);
+        expect_stock(c, *s, "SKU-9", "WH-1", std::nullopt, after);
+        expect_movements(c, *s, "SKU-1", "WH-1", 0, 10'000, base_ledger,
+                         fmt::format("{}: the ledger", after));
+        expect_movements(c, *s, "SKU-9", "WH-1", 0, 10'000, {},
+                         fmt::format("{}: the ledger", after));
+        expect_equal(c, in_state(*s, c, ticket_state::submitted),
+                     std::vector<std::uint64_t>{50, 52},
+                     fmt::format("{}: tickets_in_state(submitted)", after));
+        expect_equal(c, in_state(*s, c, ticket_state::awaiting_return),
+                     std::vector<std::uint64_t>{},
+                     fmt::format("{}: tickets_in_state(awaiting_return)", after));
+        expect_equal(c, due_tickets(*s, c, 10'000), std::vector<std::uint64_t>{50},
+                     fmt::format("{}: due_tickets", after));
+        c.check(!find_record(*s, c, "open_ticket/new").has_value(),
+                fmt::format("{}: the new idempotency record is visible", after));
+
+        c.succeeded(commit_ticket_work(*s, c, ticket_failure::none),
+                    "the same transaction without the failing write");
+        const std::string_view done = "after the same transaction without the failing write";
+        expect_stored(c, *s, new_ticket(), done);
+        expect_stored(c, *s, plain_ticket(50, 2, ticket_state::under_review), done);
+        expect_stored(c, *s, order_with_tickets(), done);
+        expect_level(c, *s, row_level("SKU-1", "WH-1", 7, 0, 0, 0, false, 1), done);
+        expect_level(c, *s, row_level("SKU-9", "WH-1", 3, 0, 0, 0, false), done);
+        expect_movements(c, *s, "SKU-1", "WH-1", 0, 10'000,
+                         {base_ledger[0], movement(5000, stock_operation::restock, 2, 7)},
+                         fmt::format("{}: the ledger", done));
+        expect_equal(c, in_state(*s, c, ticket_state::submitted), std::vector<std::uint64_t>{52},
+                     fmt::format("{}: tickets_in_state(submitted)", done));
+        expect_equal(c, in_state(*s, c, ticket_state::under_review), std::vector<std::uint64_t>{50},
+                     fmt::format("{}: tickets_in_state(under_review)", done));
+        expect_equal(c, due_tickets(*s, c, 10'000), std::vector<std::uint64_t>{51},
+                     fmt::format("{}: due_tickets", done));
+        c.check(find_record(*s, c, "open_ticket/new") ==
+                    std::optional{
+                        ticket_record("open_ticket/new", 8, 51, ticket_state::awaiting_return)},
+                fmt::format("{}: the new idempotency record with its ticket", done));
+    }
+}
+
 // ---- scenarios: the outbox ---------------------------------------------------------------
 
 /// A notification with every field set, for order `order`.
@@ -4275,6 +5200,10 @@ inline std::string price_text(std::int64_t v) {
 inline settings scenario_settings() {
     settings s;
     s.review.high_value_at_or_above = {fen(high_value_fen)};
+    // The scenario models the return tickets a cancel after shipment opens,
+    // not their deadlines (the after-sales tests cover those): the review
+    // deadline lies beyond any run.
+    s.after_sales.response_time = std::chrono::hours(24 * 365 * 100);
     return s;
 }
 
@@ -4900,6 +5829,11 @@ private:
             return refusal(errc::not_found, "order_id");
         }
         return auth_refusal(ctx.actor, what, o->customer);
+    }
+
+    static bool after_shipment(const order& o) {
+        return o.state == order_state::shipped || o.state == order_state::delivered ||
+               o.state == order_state::completed;
     }
 
     expectation expect_transition(order_id id, order_event event) const {
@@ -5536,11 +6470,26 @@ private:
             if (required && reason.empty()) {
                 return refusal(errc::missing_value, "reason");
             }
+            if (what == command::cancel_order && after_shipment(before_.get(id))) {
+                // R-6: a return ticket for every unit, once (the scenario
+                // opens no other tickets, so a second finds nothing left).
+                return before_.get(id).tickets.empty() ? success()
+                                                       : refusal(errc::invalid_value, "lines");
+            }
             return expect_transition(id, event);
         };
-        p.check = [this, id, event](const world& b, const world& a, const command_outcome&) {
+        p.check = [this, id, event](const world& b, const world& a, const command_outcome& out) {
             const order& bo = b.get(id);
             const order& ao = a.get(id);
+            if (event == order_event::cancelled && after_shipment(bo)) {
+                if (ao.state != bo.state || ao.tickets.size() != bo.tickets.size() + 1 ||
+                    !out.ticket || ao.tickets.back() != *out.ticket ||
+                    out.ticket_status != ticket_state::under_review) {
+                    problem("a cancel of order {} after shipment did not open one return ticket",
+                            id);
+                }
+                return;
+            }
             if (event == order_event::released && bo.held_from == order_state::awaiting_payment &&
                 net_captured(bo) == fen_of(bo.total)) {
                 if (ao.state != order_state::paid) {
@@ -5606,6 +6555,11 @@ private:
         p.expect = [this, what, id, event](const command_context& c) {
             if (auto r = order_refusal(c, what, id)) {
                 return *r;
+            }
+            // The scenario's tickets (from cancels after shipment) stay open.
+            if (what == command::close_order && !before_.get(id).tickets.empty() &&
+                before_.get(id).state == order_state::completed) {
+                return refusal(errc::transition_not_allowed, "tickets");
             }
             return expect_transition(id, event);
         };
@@ -6131,6 +7085,12 @@ private:
                     break;
             }
         }
+        // A cancel after shipment opens a return ticket: the customer and
+        // customer service hear of it.
+        for (std::size_t i = bo == nullptr ? 0 : bo->tickets.size(); i < ao.tickets.size(); ++i) {
+            expected.insert(notification_kind::ticket_submitted);
+            expected.insert(notification_kind::ticket_submitted);
+        }
         const std::uint32_t failures_before = bo == nullptr ? 0 : bo->payment_failures;
         for (std::uint32_t i = failures_before; i < ao.payment_failures; ++i) {
             expected.insert(notification_kind::payment_result);  // a failed attempt (R-17)
@@ -6250,7 +7210,11 @@ private:
                     problem("outbox ids of order {} do not increase: {} after {}", id, n.id, last);
                 }
                 last = n.id;
-                if (is_customer_kind(n.kind)
+                // A new ticket is told to the customer and to customer service.
+                const bool staff_ticket =
+                    n.kind == notification_kind::ticket_submitted && n.audience == audience::staff;
+                if (staff_ticket ? n.recipient != "customer_service"
+                    : is_customer_kind(n.kind)
                         ? (n.audience != audience::customer || n.recipient != o.customer.value())
                         : (n.audience != audience::staff || n.recipient != "finance")) {
                     problem("notification {} ({}) goes to {} '{}'", n.id, n.kind, n.audience,
@@ -6636,7 +7600,7 @@ inline std::optional<std::uint64_t> environment_number(const char* name) {
 }
 
 /// Every scenario, in the order they run.
-inline constexpr std::array<conformance_scenario, 44> scenarios = {{
+inline constexpr std::array<conformance_scenario, 53> scenarios = {{
     {"order round trip keeps every field", &order_round_trip},
     {"order versions: insert at 1 and replace n-1 with n", &order_versions},
     {"order shipments round trip in inserts and replacements", &order_shipments_round_trip},
@@ -6670,6 +7634,16 @@ inline constexpr std::array<conformance_scenario, 44> scenarios = {{
     {"transfer versions: insert at 1 and replace n-1 with n", &transfer_versions},
     {"transfers_in_state lists ascending ids and follows state changes", &transfers_in_state_index},
     {"sku low_stock_below round trips and can be cleared", &sku_low_stock_threshold},
+    {"ticket round trip keeps every field and the return parcel history", &ticket_round_trip},
+    {"ticket versions: insert at 1 and replace n-1 with n", &ticket_versions},
+    {"find_ticket and load_ticket see committed tickets only", &ticket_reads_see_committed_data},
+    {"tickets_in_state lists ascending ids and follows state changes", &tickets_in_state_index},
+    {"due_tickets lists deadlines earliest first with ties by id", &due_tickets_index},
+    {"restock and to_damaged_bin create rows and only restock enters the ledger", &returned_stock},
+    {"order tickets and rating round trip in inserts and replacements", &order_tickets_and_rating},
+    {"shipment ticket round trips and can be cleared", &shipment_ticket_round_trip},
+    {"a failed commit writes no ticket and applies no returned stock",
+     &failed_commit_writes_no_ticket},
     {"outbox ids are unique and increasing and entries keep every field", &outbox_ids_and_content},
     {"claims hand out the oldest due notifications under a lease", &claims_and_leases},
     {"mark_delivered is final and refuses unknown ids", &mark_delivered_rules},

@@ -4,8 +4,9 @@
 // buffers until commit.
 //
 // Lock order, the one rule that keeps commits free of deadlock: order
-// shards, then the shipment table, then the transfer table, then SKU shards,
-// then idempotency shards (each ascending), then the outbox, then stock rows
+// shards, then the shipment table, then the transfer table, then the ticket
+// table, then SKU shards, then idempotency shards (each ascending), then the
+// outbox, then stock rows
 // (by sku, then warehouse). A stock shard's lock is only ever held alone, to find or insert
 // a row, never while any other lock is held or taken. Reads take one lock at
 // a time.
@@ -64,7 +65,7 @@ struct alignas(64) stock_node {
     /// commit: readers treat it as no row at all.
     bool exists{false};
     /// The on-hand ledger, in commit order: one entry per committed consume,
-    /// receive, dispatch and arrive. Reservations never touch it, so the hot
+    /// receive, dispatch, arrive and restock. Reservations never touch it, so the hot
     /// reserve path neither allocates nor waits for it.
     std::vector<stock_movement> ledger;
 };
@@ -113,6 +114,17 @@ struct alignas(64) transfer_table {
     std::mutex mutex;                                           ///< Guards everything below.
     std::unordered_map<transfer_id, stock_transfer> transfers;  ///< By id.
     std::set<std::pair<transfer_state, transfer_id>> by_state;  ///< For transfers_in_state.
+};
+
+/// Every after-sales ticket, with its read indexes, behind one lock: like a
+/// shipment, a ticket changes a handful of times in its life, and one lock
+/// keeps tickets_in_state and due_tickets a plain walk of one ordered set.
+/// Commits take the lock only when they put a ticket.
+struct alignas(64) ticket_table {
+    std::mutex mutex;                                        ///< Guards everything below.
+    std::unordered_map<ticket_id, orderly::ticket> tickets;  ///< By id.
+    std::set<std::pair<ticket_state, ticket_id>> by_state;   ///< For tickets_in_state.
+    std::set<std::pair<timestamp, ticket_id>> by_due;        ///< For due_tickets.
 };
 
 /// Catalogue entries whose id hashes here.
@@ -171,11 +183,19 @@ struct pending_transfer {
     std::uint64_t stored_version;  ///< Required committed version.
 };
 
+/// A ticket a transaction puts, with the version the store must hold for it
+/// at commit (0: the ticket must not exist).
+struct pending_ticket {
+    orderly::ticket value;         ///< What to store.
+    std::uint64_t stored_version;  ///< Required committed version.
+};
+
 /// Everything a transaction writes, buffered until commit, in call order.
 struct write_set {
     std::vector<pending_order> orders;                          ///< put_order.
     std::vector<pending_shipment> shipments;                    ///< put_shipment.
     std::vector<pending_transfer> transfers;                    ///< put_transfer.
+    std::vector<pending_ticket> tickets;                        ///< put_ticket.
     std::vector<std::pair<order_id, timeline_entry>> timeline;  ///< append_timeline.
     std::vector<orderly::sku> skus;                             ///< put_sku.
     std::vector<stock_change> stock;                            ///< change_stock.
@@ -183,14 +203,15 @@ struct write_set {
     std::vector<idempotency_record> idempotency;                ///< put_idempotency.
 };
 
-/// The store's data: four sharded maps, the shipments, the transfers and the
-/// outbox. A plain struct in detail (memory_store::state only derives from
+/// The store's data: four sharded maps, the shipments, the transfers, the
+/// tickets and the outbox. A plain struct in detail (memory_store::state only derives from
 /// it) so the helpers in memory_store.cpp can name it.
 struct store_data {
     std::array<stock_shard, shard_count> stock;              ///< Stock rows.
     std::array<order_shard, shard_count> orders;             ///< Orders and timelines.
     shipment_table shipments;                                ///< Shipments.
     transfer_table transfers;                                ///< Stock transfers.
+    ticket_table tickets;                                    ///< After-sales tickets.
     std::array<sku_shard, shard_count> skus;                 ///< The catalogue.
     std::array<idempotency_shard, shard_count> idempotency;  ///< Idempotency records.
     outbox_state outbox;                                     ///< Notifications.

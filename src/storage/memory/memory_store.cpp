@@ -94,7 +94,8 @@ std::optional<stock_level> read_row(stock_node& node) {
                        .reserved = quantity::of(counts.reserved).value(),
                        .safety = quantity::of(counts.safety).value(),
                        .in_transit = quantity::of(counts.in_transit).value(),
-                       .low_stock_alerted = counts.low_alerted};
+                       .low_stock_alerted = counts.low_alerted,
+                       .damaged = quantity::of(counts.damaged).value()};
 }
 
 // The row's ledger entries with from <= at < to, in commit order.
@@ -283,13 +284,14 @@ void apply_stock(const stock_plan& plan, const std::vector<stock_change>& change
 // ---- commit: shards --------------------------------------------------------
 
 // The order, SKU and idempotency shards a write set touches, as bit masks,
-// and whether it puts a shipment or a transfer.
+// and whether it puts a shipment, a transfer or a ticket.
 struct shard_masks {
     std::uint64_t orders{0};
     std::uint64_t skus{0};
     std::uint64_t idempotency{0};
     bool shipments{false};
     bool transfers{false};
+    bool tickets{false};
 };
 
 shard_masks masks_of(const write_set& writes) {
@@ -302,6 +304,7 @@ shard_masks masks_of(const write_set& writes) {
     }
     masks.shipments = !writes.shipments.empty();
     masks.transfers = !writes.transfers.empty();
+    masks.tickets = !writes.tickets.empty();
     for (const sku& entry : writes.skus) {
         masks.skus |= bit_of(shard_index(entry.id));
     }
@@ -312,8 +315,8 @@ shard_masks masks_of(const write_set& writes) {
 }
 
 // Holds the shard locks of a commit: order shards, then the shipment table,
-// then the transfer table, then SKU shards, then idempotency shards, each
-// ascending.
+// then the transfer table, then the ticket table, then SKU shards, then
+// idempotency shards, each ascending.
 class shard_locks {
 public:
     shard_locks(store_data& data, shard_masks masks) : data_(data), masks_(masks) {
@@ -324,6 +327,9 @@ public:
         if (masks_.transfers) {
             data_.transfers.mutex.lock();
         }
+        if (masks_.tickets) {
+            data_.tickets.mutex.lock();
+        }
         for_each_shard(masks_.skus, [this](std::size_t i) { data_.skus[i].mutex.lock(); });
         for_each_shard(masks_.idempotency,
                        [this](std::size_t i) { data_.idempotency[i].mutex.lock(); });
@@ -332,6 +338,9 @@ public:
         for_each_shard(masks_.idempotency,
                        [this](std::size_t i) { data_.idempotency[i].mutex.unlock(); });
         for_each_shard(masks_.skus, [this](std::size_t i) { data_.skus[i].mutex.unlock(); });
+        if (masks_.tickets) {
+            data_.tickets.mutex.unlock();
+        }
         if (masks_.transfers) {
             data_.transfers.mutex.unlock();
         }
@@ -442,6 +451,32 @@ result<void> check_transfers(const store_data& data, const write_set& writes) {
     return {};
 }
 
+// The same rule again, with the fields a ticket's conflict names.
+result<void> check_tickets(const store_data& data, const write_set& writes) {
+    for (const pending_ticket& pending : writes.tickets) {
+        const ticket_id id = pending.value.id;
+        const auto& tickets = data.tickets.tickets;
+        const auto found = tickets.find(id);
+        const std::uint64_t stored = found != tickets.end() ? found->second.version : 0;
+        if (stored == pending.stored_version) {
+            continue;
+        }
+        if (pending.stored_version == 0) {
+            return error{errc::conflict, "ticket.id", fmt::format("ticket {} already exists", id)};
+        }
+        if (stored == 0) {
+            return error{errc::conflict, "ticket.version",
+                         fmt::format("ticket {} does not exist, so version {} cannot replace it",
+                                     id, pending.stored_version + 1)};
+        }
+        return error{errc::conflict, "ticket.version",
+                     fmt::format("ticket {} was changed meanwhile: version {} is stored, {} was "
+                                 "read",
+                                 id, stored, pending.stored_version)};
+    }
+    return {};
+}
+
 // ---- commit: apply (everything locked, every check passed) ------------------
 
 // Stores the order and moves its index entries only when its state or
@@ -510,6 +545,32 @@ void apply_transfer(transfer_table& table, stock_transfer&& value) {
     table.transfers.insert_or_assign(id, std::move(value));
 }
 
+// Stores the ticket and moves its index entries when its state or deadline
+// changed, as apply_shipment does.
+void apply_ticket(ticket_table& table, ticket&& value) {
+    const ticket_id id = value.id;
+    const auto found = table.tickets.find(id);
+    const ticket* old = found != table.tickets.end() ? &found->second : nullptr;
+    const std::optional<ticket_state> old_state =
+        old != nullptr ? std::optional(old->state) : std::nullopt;
+    if (old_state != value.state) {
+        if (old_state) {
+            table.by_state.erase({*old_state, id});
+        }
+        table.by_state.emplace(value.state, id);
+    }
+    const std::optional<timestamp> old_due = old != nullptr ? old->due_at : std::nullopt;
+    if (old_due != value.due_at) {
+        if (old_due) {
+            table.by_due.erase({*old_due, id});
+        }
+        if (value.due_at) {
+            table.by_due.emplace(*value.due_at, id);
+        }
+    }
+    table.tickets.insert_or_assign(id, std::move(value));
+}
+
 void apply_notifications(outbox_state& outbox, std::vector<notification>& notes) {
     for (notification& note : notes) {
         const std::uint64_t id = outbox.next_id++;
@@ -536,6 +597,9 @@ void apply_writes(store_data& data, write_set& writes) {
     }
     for (pending_transfer& pending : writes.transfers) {
         apply_transfer(data.transfers, std::move(pending.value));
+    }
+    for (pending_ticket& pending : writes.tickets) {
+        apply_ticket(data.tickets, std::move(pending.value));
     }
     for (auto& [id, entry] : writes.timeline) {
         data.orders[shard_index(id)].slots[id].timeline.push_back(std::move(entry));
@@ -585,6 +649,9 @@ result<void> commit(store_data& data, write_set& writes) {
         return checked;
     }
     if (auto checked = check_transfers(data, writes); checked.has_error()) {
+        return checked;
+    }
+    if (auto checked = check_tickets(data, writes); checked.has_error()) {
         return checked;
     }
     // Commits that enqueue nothing never touch the outbox lock.
@@ -705,6 +772,36 @@ std::vector<transfer_id> transfer_ids_in_state(store_data& data, transfer_state 
     const std::lock_guard lock(table.mutex);
     for (auto it = table.by_state.upper_bound({state, after});
          ids.size() < limit && it != table.by_state.end() && it->first == state; ++it) {
+        ids.push_back(it->second);
+    }
+    return ids;
+}
+
+std::optional<ticket> load_ticket(store_data& data, ticket_id id) {
+    ticket_table& table = data.tickets;
+    const std::lock_guard lock(table.mutex);
+    const auto found = table.tickets.find(id);
+    return found == table.tickets.end() ? std::nullopt : std::optional<ticket>(found->second);
+}
+
+std::vector<ticket_id> ticket_ids_in_state(store_data& data, ticket_state state, ticket_id after,
+                                           std::size_t limit) {
+    std::vector<ticket_id> ids;
+    ticket_table& table = data.tickets;
+    const std::lock_guard lock(table.mutex);
+    for (auto it = table.by_state.upper_bound({state, after});
+         ids.size() < limit && it != table.by_state.end() && it->first == state; ++it) {
+        ids.push_back(it->second);
+    }
+    return ids;
+}
+
+std::vector<ticket_id> ticket_ids_due(store_data& data, timestamp now, std::size_t limit) {
+    std::vector<ticket_id> ids;
+    ticket_table& table = data.tickets;
+    const std::lock_guard lock(table.mutex);
+    for (auto it = table.by_due.begin();
+         ids.size() < limit && it != table.by_due.end() && it->first <= now; ++it) {
         ids.push_back(it->second);
     }
     return ids;
@@ -836,6 +933,10 @@ public:
         return memory::load_transfer(data_, id);
     }
     result<void> put_transfer(const stock_transfer& t) override;
+    result<std::optional<ticket>> find_ticket(ticket_id id) override {
+        return memory::load_ticket(data_, id);
+    }
+    result<void> put_ticket(const ticket& t) override;
     result<std::optional<sku>> find_sku(const sku_id& id) override {
         return memory::load_sku(data_, id);
     }
@@ -941,6 +1042,28 @@ result<void> memory_store::transaction::put_transfer(const stock_transfer& t) {
     return {};
 }
 
+// The same rule as put_order: a second put of one ticket must follow the first.
+result<void> memory_store::transaction::put_ticket(const ticket& t) {
+    assert_open();
+    if (t.version == 0) {
+        return error{errc::invalid_value, "ticket.version", "a ticket's version starts at 1"};
+    }
+    for (memory::pending_ticket& pending : writes_.tickets) {
+        if (pending.value.id != t.id) {
+            continue;
+        }
+        if (t.version != pending.value.version + 1) {
+            return error{errc::conflict, "ticket.version",
+                         fmt::format("ticket {} is already put at version {} in this transaction",
+                                     t.id, pending.value.version)};
+        }
+        pending.value = t;
+        return {};
+    }
+    writes_.tickets.push_back(memory::pending_ticket{.value = t, .stored_version = t.version - 1});
+    return {};
+}
+
 result<void> memory_store::transaction::put_idempotency(const idempotency_record& record) {
     assert_open();
     for (const idempotency_record& pending : writes_.idempotency) {
@@ -1035,6 +1158,19 @@ result<std::vector<transfer_id>> memory_store::transfers_in_state(transfer_state
                                                                   transfer_id after,
                                                                   std::size_t limit) {
     return memory::transfer_ids_in_state(*state_, wanted, after, limit);
+}
+
+result<std::optional<ticket>> memory_store::load_ticket(ticket_id id) {
+    return memory::load_ticket(*state_, id);
+}
+
+result<std::vector<ticket_id>> memory_store::tickets_in_state(ticket_state wanted, ticket_id after,
+                                                              std::size_t limit) {
+    return memory::ticket_ids_in_state(*state_, wanted, after, limit);
+}
+
+result<std::vector<ticket_id>> memory_store::due_tickets(timestamp now, std::size_t limit) {
+    return memory::ticket_ids_due(*state_, now, limit);
 }
 
 result<std::vector<notification>> memory_store::claim_notifications(timestamp now, duration lease,

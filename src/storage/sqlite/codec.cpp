@@ -1,9 +1,11 @@
-// The JSON bodies of an order and of a shipment. The writer emits keys in one
-// fixed order and the reader expects that order (whitespace and every JSON
-// string escape are accepted), so decoding is a single forward pass with no
-// tree. Any change of shape is a schema migration that rewrites the bodies,
-// or, as with the order's "shipments" (schema version 2), a key added last
-// that the reader treats as empty when a body ends before it.
+// The JSON bodies of an order, a shipment and an after-sales ticket. The
+// writer emits keys in one fixed order and the reader expects that order
+// (whitespace and every JSON string escape are accepted), so decoding is a
+// single forward pass with no tree. Any change of shape is a schema migration
+// that rewrites the bodies, or, as with the order's "shipments" (schema
+// version 2), its "tickets" and "rating" and the shipment's "ticket" (schema
+// version 3), a key added last that the reader treats as empty when a body
+// ends before it.
 
 #include "codec.hpp"
 
@@ -536,6 +538,22 @@ void encode_order(const order& o, std::string& out) {
         w.unsigned_number(id.value());
     }
     w.close_array();
+    // After it, so a body without them (schema versions 1 and 2) still decodes.
+    w.key("tickets"), w.open_array();
+    for (const ticket_id id : o.tickets) {
+        w.unsigned_number(id.value());
+    }
+    w.close_array();
+    w.key("rating");
+    if (o.rating) {
+        w.open_object();
+        w.key("score"), w.unsigned_number(o.rating->score);
+        w.key("text"), w.text(o.rating->text);
+        w.key("at"), w.time(o.rating->at);
+        w.close_object();
+    } else {
+        w.null();
+    }
     w.close_object();
 }
 
@@ -596,6 +614,25 @@ std::optional<payment> read_payment(reader& r) {
     }
     return payment{id,        method,    std::move(reference), state,  *authorized,
                    *captured, *refunded, std::move(failure),   updated};
+}
+
+// Null, or the customer's rating; a score above 255 fails the reader.
+std::optional<order_rating> read_rating(reader& r) {
+    if (r.null()) {
+        return std::nullopt;
+    }
+    order_rating rating;
+    r.open_object();
+    r.key("score");
+    const std::uint64_t score = r.unsigned_number();
+    if (r.ok() && score > std::numeric_limits<std::uint8_t>::max()) {
+        r.reject(fmt::format("rating.score holds {}, more than 8 bits", score));
+    }
+    rating.score = static_cast<std::uint8_t>(score);
+    r.key("text"), rating.text = r.text();
+    r.key("at"), rating.at = r.time();
+    r.close_object();
+    return rating;
 }
 
 }  // namespace
@@ -679,6 +716,17 @@ result<order> decode_order(std::string_view body) {
             shipments.emplace_back(r.unsigned_number());
         }
     }
+    std::vector<ticket_id> tickets;
+    std::optional<order_rating> rating;
+    if (!r.object_ends()) {  // absent in bodies of schema versions 1 and 2
+        r.key("tickets");
+        r.open_array();
+        while (r.more()) {
+            tickets.emplace_back(r.unsigned_number());
+        }
+        r.key("rating");
+        rating = read_rating(r);
+    }
     r.close_object();
     r.finish();
 
@@ -724,7 +772,9 @@ result<order> decode_order(std::string_view body) {
                  .tracking_number = std::move(tracking),
                  .placed_at = placed_at,
                  .updated_at = updated_at,
-                 .due_at = due_at};
+                 .due_at = due_at,
+                 .tickets = std::move(tickets),
+                 .rating = std::move(rating)};
 }
 
 // ---- shipments -------------------------------------------------------------------
@@ -865,6 +915,8 @@ void encode_shipment(const shipment& s, std::string& out) {
     w.key("shipped_at"), w.time(s.shipped_at);
     w.key("delivered_at"), w.time(s.delivered_at);
     w.key("due_at"), w.time(s.due_at);
+    // Last, so a body without it (schema version 2) still decodes.
+    w.key("ticket"), w.id(s.ticket);
     w.close_object();
 }
 
@@ -1028,6 +1080,9 @@ void read_shipment_progress(reader& r, shipment& s) {
     r.key("shipped_at"), s.shipped_at = r.optional_time();
     r.key("delivered_at"), s.delivered_at = r.optional_time();
     r.key("due_at"), s.due_at = r.optional_time();
+    if (!r.object_ends()) {  // absent in bodies of schema version 2
+        r.key("ticket"), s.ticket = r.optional_id<ticket_id>();
+    }
 }
 
 }  // namespace
@@ -1057,6 +1112,292 @@ result<shipment> decode_shipment(std::string_view body) {
                                  r.problem())};
     }
     return s;
+}
+
+// ---- tickets ---------------------------------------------------------------------
+
+namespace {
+
+void write_ticket_lines(writer& w, const std::vector<ticket_line>& lines) {
+    w.open_array();
+    for (const ticket_line& line : lines) {
+        w.open_object();
+        w.key("line"), w.unsigned_number(line.line);
+        w.key("sku"), w.text(line.sku.value());
+        w.key("units"), w.number(line.units.units());
+        w.key("replacement_sku"), w.text(line.replacement_sku.value());
+        w.key("sellable"), w.number(line.sellable.units());
+        w.key("damaged"), w.number(line.damaged.units());
+        w.close_object();
+    }
+    w.close_array();
+}
+
+// The parcel's tracking history is written as a shipment's is: its raw
+// carrier events, rebuilt on reading.
+void write_return_parcel(writer& w, const return_parcel& p) {
+    w.open_object();
+    w.key("carrier"), w.text(p.carrier.value());
+    w.key("tracking_number"), w.text(p.tracking_number);
+    w.key("tracking"), write_tracking(w, p.tracking);
+    w.key("sent_at"), w.time(p.sent_at);
+    w.close_object();
+}
+
+void write_refund(writer& w, const refund_breakdown& b) {
+    w.open_object();
+    w.key("lines"), w.open_array();
+    for (const refund_line& line : b.lines) {
+        w.open_object();
+        w.key("line"), w.unsigned_number(line.line);
+        w.key("units"), w.number(line.units.units());
+        w.key("goods"), w.amount(line.goods);
+        w.key("shipping"), w.amount(line.shipping);
+        w.close_object();
+    }
+    w.close_array();
+    w.key("goods"), w.amount(b.goods);
+    w.key("shipping"), w.amount(b.shipping);
+    w.key("total"), w.amount(b.total);
+    w.close_object();
+}
+
+void write_ticket_timeline(writer& w, const std::vector<ticket_entry>& entries) {
+    w.open_array();
+    for (const ticket_entry& e : entries) {
+        w.open_object();
+        w.key("at"), w.time(e.at);
+        w.key("actor_id"), w.text(e.actor.id);
+        w.key("actor_role"), w.enumeration(e.actor.role);
+        w.key("event"), w.enumeration(e.event);
+        w.key("from");
+        if (e.from) {
+            w.enumeration(*e.from);
+        } else {
+            w.null();
+        }
+        w.key("to"), w.enumeration(e.to);
+        w.key("note"), w.text(e.note);
+        w.close_object();
+    }
+    w.close_array();
+}
+
+}  // namespace
+
+void encode_ticket(const ticket& t, std::string& out) {
+    writer w(out);
+    w.open_object();
+    w.key("id"), w.unsigned_number(t.id.value());
+    w.key("version"), w.unsigned_number(t.version);
+    w.key("order"), w.unsigned_number(t.order.value());
+    w.key("number"), w.unsigned_number(t.number.value());
+    w.key("customer"), w.text(t.customer.value());
+    w.key("merchant"), w.text(t.merchant.value());
+    w.key("type"), w.enumeration(t.type);
+    w.key("reason"), w.enumeration(t.reason);
+    w.key("description"), w.text(t.description);
+    w.key("evidence"), write_strings(w, t.evidence);
+    w.key("lines"), write_ticket_lines(w, t.lines);
+    w.key("state"), w.enumeration(t.state);
+    w.key("escalated_from"), w.enumeration(t.escalated_from);
+    w.key("owner"), w.text(t.owner);
+    w.key("auto_approved"), w.boolean(t.auto_approved);
+    w.key("approval_rule"), w.text(t.approval_rule);
+    w.key("return_to"), w.text(t.return_to.value());
+    w.key("returned");
+    if (t.returned) {
+        write_return_parcel(w, *t.returned);
+    } else {
+        w.null();
+    }
+    w.key("refund");
+    if (t.refund) {
+        write_refund(w, *t.refund);
+    } else {
+        w.null();
+    }
+    w.key("replacement"), w.id(t.replacement);
+    w.key("repair_carrier"), w.text(t.repair_carrier.value());
+    w.key("repair_tracking_number"), w.text(t.repair_tracking_number);
+    w.key("timeline"), write_ticket_timeline(w, t.timeline);
+    w.key("escalations"), w.unsigned_number(t.escalations);
+    w.key("created_at"), w.time(t.created_at);
+    w.key("updated_at"), w.time(t.updated_at);
+    w.key("due_at"), w.time(t.due_at);
+    w.close_object();
+}
+
+namespace {
+
+std::vector<ticket_line> read_ticket_lines(reader& r) {
+    std::vector<ticket_line> lines;
+    r.open_array();
+    while (r.more()) {
+        ticket_line line;
+        r.open_object();
+        r.key("line"), line.line = r.unsigned_32("lines.line");
+        r.key("sku"), line.sku = sku_id(r.text());
+        r.key("units"), line.units = r.units("lines.units");
+        r.key("replacement_sku"), line.replacement_sku = sku_id(r.text());
+        r.key("sellable"), line.sellable = r.units("lines.sellable");
+        r.key("damaged"), line.damaged = r.units("lines.damaged");
+        r.close_object();
+        lines.push_back(std::move(line));
+    }
+    return lines;
+}
+
+std::optional<return_parcel> read_return_parcel(reader& r) {
+    if (r.null()) {
+        return std::nullopt;
+    }
+    r.open_object();
+    r.key("carrier");
+    carrier_id carrier(r.text());
+    r.key("tracking_number");
+    std::string tracking_number = r.text();
+    r.key("tracking");
+    std::optional<tracking_history> tracking = read_tracking(r);
+    if (r.ok() && !tracking) {
+        r.reject("returned.tracking is null");
+    }
+    r.key("sent_at");
+    const timestamp sent_at = r.time();
+    r.close_object();
+    if (!r.ok()) {
+        return std::nullopt;
+    }
+    return return_parcel{.carrier = std::move(carrier),
+                         .tracking_number = std::move(tracking_number),
+                         .tracking = std::move(*tracking),
+                         .sent_at = sent_at};
+}
+
+std::optional<refund_line> read_refund_line(reader& r) {
+    r.open_object();
+    r.key("line");
+    const std::uint32_t line = r.unsigned_32("refund.lines.line");
+    r.key("units");
+    const quantity units = r.units("refund.lines.units");
+    r.key("goods");
+    auto goods = r.amount("refund.lines.goods");
+    r.key("shipping");
+    auto shipping = r.amount("refund.lines.shipping");
+    r.close_object();
+    if (!goods || !shipping) {
+        return std::nullopt;
+    }
+    return refund_line{.line = line, .units = units, .goods = *goods, .shipping = *shipping};
+}
+
+// Null, or the refund; a bad amount fails the reader.
+std::optional<refund_breakdown> read_refund(reader& r) {
+    if (r.null()) {
+        return std::nullopt;
+    }
+    r.open_object();
+    r.key("lines");
+    std::vector<refund_line> lines;
+    r.open_array();
+    while (r.more()) {
+        if (auto line = read_refund_line(r)) {
+            lines.push_back(std::move(*line));
+        }
+    }
+    r.key("goods");
+    auto goods = r.amount("refund.goods");
+    r.key("shipping");
+    auto shipping = r.amount("refund.shipping");
+    r.key("total");
+    auto total = r.amount("refund.total");
+    r.close_object();
+    if (!goods || !shipping || !total) {
+        return std::nullopt;
+    }
+    return refund_breakdown{
+        .lines = std::move(lines), .goods = *goods, .shipping = *shipping, .total = *total};
+}
+
+std::vector<ticket_entry> read_ticket_timeline(reader& r) {
+    std::vector<ticket_entry> entries;
+    r.open_array();
+    while (r.more()) {
+        ticket_entry e;
+        r.open_object();
+        r.key("at"), e.at = r.time();
+        r.key("actor_id"), e.actor.id = r.text();
+        r.key("actor_role"), e.actor.role = r.enumeration(all_roles.back(), "timeline.actor_role");
+        r.key("event"), e.event = r.enumeration(all_ticket_events.back(), "timeline.event");
+        r.key("from");
+        if (!r.null()) {
+            e.from = r.enumeration(all_ticket_states.back(), "timeline.from");
+        }
+        r.key("to"), e.to = r.enumeration(all_ticket_states.back(), "timeline.to");
+        r.key("note"), e.note = r.text();
+        r.close_object();
+        entries.push_back(std::move(e));
+    }
+    return entries;
+}
+
+// Everything after the description, into `t`.
+void read_ticket_progress(reader& r, ticket& t) {
+    r.key("evidence"), t.evidence = read_strings(r);
+    r.key("lines"), t.lines = read_ticket_lines(r);
+    r.key("state"), t.state = r.enumeration(all_ticket_states.back(), "state");
+    r.key("escalated_from"),
+        t.escalated_from = r.enumeration(all_ticket_states.back(), "escalated_from");
+    r.key("owner"), t.owner = r.text();
+    r.key("auto_approved"), t.auto_approved = r.boolean();
+    r.key("approval_rule"), t.approval_rule = r.text();
+    r.key("return_to"), t.return_to = warehouse_id(r.text());
+    r.key("returned"), t.returned = read_return_parcel(r);
+    r.key("refund"), t.refund = read_refund(r);
+    r.key("replacement"), t.replacement = r.optional_id<shipment_id>();
+    r.key("repair_carrier"), t.repair_carrier = carrier_id(r.text());
+    r.key("repair_tracking_number"), t.repair_tracking_number = r.text();
+    r.key("timeline"), t.timeline = read_ticket_timeline(r);
+    r.key("escalations"), t.escalations = r.unsigned_32("escalations");
+    r.key("created_at"), t.created_at = r.time();
+    r.key("updated_at"), t.updated_at = r.time();
+    r.key("due_at"), t.due_at = r.optional_time();
+}
+
+}  // namespace
+
+result<ticket> decode_ticket(std::string_view body) {
+    reader r(body);
+    ticket t;
+    r.open_object();
+    r.key("id"), t.id = ticket_id(r.unsigned_number());
+    r.key("version"), t.version = r.unsigned_number();
+    r.key("order"), t.order = order_id(r.unsigned_number());
+    r.key("number");
+    const std::uint64_t number_value = r.unsigned_number();
+    r.key("customer"), t.customer = customer_id(r.text());
+    r.key("merchant"), t.merchant = merchant_id(r.text());
+    r.key("type"), t.type = r.enumeration(all_ticket_types.back(), "type");
+    r.key("reason"), t.reason = r.enumeration(all_ticket_reasons.back(), "reason");
+    r.key("description"), t.description = r.text();
+    read_ticket_progress(r, t);
+    r.close_object();
+    r.finish();
+    if (!r.ok()) {
+        return error{
+            errc::storage_failure, "body",
+            fmt::format("ticket {} has a stored body that does not decode: {}", t.id, r.problem())};
+    }
+    if (number_value != 0) {
+        auto number = order_number::from_value(number_value);
+        if (!number) {
+            return error{errc::storage_failure, "number",
+                         fmt::format("ticket {} has a stored order number that is not valid: {}",
+                                     t.id, number.error().message)};
+        }
+        t.number = *number;
+    }
+    return t;
 }
 
 void encode_details(const detail_pairs& details, std::string& out) {

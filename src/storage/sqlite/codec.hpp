@@ -1,17 +1,19 @@
 #pragma once
-// How SqliteStore turns an order, a shipment (and a notification's details)
-// into the JSON text of a column and back. A body holds every field of its
-// order or shipment, so a row decodes from its body alone; the orders and
-// shipments tables repeat a few fields as columns for indexes and host
-// queries. A shipment's tracking history is stored as its raw carrier events
+// How SqliteStore turns an order, a shipment, an after-sales ticket (and a
+// notification's details) into the JSON text of a column and back. A body
+// holds every field of its order, shipment or ticket, so a row decodes from
+// its body alone; the orders, shipments and tickets tables repeat a few
+// fields as columns for indexes and host queries. A shipment's tracking
+// history, and a ticket's return parcel's, is stored as its raw carrier events
 // and the label's creation time, and rebuilt on reading
 // (rebuild_tracking_history), so the derived `superseded` and `state_after`
 // are never stored and always agree with the tracking machine. Enumerations are written as
 // their stable numbers, money as its exact text ("12.50 CNY"), time as Unix
 // milliseconds. A body that does not decode is reported as
-// errc::storage_failure naming the order or shipment: the file was changed
-// outside orderly.
+// errc::storage_failure naming the order, shipment or ticket: the file was
+// changed outside orderly.
 
+#include <orderly/aftersales/ticket.hpp>
 #include <orderly/core/error.hpp>
 #include <orderly/fulfilment/shipment.hpp>
 #include <orderly/order/order.hpp>
@@ -29,12 +31,19 @@ using detail_pairs = std::vector<std::pair<std::string, std::string>>;
 // Appends the order's JSON body to `out` (cleared first).
 void encode_order(const order& o, std::string& out);
 // An order body without the "shipments" key (schema version 1) decodes
-// with no shipments.
+// with no shipments; one without "tickets" and "rating" (versions 1 and 2)
+// with no tickets and no rating.
 [[nodiscard]] result<order> decode_order(std::string_view body);
 
 // Appends the shipment's JSON body to `out` (cleared first).
 void encode_shipment(const shipment& s, std::string& out);
+// A shipment body without the "ticket" key (schema version 2) decodes with
+// no ticket.
 [[nodiscard]] result<shipment> decode_shipment(std::string_view body);
+
+// Appends the ticket's JSON body to `out` (cleared first).
+void encode_ticket(const ticket& t, std::string& out);
+[[nodiscard]] result<ticket> decode_ticket(std::string_view body);
 
 void encode_details(const detail_pairs& details, std::string& out);
 [[nodiscard]] result<detail_pairs> decode_details(std::string_view text);

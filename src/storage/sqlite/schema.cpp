@@ -161,7 +161,34 @@ CREATE TABLE stock_moves (
 CREATE INDEX stock_moves_by_row ON stock_moves (sku, warehouse, at);
 )sql";
 
-constexpr std::array<migration, 2> migrations = {{{1, version_1}, {2, version_2}}};
+// Version 3: after-sales tickets, the damaged bin, and the ticket an
+// idempotency record names. A ticket, like a shipment, is its JSON `body`
+// (see codec.hpp); order_id, state and due_at repeat fields for the order's
+// tickets, tickets_in_state and due_tickets. Order and shipment bodies are not
+// rewritten: an order body without "tickets" and "rating" (versions 1 and 2)
+// decodes with no tickets and no rating, a shipment body without "ticket"
+// with none. Stock rows of earlier versions have nothing in the damaged bin;
+// their idempotency records name no ticket.
+constexpr const char* version_3 = R"sql(
+CREATE TABLE tickets (
+    id       INTEGER PRIMARY KEY,
+    version  INTEGER NOT NULL CHECK (version >= 1),
+    order_id INTEGER NOT NULL,
+    state    INTEGER NOT NULL,
+    due_at   INTEGER,
+    body     TEXT NOT NULL
+) STRICT;
+CREATE INDEX tickets_by_state ON tickets (state, id);
+CREATE INDEX tickets_by_due ON tickets (due_at, id) WHERE due_at IS NOT NULL;
+CREATE INDEX tickets_by_order ON tickets (order_id, id);
+
+ALTER TABLE stock ADD COLUMN damaged INTEGER NOT NULL DEFAULT 0 CHECK (damaged >= 0);
+
+ALTER TABLE idempotency ADD COLUMN ticket INTEGER;
+ALTER TABLE idempotency ADD COLUMN ticket_status INTEGER;
+)sql";
+
+constexpr std::array<migration, 3> migrations = {{{1, version_1}, {2, version_2}, {3, version_3}}};
 
 static_assert(migrations.back().to_version == sqlite_store::schema_version,
               "the last migration must reach sqlite_store::schema_version");

@@ -194,6 +194,10 @@ result<void> check_transfer_id(transfer_id id) {
     return check_stored_id(id, "transfer.id", "transfer");
 }
 
+result<void> check_ticket_id(ticket_id id) {
+    return check_stored_id(id, "ticket.id", "ticket");
+}
+
 std::int64_t clamp_limit(std::size_t limit) noexcept {
     return limit > static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())
                ? std::numeric_limits<std::int64_t>::max()
@@ -227,7 +231,7 @@ result<std::vector<T>> read_rows(statement& q, ReadRow&& read_row) {
     }
 }
 
-// One aggregate kept as a JSON body (orders, shipments), or nothing.
+// One aggregate kept as a JSON body (orders, shipments, tickets), or nothing.
 template <class T, class Id, class Decode>
 result<std::optional<T>> read_body(connection& c, const char* sql, Id id, Decode&& decode) {
     if (auto ok = check_stored_id(id, "id", "stored"); !ok) {
@@ -260,6 +264,11 @@ result<std::optional<order>> read_order(connection& c, order_id id) {
 result<std::optional<shipment>> read_shipment(connection& c, shipment_id id) {
     return read_body<shipment>(c, "SELECT body FROM shipments WHERE id = ?1", id,
                                [](std::string_view body) { return decode_shipment(body); });
+}
+
+result<std::optional<ticket>> read_ticket(connection& c, ticket_id id) {
+    return read_body<ticket>(c, "SELECT body FROM tickets WHERE id = ?1", id,
+                             [](std::string_view body) { return decode_ticket(body); });
 }
 
 result<std::vector<timeline_entry>> read_timeline(connection& c, order_id id) {
@@ -302,7 +311,7 @@ result<std::vector<Id>> read_ids(statement& q) {
     return read_rows<Id>(q, [](statement& r) { return Id(loaded(r.integer(0))); });
 }
 
-// Ids in a state after `after`, ascending: orders, shipments, transfers.
+// Ids in a state after `after`, ascending: orders, shipments, transfers, tickets.
 // `sql` is "SELECT id FROM <table> WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT ?3".
 template <class Id>
 result<std::vector<Id>> ids_in_state(connection& c, const char* sql, std::int64_t state, Id after,
@@ -382,11 +391,13 @@ stock_level level_of(const sku_id& sku, const warehouse_id& warehouse,
                        .reserved = quantity::of(counts.reserved).value(),
                        .safety = quantity::of(counts.safety).value(),
                        .in_transit = quantity::of(counts.in_transit).value(),
-                       .low_stock_alerted = counts.low_alerted};
+                       .low_stock_alerted = counts.low_alerted,
+                       .damaged = quantity::of(counts.damaged).value()};
 }
 
 // The stock columns every stock read selects, in this order.
-#define ORDERLY_STOCK_COLUMNS "sku, warehouse, on_hand, reserved, safety, in_transit, low_alerted"
+#define ORDERLY_STOCK_COLUMNS \
+    "sku, warehouse, on_hand, reserved, safety, in_transit, low_alerted, damaged"
 
 result<std::vector<stock_level>> read_levels(statement& q) {
     return read_rows<stock_level>(q, [](statement& r) {
@@ -395,7 +406,8 @@ result<std::vector<stock_level>> read_levels(statement& q) {
                                              .reserved = r.integer(3),
                                              .safety = r.integer(4),
                                              .in_transit = r.integer(5),
-                                             .low_alerted = r.integer(6) != 0});
+                                             .low_alerted = r.integer(6) != 0,
+                                             .damaged = r.integer(7)});
     });
 }
 
@@ -465,7 +477,7 @@ result<std::optional<stock_transfer>> read_transfer(connection& c, transfer_id i
 result<std::optional<idempotency_record>> read_idempotency(connection& c, std::string_view key) {
     auto q = c.prepare(
         "SELECT fingerprint, order_id, number, state, payment, repeated, created_at, shipment, "
-        "shipment_status, transfer FROM idempotency WHERE key = ?1");
+        "shipment_status, transfer, ticket, ticket_status FROM idempotency WHERE key = ?1");
     if (!q) {
         return std::move(q).error();
     }
@@ -512,6 +524,16 @@ result<std::optional<idempotency_record>> read_idempotency(connection& c, std::s
     }
     if (!q->is_null(9)) {
         outcome.transfer = transfer_id(loaded(q->integer(9)));
+    }
+    if (!q->is_null(10)) {
+        outcome.ticket = ticket_id(loaded(q->integer(10)));
+    }
+    if (!q->is_null(11)) {
+        auto st = enum_from(q->integer(11), all_ticket_states.back(), "idempotency.ticket_status");
+        if (!st) {
+            return std::move(st).error();
+        }
+        outcome.ticket_status = *st;
     }
     return std::optional<idempotency_record>(
         idempotency_record{.key = std::string(key),
@@ -563,6 +585,7 @@ struct write_set {
     std::vector<order> orders;
     std::vector<shipment> shipments;
     std::vector<stock_transfer> transfers;
+    std::vector<ticket> tickets;
     std::vector<std::pair<order_id, timeline_entry>> timeline;
     std::vector<sku> skus;
     std::vector<stock_change> stock;
@@ -595,7 +618,7 @@ result<void> apply_stock(connection& c, const stock_change& change) {
         }
     }
     auto q = c.prepare(
-        "SELECT on_hand, reserved, safety, in_transit, low_alerted FROM stock "
+        "SELECT on_hand, reserved, safety, in_transit, low_alerted, damaged FROM stock "
         "WHERE sku = ?1 AND warehouse = ?2");
     if (!q) {
         return std::move(q).error();
@@ -612,7 +635,8 @@ result<void> apply_stock(connection& c, const stock_change& change) {
                   .reserved = q->integer(1),
                   .safety = q->integer(2),
                   .in_transit = q->integer(3),
-                  .low_alerted = q->integer(4) != 0};
+                  .low_alerted = q->integer(4) != 0,
+                  .damaged = q->integer(5)};
     }
     const detail::stock_counts before = counts;
     const auto refusal =
@@ -623,11 +647,12 @@ result<void> apply_stock(connection& c, const stock_change& change) {
     // Every change that passes leaves the row existing (those that cannot
     // create it are refused on a missing row).
     auto put = c.prepare(
-        "INSERT INTO stock (sku, warehouse, on_hand, reserved, safety, in_transit, low_alerted) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+        "INSERT INTO stock (sku, warehouse, on_hand, reserved, safety, in_transit, low_alerted, "
+        "damaged) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
         "ON CONFLICT (sku, warehouse) DO UPDATE SET on_hand = excluded.on_hand, "
         "reserved = excluded.reserved, safety = excluded.safety, "
-        "in_transit = excluded.in_transit, low_alerted = excluded.low_alerted");
+        "in_transit = excluded.in_transit, low_alerted = excluded.low_alerted, "
+        "damaged = excluded.damaged");
     if (!put) {
         return std::move(put).error();
     }
@@ -637,7 +662,8 @@ result<void> apply_stock(connection& c, const stock_change& change) {
         .bind(4, counts.reserved)
         .bind(5, counts.safety)
         .bind(6, counts.in_transit)
-        .bind(7, std::int64_t{counts.low_alerted});
+        .bind(7, std::int64_t{counts.low_alerted})
+        .bind(8, counts.damaged);
     if (auto done = put->run(); !done) {
         return done;
     }
@@ -671,7 +697,8 @@ void bind_time(statement& q, int index, const std::optional<timestamp>& at) {
 
 // Runs a versioned insert (version 1, ON CONFLICT DO NOTHING) or update
 // (WHERE version = stored − 1) and names the conflict when no row changed:
-// `prefix` is "" for orders ("id", "version"), "shipment." or "transfer.".
+// `prefix` is "" for orders ("id", "version"), "shipment.", "transfer." or
+// "ticket.".
 template <class Id>
 result<void> run_versioned(statement& q, std::string_view prefix, std::string_view what, Id id,
                            std::uint64_t version) {
@@ -783,6 +810,31 @@ result<void> apply_transfer(connection& c, const stock_transfer& t) {
     return run_versioned(*q, "transfer.", "transfer", t.id, t.version);
 }
 
+// The version rule of apply_order, with the fields a ticket's conflict names.
+result<void> apply_ticket(connection& c, const ticket& t, std::string& body) {
+    if (auto ok = check_ticket_id(t.id); !ok) {
+        return ok;
+    }
+    encode_ticket(t, body);
+    const bool insert = t.version == 1;
+    auto q = insert ? c.prepare(
+                          "INSERT INTO tickets (id, version, order_id, state, due_at, body) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING")
+                    : c.prepare(
+                          "UPDATE tickets SET version = ?2, order_id = ?3, state = ?4, "
+                          "due_at = ?5, body = ?6 WHERE id = ?1 AND version = ?2 - 1");
+    if (!q) {
+        return std::move(q).error();
+    }
+    q->bind(1, stored(t.id.value()))
+        .bind(2, stored(t.version))
+        .bind(3, stored(t.order.value()))
+        .bind(4, static_cast<std::int64_t>(t.state))
+        .bind(6, body);
+    bind_time(*q, 5, t.due_at);
+    return run_versioned(*q, "ticket.", "ticket", t.id, t.version);
+}
+
 result<void> apply_timeline(connection& c, order_id id, const timeline_entry& e) {
     auto q = c.prepare(
         "INSERT INTO timeline (order_id, seq, at, actor_id, actor_role, event, from_state, "
@@ -843,8 +895,8 @@ result<void> apply_sku(connection& c, const sku& s) {
 result<void> apply_idempotency(connection& c, const idempotency_record& r) {
     auto q = c.prepare(
         "INSERT INTO idempotency (key, fingerprint, order_id, number, state, payment, repeated, "
-        "created_at, shipment, shipment_status, transfer) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-        "?9, ?10, ?11) ON CONFLICT (key) DO NOTHING");
+        "created_at, shipment, shipment_status, transfer, ticket, ticket_status) VALUES (?1, ?2, "
+        "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (key) DO NOTHING");
     if (!q) {
         return std::move(q).error();
     }
@@ -874,6 +926,16 @@ result<void> apply_idempotency(connection& c, const idempotency_record& r) {
         q->bind(11, stored(r.outcome.transfer->value()));
     } else {
         q->bind_null(11);
+    }
+    if (r.outcome.ticket) {
+        q->bind(12, stored(r.outcome.ticket->value()));
+    } else {
+        q->bind_null(12);
+    }
+    if (r.outcome.ticket_status) {
+        q->bind(13, static_cast<std::int64_t>(*r.outcome.ticket_status));
+    } else {
+        q->bind_null(13);
     }
     if (auto done = q->run(); !done) {
         return done;
@@ -905,7 +967,7 @@ result<void> apply_note(connection& c, const notification& n, std::string& detai
 }
 
 // Everything a transaction wrote, checked and applied in the open write
-// transaction. Keys first, then versions (orders, shipments, transfers), then stock
+// transaction. Keys first, then versions (orders, shipments, transfers, tickets), then stock
 // (as memory_store): a racing retry of the same request finds its key taken
 // (conflict, re-run, replay) rather than the stock its twin just reserved.
 result<void> apply(connection& c, const write_set& w) {
@@ -927,6 +989,11 @@ result<void> apply(connection& c, const write_set& w) {
     }
     for (const stock_transfer& t : w.transfers) {
         if (auto r = apply_transfer(c, t); !r) {
+            return r;
+        }
+    }
+    for (const ticket& t : w.tickets) {
+        if (auto r = apply_ticket(c, t, scratch); !r) {
             return r;
         }
     }
@@ -1051,6 +1118,16 @@ public:
                          "a transfer's version starts at 1"};
         }
         writes_.transfers.push_back(t);
+        return {};
+    }
+    result<std::optional<ticket>> find_ticket(ticket_id id) override {
+        return read_ticket(*c_, id);
+    }
+    result<void> put_ticket(const ticket& t) override {
+        if (t.version == 0) {
+            return error{errc::invalid_value, "ticket.version", "a ticket's version starts at 1"};
+        }
+        writes_.tickets.push_back(t);
         return {};
     }
     result<std::optional<sku>> find_sku(const sku_id& id) override { return read_sku(*c_, id); }
@@ -1380,7 +1457,7 @@ result<std::vector<stock_movement>> sqlite_store::stock_movements(const sku_id& 
             .bind(4, to_unix_ms(to));
         return read_rows<stock_movement>(*q, [](statement& r) -> result<stock_movement> {
             auto operation =
-                enum_from(r.integer(1), stock_operation::clear_low, "stock_moves.operation");
+                enum_from(r.integer(1), stock_operation::to_damaged_bin, "stock_moves.operation");
             auto units = quantity::of(r.integer(2));
             auto after = quantity::of(r.integer(3));
             if (!operation) {
@@ -1409,6 +1486,29 @@ result<std::vector<transfer_id>> sqlite_store::transfers_in_state(transfer_state
         return ids_in_state(
             c, "SELECT id FROM transfers WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
             static_cast<std::int64_t>(wanted), after, limit);
+    });
+}
+
+result<std::optional<ticket>> sqlite_store::load_ticket(ticket_id id) {
+    return with_connection(state_, [&](connection& c) { return read_ticket(c, id); });
+}
+
+result<std::vector<ticket_id>> sqlite_store::tickets_in_state(ticket_state wanted, ticket_id after,
+                                                              std::size_t limit) {
+    return with_connection(state_, [&](connection& c) {
+        return ids_in_state(
+            c, "SELECT id FROM tickets WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+            static_cast<std::int64_t>(wanted), after, limit);
+    });
+}
+
+result<std::vector<ticket_id>> sqlite_store::due_tickets(timestamp now, std::size_t limit) {
+    return with_connection(state_, [&](connection& c) {
+        return due_ids<ticket_id>(
+            c,
+            "SELECT id FROM tickets WHERE due_at IS NOT NULL AND due_at <= ?1 "
+            "ORDER BY due_at, id LIMIT ?2",
+            now, limit);
     });
 }
 
