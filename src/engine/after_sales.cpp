@@ -461,6 +461,23 @@ result<command_outcome> engine::impl::on_ticket(const command_context& ctx, comm
         remember, false);
 }
 
+result<command_outcome> engine::impl::ticket_step(const command_context& ctx, command what,
+                                                  ticket_id id, ticket_event event,
+                                                  std::string_view text, std::string_view field,
+                                                  bool ends) {
+    return on_ticket(
+        ctx, what, id, detail::fingerprint().add(what).add(event).add(id).add(text).value(),
+        [&](fulfilment_change& f, order_change& c, ticket& t) -> result<void> {
+            if (auto r = detail::check_text(text, field, max_note_bytes, false); !r) {
+                return r;
+            }
+            if (auto r = move(t, event, c.who(), f.now(), std::string(text), options); !r) {
+                return r;
+            }
+            return ends ? end_ticket(f, c, t) : result<void>{};
+        });
+}
+
 // --- opening ------------------------------------------------------------------------
 
 result<command_outcome> engine::impl::open_ticket(const command_context& ctx, command what,
@@ -679,8 +696,10 @@ result<void> engine::impl::close_after_sales(order_change& c, const ticket* just
 
 namespace {
 
-std::uint64_t fingerprint_of(command what, ticket_id id, std::string_view text) {
-    return detail::fingerprint().add(what).add(id).add(text).value();
+// Commands that share a command (and so a key scope) differ by `step`.
+std::uint64_t fingerprint_of(command what, std::string_view step, ticket_id id,
+                             std::string_view text) {
+    return detail::fingerprint().add(what).add(step).add(id).add(text).value();
 }
 
 }  // namespace
@@ -688,7 +707,7 @@ std::uint64_t fingerprint_of(command what, ticket_id id, std::string_view text) 
 result<command_outcome> engine::assign_ticket(const command_context& ctx, ticket_id id,
                                               std::string_view agent) {
     return impl_->on_ticket(ctx, command::review_ticket, id,
-                            fingerprint_of(command::review_ticket, id, agent),
+                            fingerprint_of(command::review_ticket, "assign", id, agent),
                             [&](fulfilment_change&, order_change&, ticket& t) -> result<void> {
                                 if (auto r = detail::check_text(agent, "agent", 128, true); !r) {
                                     return r;
@@ -748,19 +767,8 @@ result<command_outcome> engine::decide_ticket(const command_context& ctx,
 
 result<command_outcome> engine::withdraw_ticket(const command_context& ctx, ticket_id id,
                                                 std::string_view reason) {
-    return impl_->on_ticket(
-        ctx, command::withdraw_ticket, id, fingerprint_of(command::withdraw_ticket, id, reason),
-        [&](fulfilment_change& f, order_change& c, ticket& t) -> result<void> {
-            if (auto r = detail::check_text(reason, "reason", max_note_bytes, false); !r) {
-                return r;
-            }
-            if (auto r = move(t, ticket_event::withdrawn, c.who(), f.now(), std::string(reason),
-                              impl_->options);
-                !r) {
-                return r;
-            }
-            return impl_->end_ticket(f, c, t);
-        });
+    return impl_->ticket_step(ctx, command::withdraw_ticket, id, ticket_event::withdrawn, reason,
+                              "reason", true);
 }
 
 result<command_outcome> engine::record_return_shipment(const command_context& ctx,
@@ -822,7 +830,8 @@ result<command_outcome> engine::record_return_event(const command_context& ctx,
 
 result<command_outcome> engine::receive_return(const command_context& ctx, ticket_id id) {
     return impl_->on_ticket(
-        ctx, command::inspect_return, id, fingerprint_of(command::inspect_return, id, "received"),
+        ctx, command::inspect_return, id,
+        fingerprint_of(command::inspect_return, "receive", id, ""),
         [&](fulfilment_change& f, order_change& c, ticket& t) -> result<void> {
             if (auto r = move(t, ticket_event::goods_received, c.who(), f.now(),
                               fmt::format("at warehouse {}", t.return_to), impl_->options);
@@ -910,7 +919,8 @@ result<command_outcome> engine::inspect_return(const command_context& ctx,
 result<command_outcome> engine::refund_ticket(const command_context& ctx, ticket_id id,
                                               std::string_view note) {
     return impl_->on_ticket(
-        ctx, command::resolve_ticket, id, fingerprint_of(command::resolve_ticket, id, note),
+        ctx, command::resolve_ticket, id,
+        fingerprint_of(command::resolve_ticket, "refund", id, note),
         [&](fulfilment_change& f, order_change& c, ticket& t) -> result<void> {
             if (auto r = detail::check_text(note, "note", max_note_bytes, false); !r) {
                 return r;
@@ -921,7 +931,8 @@ result<command_outcome> engine::refund_ticket(const command_context& ctx, ticket
 
 result<command_outcome> engine::ship_replacement(const command_context& ctx, ticket_id id) {
     return impl_->on_ticket(
-        ctx, command::resolve_ticket, id, fingerprint_of(command::resolve_ticket, id, "replace"),
+        ctx, command::resolve_ticket, id,
+        fingerprint_of(command::resolve_ticket, "replace", id, ""),
         [&](fulfilment_change& f, order_change& c, ticket& t) -> result<void> {
             if (auto ready = impl_->setup(); !ready) {
                 return std::move(ready).error();
@@ -1035,15 +1046,8 @@ result<command_outcome> engine::ship_replacement(const command_context& ctx, tic
 
 result<command_outcome> engine::send_to_repair(const command_context& ctx, ticket_id id,
                                                std::string_view note) {
-    return impl_->on_ticket(
-        ctx, command::resolve_ticket, id, fingerprint_of(command::resolve_ticket, id, note),
-        [&](fulfilment_change& f, order_change& c, ticket& t) -> result<void> {
-            if (auto r = detail::check_text(note, "note", max_note_bytes, false); !r) {
-                return r;
-            }
-            return move(t, ticket_event::sent_to_repair, c.who(), f.now(), std::string(note),
-                        impl_->options);
-        });
+    return impl_->ticket_step(ctx, command::resolve_ticket, id, ticket_event::sent_to_repair, note,
+                              "note", false);
 }
 
 result<command_outcome> engine::ship_repaired(const command_context& ctx,
@@ -1079,19 +1083,8 @@ result<command_outcome> engine::ship_repaired(const command_context& ctx,
 
 result<command_outcome> engine::close_ticket(const command_context& ctx, ticket_id id,
                                              std::string_view note) {
-    return impl_->on_ticket(
-        ctx, command::close_ticket, id, fingerprint_of(command::close_ticket, id, note),
-        [&](fulfilment_change& f, order_change& c, ticket& t) -> result<void> {
-            if (auto r = detail::check_text(note, "note", max_note_bytes, false); !r) {
-                return r;
-            }
-            if (auto r = move(t, ticket_event::closed, c.who(), f.now(), std::string(note),
-                              impl_->options);
-                !r) {
-                return r;
-            }
-            return impl_->end_ticket(f, c, t);
-        });
+    return impl_->ticket_step(ctx, command::close_ticket, id, ticket_event::closed, note, "note",
+                              true);
 }
 
 result<command_outcome> engine::rate_order(const command_context& ctx,

@@ -342,6 +342,12 @@ struct engine::impl {
                                                     ticket_id id, std::uint64_t fingerprint,
                                                     const ticket_mutation& mutate,
                                                     bool remember = true);
+    // A step that only moves the ticket with a note (withdraw, send to
+    // repair, close); `ends` when the step ends the ticket.
+    [[nodiscard]] result<command_outcome> ticket_step(const command_context& ctx, command what,
+                                                      ticket_id id, ticket_event event,
+                                                      std::string_view text, std::string_view field,
+                                                      bool ends);
     [[nodiscard]] result<command_outcome> open_ticket(const command_context& ctx, command what,
                                                       const open_ticket_request& request,
                                                       bool in_transit);

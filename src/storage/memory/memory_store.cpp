@@ -504,71 +504,34 @@ void apply_order(order_shard& shard, order&& value) {
     slot.current = std::move(value);
 }
 
-// Stores the shipment and moves its index entries when its state or
-// deadline changed, as apply_order does.
-void apply_shipment(shipment_table& table, shipment&& value) {
-    const shipment_id id = value.id;
-    const auto found = table.shipments.find(id);
-    const shipment* old = found != table.shipments.end() ? &found->second : nullptr;
-    const std::optional<shipment_state> old_state =
-        old != nullptr ? std::optional(old->state) : std::nullopt;
-    if (old_state != value.state) {
-        if (old_state) {
-            table.by_state.erase({*old_state, id});
-        }
-        table.by_state.emplace(value.state, id);
+// Moves an aggregate's entry in an ordered (key, id) index when its key
+// changed: erases the old pair, inserts the new one.
+template <class Index, class Key, class Id>
+void reindex(Index& index, const std::optional<Key>& was, const std::optional<Key>& now, Id id) {
+    if (was == now) {
+        return;
     }
-    const std::optional<timestamp> old_due = old != nullptr ? old->due_at : std::nullopt;
-    if (old_due != value.due_at) {
-        if (old_due) {
-            table.by_due.erase({*old_due, id});
-        }
-        if (value.due_at) {
-            table.by_due.emplace(*value.due_at, id);
-        }
+    if (was) {
+        index.erase({*was, id});
     }
-    table.shipments.insert_or_assign(id, std::move(value));
+    if (now) {
+        index.emplace(*now, id);
+    }
 }
 
-// Stores the transfer and moves its index entry when its state changed.
-void apply_transfer(transfer_table& table, stock_transfer&& value) {
-    const transfer_id id = value.id;
-    const auto found = table.transfers.find(id);
-    const std::optional<transfer_state> old_state =
-        found != table.transfers.end() ? std::optional(found->second.state) : std::nullopt;
-    if (old_state != value.state) {
-        if (old_state) {
-            table.by_state.erase({*old_state, id});
-        }
-        table.by_state.emplace(value.state, id);
+// Stores a shipment, transfer or ticket and moves its index entries (state,
+// and deadline when the table has a due index) as apply_order does.
+template <class Rows, class Table, class T>
+void apply_indexed(Rows& rows, Table& table, T value) {
+    const auto id = value.id;
+    const auto found = rows.find(id);
+    const T* old = found != rows.end() ? &found->second : nullptr;
+    reindex(table.by_state, old != nullptr ? std::optional(old->state) : std::nullopt,
+            std::optional(value.state), id);
+    if constexpr (requires { table.by_due; }) {
+        reindex(table.by_due, old != nullptr ? old->due_at : std::nullopt, value.due_at, id);
     }
-    table.transfers.insert_or_assign(id, std::move(value));
-}
-
-// Stores the ticket and moves its index entries when its state or deadline
-// changed, as apply_shipment does.
-void apply_ticket(ticket_table& table, ticket&& value) {
-    const ticket_id id = value.id;
-    const auto found = table.tickets.find(id);
-    const ticket* old = found != table.tickets.end() ? &found->second : nullptr;
-    const std::optional<ticket_state> old_state =
-        old != nullptr ? std::optional(old->state) : std::nullopt;
-    if (old_state != value.state) {
-        if (old_state) {
-            table.by_state.erase({*old_state, id});
-        }
-        table.by_state.emplace(value.state, id);
-    }
-    const std::optional<timestamp> old_due = old != nullptr ? old->due_at : std::nullopt;
-    if (old_due != value.due_at) {
-        if (old_due) {
-            table.by_due.erase({*old_due, id});
-        }
-        if (value.due_at) {
-            table.by_due.emplace(*value.due_at, id);
-        }
-    }
-    table.tickets.insert_or_assign(id, std::move(value));
+    rows.insert_or_assign(id, std::move(value));
 }
 
 void apply_notifications(outbox_state& outbox, std::vector<notification>& notes) {
@@ -593,13 +556,13 @@ void apply_writes(store_data& data, write_set& writes) {
         apply_order(data.orders[shard_index(pending.value.id)], std::move(pending.value));
     }
     for (pending_shipment& pending : writes.shipments) {
-        apply_shipment(data.shipments, std::move(pending.value));
+        apply_indexed(data.shipments.shipments, data.shipments, std::move(pending.value));
     }
     for (pending_transfer& pending : writes.transfers) {
-        apply_transfer(data.transfers, std::move(pending.value));
+        apply_indexed(data.transfers.transfers, data.transfers, std::move(pending.value));
     }
     for (pending_ticket& pending : writes.tickets) {
-        apply_ticket(data.tickets, std::move(pending.value));
+        apply_indexed(data.tickets.tickets, data.tickets, std::move(pending.value));
     }
     for (auto& [id, entry] : writes.timeline) {
         data.orders[shard_index(id)].slots[id].timeline.push_back(std::move(entry));
