@@ -1,7 +1,7 @@
 #pragma once
 // What the state machine tests share: showing a result, checking a refusal,
-// and finding a state or event by its stable name (the generated diagrams'
-// rows name them).
+// finding a state or event by its stable name (the generated diagrams' rows
+// name them), and asking a facade from several threads at once.
 
 #include <orderly/core/error.hpp>
 
@@ -12,6 +12,8 @@
 #include <array>
 #include <cstddef>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace orderly::test {
 
@@ -43,6 +45,28 @@ Enum named(const std::array<Enum, N>& all, const std::string& name) {
         std::find_if(all.begin(), all.end(), [&](Enum e) { return to_string(e) == name; });
     REQUIRE(found != all.end());
     return *found;
+}
+
+/// Runs `answer_all` (every answer a facade gives, as text) once, then on 4
+/// threads at once, and checks that every thread saw the same answers: the
+/// facades share no mutable state.
+template <class AnswerAll>
+void check_same_answers_from_threads(const AnswerAll& answer_all) {
+    const std::vector<std::string> reference = answer_all();
+    std::array<std::vector<std::string>, 4> per_thread;
+    {
+        std::vector<std::thread> threads;
+        threads.reserve(per_thread.size());
+        for (auto& slot : per_thread) {
+            threads.emplace_back([&slot, &answer_all] { slot = answer_all(); });
+        }
+        for (auto& t : threads) {
+            t.join();
+        }
+    }
+    for (const auto& answers : per_thread) {
+        CHECK(answers == reference);
+    }
 }
 
 }  // namespace orderly::test

@@ -14,7 +14,6 @@
 #include <cstddef>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 using orderly::errc;
@@ -27,6 +26,7 @@ using orderly::transition_row;
 namespace {
 
 using orderly::test::check_refused;
+using orderly::test::check_same_answers_from_threads;
 using orderly::test::describe;
 using orderly::test::named;
 
@@ -320,20 +320,5 @@ TEST_CASE("next_order_state gives the same answers from 4 threads at once") {
         }
         return answers;
     };
-    const auto reference = answer_all();
-
-    std::array<std::vector<std::string>, 4> per_thread;
-    {
-        std::vector<std::thread> threads;
-        threads.reserve(per_thread.size());
-        for (auto& slot : per_thread) {
-            threads.emplace_back([&slot, &answer_all] { slot = answer_all(); });
-        }
-        for (auto& t : threads) {
-            t.join();
-        }
-    }
-    for (const auto& answers : per_thread) {
-        CHECK(answers == reference);
-    }
+    check_same_answers_from_threads(answer_all);
 }
