@@ -28,6 +28,9 @@
 #include <orderly/logistics/carrier.hpp>
 #include <orderly/logistics/tracking.hpp>
 #include <orderly/logistics/tracking_machine.hpp>
+#include <orderly/ops/case_machine.hpp>
+#include <orderly/ops/exception_case.hpp>
+#include <orderly/ops/settlement.hpp>
 #include <orderly/order/order.hpp>
 #include <orderly/order/order_machine.hpp>
 #include <orderly/payment/payment.hpp>
@@ -43,4 +46,5 @@
 #include <orderly/engine/engine.hpp>
 #include <orderly/engine/outcome.hpp>
 #include <orderly/engine/settings.hpp>
+#include <orderly/engine/settings_file.hpp>
 #include <orderly/storage/memory_store.hpp>

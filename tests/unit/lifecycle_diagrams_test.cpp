@@ -5,11 +5,12 @@
 // To regenerate the files after changing a table, run this test with
 // ORDERLY_UPDATE_DIAGRAMS=1 in the environment, e.g.
 //     ORDERLY_UPDATE_DIAGRAMS=1 ./build/dev/tests/unit/lifecycle_diagrams_test
-// It then writes docs/diagrams/{order,payment,tracking,ticket_machine}.{dot,mmd}
+// It then writes docs/diagrams/{order,payment,tracking,ticket,case}.{dot,mmd}
 // instead of comparing; review and commit the diff. (docs/diagrams/README.md
 // says the same.)
 #include <orderly/aftersales/ticket_machine.hpp>
 #include <orderly/logistics/tracking_machine.hpp>
+#include <orderly/ops/case_machine.hpp>
 #include <orderly/order/order_machine.hpp>
 #include <orderly/payment/payment_machine.hpp>
 
@@ -99,6 +100,8 @@ TEST_CASE("committed diagrams match the transition tables") {
     check_committed("tracking.mmd", orderly::tracking_machine_mermaid());
     check_committed("ticket.dot", orderly::ticket_machine_dot());
     check_committed("ticket.mmd", orderly::ticket_machine_mermaid());
+    check_committed("case.dot", orderly::case_machine_dot());
+    check_committed("case.mmd", orderly::case_machine_mermaid());
 }
 
 TEST_CASE("diagrams are deterministic") {
@@ -110,6 +113,8 @@ TEST_CASE("diagrams are deterministic") {
     CHECK(orderly::tracking_machine_mermaid() == orderly::tracking_machine_mermaid());
     CHECK(orderly::ticket_machine_dot() == orderly::ticket_machine_dot());
     CHECK(orderly::ticket_machine_mermaid() == orderly::ticket_machine_mermaid());
+    CHECK(orderly::case_machine_dot() == orderly::case_machine_dot());
+    CHECK(orderly::case_machine_mermaid() == orderly::case_machine_mermaid());
 }
 
 TEST_CASE("the order Mermaid diagram starts, ends and labels as documented") {
@@ -170,6 +175,20 @@ TEST_CASE("the ticket Mermaid diagram starts, ends and labels as documented") {
     CHECK(count_lines_containing(text, " --> ") == orderly::ticket_machine_rows().size() + 4);
 }
 
+TEST_CASE("the case Mermaid diagram starts, ends and labels as documented") {
+    const auto text = orderly::case_machine_mermaid();
+    CHECK(text.starts_with("stateDiagram-v2\n    [*] --> open\n"));
+    // resolved is left again (reopened) and escalated loops but is left
+    // again, so only closed ends a life.
+    CHECK(count_lines_containing(text, " --> [*]") == 1);
+    CHECK(text.find("    closed --> [*]\n") != std::string::npos);
+    CHECK(text.find("    resolved --> open : reopened\n") != std::string::npos);
+    CHECK(text.find("    escalated --> in_progress : work_started "
+                    "[escalated_from == acknowledged]\n") != std::string::npos);
+    CHECK(text.find("    escalated --> escalated : deadline_passed\n") != std::string::npos);
+    CHECK(count_lines_containing(text, " --> ") == orderly::case_machine_rows().size() + 2);
+}
+
 TEST_CASE("the DOT digraphs have one labelled edge per row") {
     const auto order = orderly::order_machine_dot();
     CHECK(order.starts_with("digraph order {\n"));
@@ -201,4 +220,14 @@ TEST_CASE("the DOT digraphs have one labelled edge per row") {
                       "[escalated_from == goods_received]\"];") != std::string::npos);
     CHECK(count_lines_containing(ticket, "[label=") == orderly::ticket_machine_rows().size());
     CHECK(count_lines_containing(ticket, "[peripheries=2]") == 3);
+
+    const auto exception_case = orderly::case_machine_dot();
+    CHECK(exception_case.starts_with("digraph case {\n"));
+    CHECK(exception_case.find("_initial -> \"open\";") != std::string::npos);
+    CHECK(exception_case.find("\"escalated\" -> \"acknowledged\" [label=\"acknowledged "
+                              "[escalated_from == open]\"];") != std::string::npos);
+    CHECK(exception_case.find("\"open\" -> \"resolved\" [label=\"cause_cleared\"];") !=
+          std::string::npos);
+    CHECK(count_lines_containing(exception_case, "[label=") == orderly::case_machine_rows().size());
+    CHECK(count_lines_containing(exception_case, "[peripheries=2]") == 1);
 }
