@@ -31,6 +31,7 @@
 #include <orderly/ops/case_machine.hpp>
 #include <orderly/ops/exception_case.hpp>
 #include <orderly/ops/settlement.hpp>
+#include <orderly/ops/status_board.hpp>
 #include <orderly/order/order.hpp>
 #include <orderly/order/order_machine.hpp>
 #include <orderly/payment/payment.hpp>
