@@ -4,6 +4,8 @@
 
 #include <orderly/engine/settings_file.hpp>
 
+#include "../core/quoted.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -132,40 +134,7 @@ void append_utf8(std::string& out, std::uint32_t cp) {
 [[nodiscard]] std::string toml_string(std::string_view text) {
     std::string out;
     out.reserve(text.size() + 2);
-    out += '"';
-    for (const char c : text) {
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\b':
-                out += "\\b";
-                break;
-            case '\f':
-                out += "\\f";
-                break;
-            default:
-                if (is_control(c)) {
-                    out += fmt::format("\\u{:04X}",
-                                       static_cast<unsigned>(static_cast<unsigned char>(c)));
-                } else {
-                    out += c;
-                }
-        }
-    }
-    out += '"';
+    detail::append_quoted(out, text);
     return out;
 }
 

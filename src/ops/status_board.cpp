@@ -5,6 +5,8 @@
 
 #include <orderly/ops/status_board.hpp>
 
+#include "../core/quoted.hpp"
+
 #include <orderly/core/money.hpp>
 
 #include <fmt/format.h>
@@ -124,33 +126,7 @@ std::optional<std::string> average_of(const board_figures& f) {
 // JSON --------------------------------------------------------------------
 
 void json_string(std::string& out, std::string_view s) {
-    out += '"';
-    for (const char c : s) {
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20U) {
-                    out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-                } else {
-                    out += c;
-                }
-        }
-    }
-    out += '"';
+    detail::append_quoted(out, s);
 }
 
 void json_optional(std::string& out, const std::optional<std::string>& number) {

@@ -9,6 +9,8 @@
 
 #include "codec.hpp"
 
+#include "../../core/quoted.hpp"
+
 #include <fmt/format.h>
 
 #include <array>
@@ -41,34 +43,7 @@ public:
     }
     void text(std::string_view value) {
         separate();
-        out_ += '"';
-        for (const char c : value) {
-            switch (c) {
-                case '"':
-                    out_ += "\\\"";
-                    break;
-                case '\\':
-                    out_ += "\\\\";
-                    break;
-                case '\n':
-                    out_ += "\\n";
-                    break;
-                case '\r':
-                    out_ += "\\r";
-                    break;
-                case '\t':
-                    out_ += "\\t";
-                    break;
-                default:
-                    if (static_cast<unsigned char>(c) < 0x20) {
-                        fmt::format_to(std::back_inserter(out_), "\\u{:04x}",
-                                       static_cast<unsigned>(static_cast<unsigned char>(c)));
-                    } else {
-                        out_ += c;
-                    }
-            }
-        }
-        out_ += '"';
+        detail::append_quoted(out_, value);
     }
     void number(std::int64_t value) {
         separate();
