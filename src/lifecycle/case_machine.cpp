@@ -62,27 +62,6 @@ struct cause_cleared : case_event_type<case_event::cause_cleared> {};
 struct reopened : case_event_type<case_event::reopened> {};
 }  // namespace events
 
-namespace guards {
-/// The case was escalated from `State`: an escalated case accepts what that
-/// state accepts, so each origin has its own rows.
-template <class State>
-struct escalated_from_is {
-private:
-    static constexpr std::string_view prefix = "escalated_from == ";
-    static constexpr auto text =
-        detail::msm::join<prefix.size() + State::name.size()>(prefix, State::name);
-
-public:
-    static constexpr std::string_view name{text.data(), text.size()};
-
-    template <class Event, class Machine, class Source, class Target>
-    bool operator()(const Event& /*unused*/, Machine& machine, Source& /*unused*/,
-                    Target& /*unused*/) const noexcept {
-        return machine.facts.escalated_from == State::value;
-    }
-};
-}  // namespace guards
-
 /// The front-end: the table plus what the guards read. No actions: the
 /// machine only decides the next state; the engine does the work (raises the
 /// priority, notifies, counts escalations and keeps escalated_from).
@@ -106,7 +85,7 @@ struct case_machine_def : front::state_machine_def<case_machine_def> {
     using escalated = states::escalated;
     using none = front::none;
     template <class State>
-    using from = guards::escalated_from_is<State>;
+    using from = detail::msm::escalated_from_is<State>;
 
     // 20 rows; this source compiles with BOOST_MPL_LIMIT_VECTOR_SIZE=30
     // (CMakeLists.txt).

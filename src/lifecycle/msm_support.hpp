@@ -68,6 +68,45 @@ public:
     }
 };
 
+/// The ticket or case was escalated from `State` (the machine's
+/// facts.escalated_from): an escalated one accepts what that state accepts,
+/// so each origin has its own rows; named "escalated_from == <State>".
+template <class State>
+struct escalated_from_is {
+private:
+    static constexpr std::string_view prefix = "escalated_from == ";
+    static constexpr auto text = join<prefix.size() + State::name.size()>(prefix, State::name);
+
+public:
+    static constexpr std::string_view name{text.data(), text.size()};
+
+    template <class Event, class Machine, class Source, class Target>
+    bool operator()(const Event& /*unused*/, Machine& machine, Source& /*unused*/,
+                    Target& /*unused*/) const noexcept {
+        return machine.facts.escalated_from == State::value;
+    }
+};
+
+/// A guard that holds when `First` and `Second` both do; named "<First> and
+/// <Second>" so one row covers, say, an escalated ticket's type and origin.
+template <class First, class Second>
+struct both {
+private:
+    static constexpr std::string_view infix = " and ";
+    static constexpr auto head = join<First::name.size() + infix.size()>(First::name, infix);
+    static constexpr auto text = join<head.size() + Second::name.size()>(
+        std::string_view{head.data(), head.size()}, Second::name);
+
+public:
+    static constexpr std::string_view name{text.data(), text.size()};
+
+    template <class Event, class Machine, class Source, class Target>
+    bool operator()(const Event& event, Machine& machine, Source& source,
+                    Target& target) const noexcept {
+        return First{}(event, machine, source, target) && Second{}(event, machine, source, target);
+    }
+};
+
 /// A row's guard name: the guard's own `name`, or "" for a row without one.
 template <class Guard>
 inline constexpr std::string_view guard_name = Guard::name;

@@ -91,45 +91,6 @@ struct type_is {
     }
 };
 
-/// The ticket was escalated from `State`: an escalated ticket accepts what
-/// that state accepts, so each origin has its own rows.
-template <class State>
-struct escalated_from_is {
-private:
-    static constexpr std::string_view prefix = "escalated_from == ";
-    static constexpr auto text =
-        detail::msm::join<prefix.size() + State::name.size()>(prefix, State::name);
-
-public:
-    static constexpr std::string_view name{text.data(), text.size()};
-
-    template <class Event, class Machine, class Source, class Target>
-    bool operator()(const Event& /*unused*/, Machine& machine, Source& /*unused*/,
-                    Target& /*unused*/) const noexcept {
-        return machine.facts.escalated_from == State::value;
-    }
-};
-
-/// A guard that holds when `First` and `Second` both do; named "<First> and
-/// <Second>" so one row covers an escalated ticket's type and origin.
-template <class First, class Second>
-struct both {
-private:
-    static constexpr std::string_view infix = " and ";
-    static constexpr auto head =
-        detail::msm::join<First::name.size() + infix.size()>(First::name, infix);
-    static constexpr auto text = detail::msm::join<head.size() + Second::name.size()>(
-        std::string_view{head.data(), head.size()}, Second::name);
-
-public:
-    static constexpr std::string_view name{text.data(), text.size()};
-
-    template <class Event, class Machine, class Source, class Target>
-    bool operator()(const Event& event, Machine& machine, Source& source,
-                    Target& target) const noexcept {
-        return First{}(event, machine, source, target) && Second{}(event, machine, source, target);
-    }
-};
 }  // namespace guards
 
 /// The front-end: the table plus what the guards read. No actions: the
@@ -167,9 +128,9 @@ struct ticket_machine_def : front::state_machine_def<ticket_machine_def> {
     using exchange = guards::type_is<ticket_type::exchange>;
     using repair = guards::type_is<ticket_type::repair>;
     template <class State>
-    using from = guards::escalated_from_is<State>;
+    using from = detail::msm::escalated_from_is<State>;
     template <class First, class Second>
-    using both = guards::both<First, Second>;
+    using both = detail::msm::both<First, Second>;
 
     // 33 rows; this source compiles with BOOST_MPL_LIMIT_VECTOR_SIZE=40
     // (CMakeLists.txt), the order and payment machines with 30.
