@@ -28,6 +28,7 @@
 #include <orderly/logistics/carrier.hpp>
 #include <orderly/logistics/tracking.hpp>
 #include <orderly/logistics/tracking_machine.hpp>
+#include <orderly/ops/case_library.hpp>
 #include <orderly/ops/case_machine.hpp>
 #include <orderly/ops/exception_case.hpp>
 #include <orderly/ops/settlement.hpp>
@@ -45,6 +46,7 @@
 
 #include <orderly/engine/after_sales.hpp>
 #include <orderly/engine/engine.hpp>
+#include <orderly/engine/operations.hpp>
 #include <orderly/engine/outcome.hpp>
 #include <orderly/engine/settings.hpp>
 #include <orderly/engine/settings_file.hpp>

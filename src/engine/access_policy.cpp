@@ -85,6 +85,14 @@ std::string_view to_string(command c) noexcept {
             return "close_ticket";
         case command::rate_order:
             return "rate_order";
+        case command::open_case:
+            return "open_case";
+        case command::work_case:
+            return "work_case";
+        case command::view_operations:
+            return "view_operations";
+        case command::archive_orders:
+            return "archive_orders";
     }
     return "unknown";
 }
@@ -104,11 +112,11 @@ bool default_access_policy::allows(role who, command what) noexcept {
             return in(what, {place_order, cancel_order, confirm_receipt, view_order, open_ticket,
                              withdraw_ticket, return_goods, close_ticket, rate_order});
         case role::customer_service:
-            return in(what,
-                      {place_order, cancel_order, hold_order, release_order, confirm_receipt,
-                       view_order, view_review_queue, merge_shipments, report_logistics_exception,
-                       resolve_logistics_exception, open_ticket, review_ticket, withdraw_ticket,
-                       return_goods, resolve_ticket, close_ticket});
+            return in(what, {place_order, cancel_order, hold_order, release_order, confirm_receipt,
+                             view_order, view_review_queue, merge_shipments,
+                             report_logistics_exception, resolve_logistics_exception, open_ticket,
+                             review_ticket, withdraw_ticket, return_goods, resolve_ticket,
+                             close_ticket, open_case, work_case, view_operations});
         case role::reviewer:
             return in(what, {approve_order, reject_order, hold_order, release_order, view_order,
                              view_review_queue});
@@ -116,16 +124,17 @@ bool default_access_policy::allows(role who, command what) noexcept {
             return in(what, {allocate_order, pack_order, ship_order, deliver_order, put_sku,
                              receive_stock, set_safety_stock, view_order, plan_fulfilment,
                              merge_shipments, plan_pick_waves, pack_shipment, ship_shipment,
-                             report_logistics_exception, transfer_stock, inspect_return});
+                             report_logistics_exception, transfer_stock, inspect_return, open_case,
+                             work_case});
         case role::finance:
-            return in(what, {record_payment, refund_payment, view_order});
+            return in(what, {record_payment, refund_payment, view_order, view_operations});
         case role::admin:
             return true;
         case role::system:
             return in(what, {place_order, record_payment, cancel_order, deliver_order,
                              confirm_receipt, run_due_work, view_order, plan_fulfilment,
                              merge_shipments, record_carrier_event, report_logistics_exception,
-                             open_ticket, return_goods, close_ticket});
+                             open_ticket, return_goods, close_ticket, open_case, archive_orders});
     }
     return false;
 }

@@ -1192,6 +1192,14 @@ result<void> engine::impl::run_due_ticket(ticket_id id, due_work_report& report)
                         return r;
                     }
                     ++t.escalations;
+                    c.cases.push_back(detail::case_signal{
+                        .type = case_type::after_sales_overdue,
+                        .cause_key = fmt::format("after_sales_overdue:ticket:{}", t.id),
+                        .title = fmt::format("Ticket {} of order {} is late at {}", t.id,
+                                             c.order.number, late),
+                        .order = c.order.id,
+                        .ticket = t.id,
+                        .merchant = c.order.merchant});
                     c.notify(notification_kind::ticket_escalated, audience::staff,
                              options.after_sales.escalate_to,
                              fmt::format("Ticket {} of order {} is late at {} (escalation {}); "

@@ -1,6 +1,8 @@
-// Work the clock makes due: payment timeouts,
-// automatic receipt confirmation, ticket deadlines (after_sales.cpp), and
-// delivery of the outbox to the host's Notifier.
+// Work the clock makes due: payment
+// timeouts, automatic receipt confirmation, ticket deadlines
+// (after_sales.cpp), case deadlines and the operations scans
+// (operations.cpp), the archive (reports.cpp), and delivery of the outbox to
+// the host's Notifier.
 // Each due order is handled in its own transaction under its own lock, and
 // only if it is still due when read there, so two schedulers calling at once
 // do the work once.
@@ -45,6 +47,21 @@ result<due_work_report> engine::run_due_work(std::size_t limit) {
     }
     if (auto scanned = impl_->scan_low_stock(report); !scanned) {
         return std::move(scanned).error();
+    }
+    auto cases = impl_->ports.store.due_cases(now, limit);
+    if (!cases) {
+        return std::move(cases).error();
+    }
+    for (const case_id id : *cases) {
+        if (auto done = impl_->run_due_case(id, report); !done) {
+            return std::move(done).error();
+        }
+    }
+    if (auto scanned = impl_->scan_operations(limit, report); !scanned) {
+        return std::move(scanned).error();
+    }
+    if (auto archived = impl_->archive_pass(now, limit, report); !archived) {
+        return std::move(archived).error();
     }
     auto sent = dispatch_notifications(limit);
     if (!sent) {
@@ -115,6 +132,13 @@ result<void> engine::impl::time_out(detail::order_change& c) {
     if (auto r = c.refund_everything("payment timeout"); !r) {
         return r;
     }
+    c.cases.push_back(detail::case_signal{
+        .type = case_type::payment_timeout,
+        .cause_key = fmt::format("payment_timeout:order:{}", c.order.id),
+        .title =
+            fmt::format("Order {} was cancelled: payment did not arrive in time", c.order.number),
+        .order = c.order.id,
+        .merchant = c.order.merchant});
     c.notify_customer(
         notification_kind::payment_timeout,
         fmt::format("Order {} was cancelled: payment did not arrive in time.", c.order.number));

@@ -87,6 +87,11 @@ result<void> engine::impl::write(store_transaction& tx, detail::order_change& ch
             return r;
         }
     }
+    if (!change.cases.empty()) {
+        if (auto r = raise_cases(tx, change.cases, change.now(), change.who()); !r) {
+            return std::move(r).error();
+        }
+    }
     return {};
 }
 

@@ -28,6 +28,22 @@ namespace orderly {
 
 namespace detail {
 
+// A detector's finding: what went wrong, keyed on its cause. Written
+// with the command that found it (impl::raise_cases): a new case, a resolved
+// one reopened, or nothing when a case for the cause is still unresolved.
+struct case_signal {
+    case_type type{case_type::other};
+    std::string cause_key{};
+    std::string title{};
+    std::optional<order_id> order{};
+    std::optional<shipment_id> shipment{};
+    std::optional<ticket_id> ticket{};
+    sku_id sku{};
+    warehouse_id warehouse{};
+    carrier_id carrier{};
+    merchant_id merchant{};
+};
+
 // Everything one command changes in one order, gathered before it is written
 // in one transaction. Every state change goes through transition(), which
 // asks the order machine: the engine never writes order::state itself.
@@ -55,6 +71,8 @@ public:
     bool unchanged{false};
     // The state of the payment a payment command touched, for its outcome.
     std::optional<payment_state> payment_after;
+    // Exception cases the command's detectors found, written with it.
+    std::vector<case_signal> cases;
 
     [[nodiscard]] timestamp now() const noexcept { return now_; }
     [[nodiscard]] const orderly::actor& who() const noexcept { return who_; }
@@ -117,6 +135,14 @@ template <class T, class Id>
     }
     return std::move(**found);
 }
+
+// What order `o` paid for its units in parcel `s`, per order line: for each
+// of the parcel's lines of this order, unit price × units less the units'
+// share of the line's discount, allocated by largest remainder over {units
+// in the parcel, the line's other units}; no shipping. What a logistics
+// refund gives back (resolve_logistics_exception), and how settlement reads
+// it back (reports.cpp).
+[[nodiscard]] result<refund_breakdown> parcel_refund(const shipment& s, const order& o);
 
 // Captured minus refunded, over every payment of the order.
 [[nodiscard]] result<money> net_captured(const order& o);
@@ -257,8 +283,8 @@ struct engine::impl {
                                                    const mutation& mutate);
 
     // Writes a prepared change and its idempotency record; the caller commits.
-    [[nodiscard]] static result<void> write(store_transaction& tx, detail::order_change& change,
-                                            bool insert);
+    [[nodiscard]] result<void> write(store_transaction& tx, detail::order_change& change,
+                                     bool insert);
 
     // The first result stored under `key`, marked repeated; nothing when the
     // key is new; idempotency_key_reused when it came with another request.
@@ -360,6 +386,33 @@ struct engine::impl {
     [[nodiscard]] result<void> close_after_sales(detail::order_change& c,
                                                  const ticket* just_changed);
     [[nodiscard]] result<void> run_due_ticket(ticket_id id, due_work_report& report);
+
+    // Operations. operations.cpp: detectors, case commands and escalation;
+    // reports.cpp: the archive pass (also run by due work) and the reads.
+    [[nodiscard]] result<void> archive_pass(timestamp now, std::size_t limit,
+                                            due_work_report& report);
+    // Writes what detectors found through `tx`: opens a case per new cause,
+    // reopens a resolved one, leaves an unresolved one be; returns how many
+    // it opened or reopened.
+    [[nodiscard]] result<std::size_t> raise_cases(store_transaction& tx,
+                                                  const std::vector<detail::case_signal>& signals,
+                                                  timestamp at, const actor& by);
+    // The same in a transaction of its own (a detector outside any command,
+    // or one whose command failed: a stock shortage).
+    [[nodiscard]] result<std::size_t> raise_now(const detail::case_signal& signal);
+    // A case's response deadline span at its priority.
+    [[nodiscard]] duration response_time(case_priority p) const;
+    // The command loop on one case (on_store, then the case as stored).
+    using case_mutation = std::function<result<void>(store_transaction&, exception_case&)>;
+    [[nodiscard]] result<exception_case> on_case(const command_context& ctx, command what,
+                                                 case_id id, std::uint64_t fingerprint,
+                                                 const case_mutation& mutate);
+    // Due work: one case past its response deadline; the periodic scans for
+    // unprocessed orders and for causes that went away.
+    [[nodiscard]] result<void> run_due_case(case_id id, due_work_report& report);
+    [[nodiscard]] result<void> scan_operations(std::size_t limit, due_work_report& report);
+    [[nodiscard]] result<bool> cause_holds(const exception_case& c);
+    std::atomic<std::int64_t> last_operations_scan_ms{std::numeric_limits<std::int64_t>::min()};
 
     // Due work: one due order in its own transaction; the payment timeout;
     // the wait before retrying a notification.

@@ -7,6 +7,8 @@
 
 #include "engine_impl.hpp"
 
+#include <fmt/chrono.h>
+
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -537,19 +539,36 @@ result<command_outcome> engine::plan_fulfilment(const command_context& ctx,
                         .add(request.choice.service)
                         .add(request.promised_days)
                         .value();
-    return impl_->on_fulfilment(ctx, command::plan_fulfilment, {request.order}, fp,
-                                [&](fulfilment_change& f) -> result<command_outcome> {
-                                    auto c = f.order(request.order);
-                                    if (!c) {
-                                        return std::move(c).error();
-                                    }
-                                    if (auto r = impl_->plan(f, **c, request); !r) {
-                                        return std::move(r).error();
-                                    }
-                                    const order& o = (*c)->order;
-                                    return outcome_for(
-                                        o, f.shipments().written().at(o.shipments.front()));
-                                });
+    auto done = impl_->on_fulfilment(ctx, command::plan_fulfilment, {request.order}, fp,
+                                     [&](fulfilment_change& f) -> result<command_outcome> {
+                                         auto c = f.order(request.order);
+                                         if (!c) {
+                                             return std::move(c).error();
+                                         }
+                                         if (auto r = impl_->plan(f, **c, request); !r) {
+                                             return std::move(r).error();
+                                         }
+                                         const order& o = (*c)->order;
+                                         return outcome_for(
+                                             o, f.shipments().written().at(o.shipments.front()));
+                                     });
+    if (!done && done.error().code == errc::insufficient_stock) {
+        // The plan wrote nothing; the shortage is a case of its own.
+        // Should opening it fail, the caller still gets the shortage, and the
+        // unprocessed-order scan finds the order stuck in paid later.
+        auto o = impl_->ports.store.load_order(request.order);
+        if (o && *o && (*o)->state == order_state::paid) {
+            const order& stuck = **o;
+            (void)impl_->raise_now(detail::case_signal{
+                .type = case_type::stock_shortage,
+                .cause_key = fmt::format("stock_shortage:order:{}", stuck.id),
+                .title = fmt::format("Order {} cannot be allocated: {} ({})", stuck.number,
+                                     done.error().message, done.error().field),
+                .order = stuck.id,
+                .merchant = stuck.merchant});
+        }
+    }
+    return done;
 }
 
 // --- merging -----------------------------------------------------------------------
@@ -1166,6 +1185,18 @@ void raise(order_change& c, shipment& s, logistics_exception_kind kind, std::str
            timestamp at, bool reported = false) {
     s.exceptions.push_back(logistics_exception{kind, at, detail, logistics_remedy::none,
                                                std::nullopt, std::nullopt, std::nullopt, reported});
+    const case_type type = kind == logistics_exception_kind::delayed ? case_type::logistics_delay
+                           : kind == logistics_exception_kind::lost  ? case_type::logistics_loss
+                                                                     : case_type::logistics_damage;
+    c.cases.push_back(detail::case_signal{.type = type,
+                                          .cause_key = fmt::format("{}:shipment:{}", type, s.id),
+                                          .title = fmt::format("Shipment {} of order {} is {}: {}",
+                                                               s.id, c.order.number, kind, detail),
+                                          .order = c.order.id,
+                                          .shipment = s.id,
+                                          .warehouse = s.warehouse,
+                                          .carrier = s.carrier,
+                                          .merchant = s.merchant});
     c.notify(notification_kind::logistics_exception, audience::staff, "customer_service",
              fmt::format("Shipment {} of order {} is {}: {}", s.id, c.order.number, kind, detail),
              {{"shipment_id", fmt::format("{}", s.id)},
@@ -1183,36 +1214,13 @@ void recover(shipment& s, logistics_exception_kind kind, timestamp at) {
     }
 }
 
-// What the customer paid for an order's units in a parcel: each line's unit
-// price times the units, less those units' share of the line's discount
-// (largest remainder, as the discount was allocated).
+// What the customer paid for an order's units in a parcel (no shipping).
 result<money> paid_value_in(const shipment& s, const order& o) {
-    money value = money::zero(o.total.currency());
-    for (const auto& l : s.lines) {
-        if (l.order != o.id) {
-            continue;
-        }
-        const order_line& ol = o.lines.at(l.line);
-        auto gross = ol.unit_price.times(l.units);
-        if (!gross) {
-            return std::move(gross).error();
-        }
-        auto discount = ol.discount.allocate(
-            std::array<std::int64_t, 2>{l.units.units(), ol.units.units() - l.units.units()});
-        if (!discount) {
-            return std::move(discount).error();
-        }
-        auto net = gross->minus(discount->front());
-        if (!net) {
-            return std::move(net).error();
-        }
-        auto sum = value.plus(*net);
-        if (!sum) {
-            return std::move(sum).error();
-        }
-        value = std::move(*sum);
+    auto part = detail::parcel_refund(s, o);
+    if (!part) {
+        return std::move(part).error();
     }
-    return value;
+    return part->goods;
 }
 
 bool has_open(const shipment& s, logistics_exception_kind kind) {
@@ -1318,6 +1326,31 @@ result<command_outcome> engine::record_carrier_event(const command_context& ctx,
                          {"location", event.location}});
                 }
                 (*c)->dirty = true;
+            }
+            if (const auto attempts = impl_->options.operations.failed_attempts_for_unclear_address;
+                attempts > 0 && event.kind == tracking_event::delivery_attempt_failed &&
+                now_state != tracking_state::delivered) {
+                const auto failed = static_cast<std::uint32_t>(std::count_if(
+                    sh.tracking->entries().begin(), sh.tracking->entries().end(),
+                    [](const tracking_entry& e) {
+                        return !e.superseded &&
+                               e.event.kind == tracking_event::delivery_attempt_failed;
+                    }));
+                if (failed >= attempts) {
+                    (*first)->cases.push_back(detail::case_signal{
+                        .type = case_type::unclear_address,
+                        .cause_key = fmt::format("unclear_address:shipment:{}", sh.id),
+                        .title =
+                            fmt::format("Parcel {} of order {}: {} failed delivery attempts, "
+                                        "last: {}",
+                                        sh.tracking_number, (*first)->order.number, failed,
+                                        event.detail.empty() ? "no reason given" : event.detail),
+                        .order = (*first)->order.id,
+                        .shipment = sh.id,
+                        .warehouse = sh.warehouse,
+                        .carrier = sh.carrier,
+                        .merchant = sh.merchant});
+                }
             }
             if (now_state == tracking_state::lost &&
                 !has_open(sh, logistics_exception_kind::lost)) {
@@ -1616,8 +1649,9 @@ result<void> engine::impl::check_delay(shipment_id id, due_work_report& report) 
                         return std::move(first).error();
                     }
                     raise(**first, sh, logistics_exception_kind::delayed,
-                          fmt::format("no progress from {} since {} ms after the epoch", sh.carrier,
-                                      to_unix_ms(sh.tracking->last_progress_at())),
+                          fmt::format("no progress from {} since {:%Y-%m-%d %H:%M} UTC", sh.carrier,
+                                      std::chrono::floor<std::chrono::minutes>(
+                                          sh.tracking->last_progress_at())),
                           f.now());
                     marked = true;
                 }
@@ -1803,6 +1837,56 @@ result<order_fulfilment> engine::fulfilment(const actor& who, order_id id) const
     } else {
         out.progress = fulfilment_progress::in_warehouse;
     }
+    return out;
+}
+
+result<refund_breakdown> detail::parcel_refund(const shipment& s, const order& o) {
+    const money none = money::zero(o.total.currency());
+    std::map<std::uint32_t, refund_line> by_line;
+    for (const auto& l : s.lines) {
+        if (l.order != o.id) {
+            continue;
+        }
+        if (l.line >= o.lines.size() || l.units.units() > o.lines[l.line].units.units()) {
+            return error{
+                errc::invalid_value, "lines",
+                fmt::format("shipment {} names line {} of order {} wrongly", s.id, l.line, o.id)};
+        }
+        const order_line& ol = o.lines[l.line];
+        auto gross = ol.unit_price.times(l.units);
+        if (!gross) {
+            return std::move(gross).error();
+        }
+        auto discount = ol.discount.allocate(
+            std::array<std::int64_t, 2>{l.units.units(), ol.units.units() - l.units.units()});
+        if (!discount) {
+            return std::move(discount).error();
+        }
+        auto net = gross->minus(discount->front());
+        if (!net) {
+            return std::move(net).error();
+        }
+        auto [it, fresh] = by_line.try_emplace(l.line, refund_line{l.line, l.units, *net, none});
+        if (!fresh) {
+            auto units = it->second.units.plus(l.units);
+            auto goods = it->second.goods.plus(*net);
+            if (!units || !goods) {
+                return error{errc::overflow, "lines", "a parcel's refund does not fit"};
+            }
+            it->second.units = *units;
+            it->second.goods = std::move(*goods);
+        }
+    }
+    refund_breakdown out{{}, none, none, none};
+    for (auto& [line, part] : by_line) {
+        auto goods = out.goods.plus(part.goods);
+        if (!goods) {
+            return std::move(goods).error();
+        }
+        out.goods = std::move(*goods);
+        out.lines.push_back(std::move(part));
+    }
+    out.total = out.goods;
     return out;
 }
 

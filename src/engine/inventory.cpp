@@ -368,6 +368,7 @@ result<void> engine::impl::scan_low_stock(due_work_report& report) {
             return std::move(tx).error();
         }
         const stock_operation op = below ? stock_operation::mark_low : stock_operation::clear_low;
+        std::size_t opened = 0;
         if (auto r = (*tx)->change_stock(
                 stock_change{row.sku, row.warehouse, op, quantity{}, "low_stock", at});
             !r) {
@@ -394,6 +395,22 @@ result<void> engine::impl::scan_low_stock(due_work_report& report) {
                     return r;
                 }
             }
+            auto raised =
+                raise_cases(**tx,
+                            {detail::case_signal{
+                                .type = case_type::low_stock,
+                                .cause_key = fmt::format("low_stock:{}@{}", row.sku, row.warehouse),
+                                .title = fmt::format(
+                                    "{} in {}: {} available, below the threshold of {}", row.sku,
+                                    row.warehouse, row.available(), *entry->low_stock_below),
+                                .sku = row.sku,
+                                .warehouse = row.warehouse,
+                                .merchant = entry->merchant}},
+                            at, system_actor());
+            if (!raised) {
+                return std::move(raised).error();
+            }
+            opened = *raised;
         }
         auto committed = (*tx)->commit();
         if (!committed) {
@@ -403,6 +420,7 @@ result<void> engine::impl::scan_low_stock(due_work_report& report) {
             return committed;
         }
         report.low_stock_alerts += below ? 1U : 0U;
+        report.cases_opened += opened;
     }
     return {};
 }

@@ -210,6 +210,13 @@ result<void> engine::impl::settle(detail::order_change& c, const payment& p,
             if (auto r = c.transition(order_event::payment_failed, cb.failure_reason); !r) {
                 return r;
             }
+            c.cases.push_back(detail::case_signal{
+                .type = case_type::payment_failure,
+                .cause_key = fmt::format("payment_failure:order:{}", o.id),
+                .title = fmt::format("Payment for order {} failed ({} so far): {}", o.number,
+                                     o.payment_failures, cb.failure_reason),
+                .order = o.id,
+                .merchant = o.merchant});
         }
         if (o.payment_failures >= options.max_payment_failures) {
             return cancel(c, fmt::format("payment failed {} times", o.payment_failures));

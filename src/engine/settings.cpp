@@ -4,6 +4,11 @@
 
 #include <fmt/format.h>
 
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+
 namespace orderly {
 
 namespace {
@@ -13,6 +18,47 @@ result<void> positive(duration d, std::string_view field) {
         return error{errc::invalid_value, std::string(field), "must be longer than zero"};
     }
     return {};
+}
+
+constexpr std::size_t max_role_bytes = 64;
+
+result<void> role(const std::string& name, std::string_view field) {
+    if (name.empty()) {
+        return error{errc::missing_value, std::string(field), "names the role to notify"};
+    }
+    if (name.size() > max_role_bytes) {
+        return error{errc::invalid_value, std::string(field),
+                     fmt::format("must be at most {} bytes", max_role_bytes)};
+    }
+    return {};
+}
+
+// Limits and the archive age may be 0 (off); deadlines and the scan interval
+// must be longer than zero.
+result<void> validate_operations(const operations_settings& o) {
+    for (const auto& [d, field] : {std::pair{o.review_limit, "operations.review_limit"},
+                                   std::pair{o.paid_limit, "operations.paid_limit"},
+                                   std::pair{o.allocating_limit, "operations.allocating_limit"},
+                                   std::pair{o.packed_limit, "operations.packed_limit"},
+                                   std::pair{o.on_hold_limit, "operations.on_hold_limit"},
+                                   std::pair{o.archive_after, "operations.archive_after"}}) {
+        if (d < duration::zero()) {
+            return error{errc::invalid_value, field, "must not be negative"};
+        }
+    }
+    for (const auto& [d, field] : {std::pair{o.low_response, "operations.low_response"},
+                                   std::pair{o.normal_response, "operations.normal_response"},
+                                   std::pair{o.high_response, "operations.high_response"},
+                                   std::pair{o.urgent_response, "operations.urgent_response"},
+                                   std::pair{o.scan_every, "operations.scan_every"}}) {
+        if (auto r = positive(d, field); !r) {
+            return r;
+        }
+    }
+    if (auto r = role(o.notify_role, "operations.notify_role"); !r) {
+        return r;
+    }
+    return role(o.escalate_to, "operations.escalate_to");
 }
 
 }  // namespace
@@ -95,6 +141,12 @@ result<void> validate(const settings& s) {
     }
     if (s.review.max_units_per_line < 0) {
         return error{errc::invalid_value, "review.max_units_per_line", "must not be negative"};
+    }
+    if (auto r = validate_operations(s.operations); !r) {
+        return r;
+    }
+    if (auto r = validate(s.settlement); !r) {
+        return std::move(r).error().within("settlement");
     }
     return {};
 }

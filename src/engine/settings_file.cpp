@@ -41,7 +41,7 @@ struct value {
 };
 
 // A `[section]` header or a `key = value` line.
-struct statement {
+struct toml_statement {
     bool header{false};
     std::string name;  // the section, or the key as written (dotted parts joined by '.')
     std::size_t line{0};
@@ -148,18 +148,18 @@ public:
     }
 
     // The next statement, nothing at the end of the text, or a malformed line.
-    result<std::optional<statement>> next() {
+    result<std::optional<toml_statement>> next() {
         for (;;) {
             skip_blanks();
             skip_comment();
             if (at_end()) {
-                return std::optional<statement>{};
+                return std::optional<toml_statement>{};
             }
             if (!take_newline()) {
                 break;
             }
         }
-        statement st;
+        toml_statement st;
         st.line = line_;
         if (peek() == '[') {
             if (peek(1) == '[') {
@@ -180,7 +180,7 @@ public:
             }
             st.header = true;
             st.name = std::move(*name);
-            return std::optional<statement>(std::move(st));
+            return std::optional<toml_statement>(std::move(st));
         }
         auto name = read_key_path("a key, as in payment_timeout = \"30m\"");
         if (!name) {
@@ -203,7 +203,7 @@ public:
         }
         st.name = std::move(*name);
         st.v = std::move(*v);
-        return std::optional<statement>(std::move(st));
+        return std::optional<toml_statement>(std::move(st));
     }
 
 private:
@@ -713,6 +713,69 @@ result<void> read_into(std::vector<customer_id>& target, const value& v, const p
         });
 }
 
+[[nodiscard]] std::string_view rate_form() {
+    return "a rate as a decimal string such as \"0.05\" (5 %), or a fraction such as \"1/3\"";
+}
+
+result<void> read_into(rate& target, const value& v, const place& at) {
+    if (v.kind != value::type::string) {
+        return expected(at, rate_form(), v);
+    }
+    auto r = rate::parse(v.text);
+    if (!r) {
+        return refused(at, fmt::format("{} is not {}", toml_string(v.text), rate_form()));
+    }
+    target = *r;
+    return {};
+}
+
+[[nodiscard]] std::span<const std::string_view> rounding_names() {
+    static const auto names = [] {
+        std::array<std::string_view, all_roundings.size()> out{};
+        std::transform(all_roundings.begin(), all_roundings.end(), out.begin(),
+                       [](rounding mode) { return to_string(mode); });
+        return out;
+    }();
+    return names;
+}
+
+result<void> read_into(rounding& target, const value& v, const place& at) {
+    if (v.kind != value::type::string) {
+        return expected(at, "a rounding mode such as \"half_even\"", v);
+    }
+    if (auto mode = parse_rounding(v.text)) {
+        target = *mode;
+        return {};
+    }
+    const auto suggestion = closest(v.text, rounding_names());
+    return refused(at, suggestion
+                           ? fmt::format("{} is not a rounding mode; did you mean {}?",
+                                         toml_string(v.text), toml_string(*suggestion))
+                           : fmt::format("{} is not a rounding mode; the modes are {}",
+                                         toml_string(v.text), fmt::join(rounding_names(), ", ")));
+}
+
+// A category rate is the string "category=rate" ("books=0.055"): the reader
+// has no inline tables, and a rate's text never holds '=', so the last '='
+// splits the two even in a category that holds one.
+result<void> read_into(std::vector<category_rate>& target, const value& v, const place& at) {
+    return read_list(
+        target, v, at, "an array of category rates, as in [\"books=0.055\", \"food=0.02\"]",
+        [](const std::string& text, const std::vector<category_rate>&) -> result<category_rate> {
+            const std::size_t split = text.rfind('=');
+            if (split == std::string::npos) {
+                return error{errc::invalid_value, "",
+                             "is not a category rate such as \"books=0.055\": no ="};
+            }
+            auto commission = rate::parse(std::string_view(text).substr(split + 1));
+            if (!commission) {
+                return error{errc::invalid_value, "",
+                             fmt::format("has no rate after =: {}", rate_form())};
+            }
+            return category_rate{.category = text.substr(0, split), .commission = *commission};
+        });
+}
+
 [[nodiscard]] std::span<const std::string_view> notification_kind_names() {
     static const auto names = [] {
         std::array<std::string_view, all_notification_kinds.size()> out{};
@@ -767,6 +830,12 @@ std::string write_value(duration d) {
     }
     return toml_string(fmt::format("{}ms", ms));
 }
+std::string write_value(const rate& r) {
+    return toml_string(r.to_string());
+}
+std::string write_value(rounding mode) {
+    return toml_string(to_string(mode));
+}
 std::string write_item(const std::string& v) {
     return toml_string(v);
 }
@@ -778,6 +847,9 @@ std::string write_item(const customer_id& c) {
 }
 std::string write_item(notification_kind k) {
     return toml_string(to_string(k));
+}
+std::string write_item(const category_rate& c) {
+    return toml_string(fmt::format("{}={}", c.category, c.commission.to_string()));
 }
 template <class T>
 std::string write_value(const std::vector<T>& items) {
@@ -845,11 +917,32 @@ constexpr std::array keys{
     ORDERLY_SETTINGS_KEY("outbox.max_retry", outbox.max_retry),
     ORDERLY_SETTINGS_KEY("outbox.lease", outbox.lease),
     ORDERLY_SETTINGS_KEY("outbox.muted", outbox.muted),
+    ORDERLY_SETTINGS_KEY("operations.review_limit", operations.review_limit),
+    ORDERLY_SETTINGS_KEY("operations.paid_limit", operations.paid_limit),
+    ORDERLY_SETTINGS_KEY("operations.allocating_limit", operations.allocating_limit),
+    ORDERLY_SETTINGS_KEY("operations.packed_limit", operations.packed_limit),
+    ORDERLY_SETTINGS_KEY("operations.on_hold_limit", operations.on_hold_limit),
+    ORDERLY_SETTINGS_KEY("operations.failed_attempts_for_unclear_address",
+                         operations.failed_attempts_for_unclear_address),
+    ORDERLY_SETTINGS_KEY("operations.low_response", operations.low_response),
+    ORDERLY_SETTINGS_KEY("operations.normal_response", operations.normal_response),
+    ORDERLY_SETTINGS_KEY("operations.high_response", operations.high_response),
+    ORDERLY_SETTINGS_KEY("operations.urgent_response", operations.urgent_response),
+    ORDERLY_SETTINGS_KEY("operations.notify_role", operations.notify_role),
+    ORDERLY_SETTINGS_KEY("operations.escalate_to", operations.escalate_to),
+    ORDERLY_SETTINGS_KEY("operations.scan_every", operations.scan_every),
+    ORDERLY_SETTINGS_KEY("operations.archive_after", operations.archive_after),
+    ORDERLY_SETTINGS_KEY("settlement.default_rate", settlement.default_rate),
+    ORDERLY_SETTINGS_KEY("settlement.category_rates", settlement.category_rates),
+    ORDERLY_SETTINGS_KEY("settlement.service_fees", settlement.service_fees),
+    ORDERLY_SETTINGS_KEY("settlement.account_period_days", settlement.account_period_days),
+    ORDERLY_SETTINGS_KEY("settlement.commission_rounding", settlement.commission_rounding),
 };
 
 #undef ORDERLY_SETTINGS_KEY
 
-constexpr std::array<std::string_view, 4> sections{"review", "fulfilment", "after_sales", "outbox"};
+constexpr std::array<std::string_view, 6> sections{"review", "fulfilment", "after_sales",
+                                                   "outbox", "operations", "settlement"};
 
 constexpr auto key_names = [] {
     std::array<std::string_view, keys.size()> names{};
@@ -906,7 +999,8 @@ constexpr auto key_names = [] {
                                           "[{}]?",
                                           line, section, *suggestion)
                             : fmt::format("line {}: [{}] is not a settings section; the sections "
-                                          "are [review], [fulfilment], [after_sales] and [outbox]",
+                                          "are [review], [fulfilment], [after_sales], [outbox], "
+                                          "[operations] and [settlement]",
                                           line, section)};
 }
 
@@ -930,7 +1024,7 @@ result<settings> parse_settings(std::string_view text) {
         if (!*next) {
             break;
         }
-        statement& st = **next;
+        toml_statement& st = **next;
         if (st.header) {
             if (std::find(sections.begin(), sections.end(), st.name) == sections.end()) {
                 return unknown_section(st.name, st.line);

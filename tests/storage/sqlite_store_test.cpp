@@ -1,7 +1,8 @@
 // SqliteStore on its own: schema creation and versions, the migration from
 // each earlier version, refusal of files it cannot read, option checks, the
-// bounded wait for the write lock, both durability modes, and online backup
-// and restore (R-35).
+// bounded wait for the write lock, both durability modes, online backup and
+// restore (R-35), and what the schema itself enforces for exception cases
+// (one live case per cause) and the order archive (R-32).
 
 #include "storage_checks.hpp"
 
@@ -1173,7 +1174,7 @@ TEST_CASE("a file of schema version 2 is migrated to 3 and its old rows read wit
                                                          .on_hand_after = test::units(11)}});
     }
     raw_db raw(path);
-    CHECK(raw.scalar("PRAGMA user_version") == "3");
+    CHECK(raw.scalar("PRAGMA user_version") == std::to_string(sqlite_store::schema_version));
     CHECK(raw.scalar("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE "
                      "tbl_name = 'tickets' ORDER BY name)") ==
           "tickets,tickets_by_due,tickets_by_order,tickets_by_state");
@@ -1242,5 +1243,374 @@ TEST_CASE("a ticket body changed outside orderly is reported as a storage failur
     CHECK(loaded.error().code == errc::storage_failure);
     CHECK(loaded.error().field == "body");
     CHECK_MESSAGE(loaded.error().message.find("ticket 5") != std::string::npos,
+                  loaded.error().message);
+}
+
+namespace {
+
+// The migration to schema version 3 as released. A file of version 3 is a
+// file of version 2 followed by this, exactly as version-3 code left it.
+constexpr const char* schema_version_3_migration = R"sql(
+CREATE TABLE tickets (
+    id       INTEGER PRIMARY KEY,
+    version  INTEGER NOT NULL CHECK (version >= 1),
+    order_id INTEGER NOT NULL,
+    state    INTEGER NOT NULL,
+    due_at   INTEGER,
+    body     TEXT NOT NULL
+) STRICT;
+CREATE INDEX tickets_by_state ON tickets (state, id);
+CREATE INDEX tickets_by_due ON tickets (due_at, id) WHERE due_at IS NOT NULL;
+CREATE INDEX tickets_by_order ON tickets (order_id, id);
+
+ALTER TABLE stock ADD COLUMN damaged INTEGER NOT NULL DEFAULT 0 CHECK (damaged >= 0);
+
+ALTER TABLE idempotency ADD COLUMN ticket INTEGER;
+ALTER TABLE idempotency ADD COLUMN ticket_status INTEGER;
+)sql";
+
+// The ticket-command record of the version-3 file: a ticket, no case.
+command_outcome version_3_outcome() {
+    command_outcome outcome = version_2_outcome();
+    outcome.shipment = std::nullopt;
+    outcome.shipment_status = std::nullopt;
+    outcome.transfer = std::nullopt;
+    outcome.ticket = ticket_id(8);
+    outcome.ticket_status = ticket_state::submitted;
+    return outcome;
+}
+
+// The one timeline entry of order 77 in the version-3 file.
+timeline_entry version_3_entry() {
+    return timeline_entry{.at = from_unix_ms(1000),
+                          .actor = actor{"c-77", role::customer},
+                          .event = order_event::placed,
+                          .from = std::nullopt,
+                          .to = order_state::pending_review,
+                          .reason = "placed"};
+}
+
+// A database file at schema version 3: the version-2 file with the version-3
+// migration, a timeline entry for order 77 and a ticket command's
+// idempotency record, written by hand.
+void write_version_3_file(const std::filesystem::path& path) {
+    write_version_2_file(path);
+    raw_db raw(path);
+    REQUIRE(raw.exec(schema_version_3_migration) == SQLITE_OK);
+    REQUIRE(raw.exec("INSERT INTO timeline (order_id, seq, at, actor_id, actor_role, event, "
+                     "from_state, to_state, reason) VALUES (77, 1, 1000, 'c-77', 1, 1, NULL, 1, "
+                     "'placed')") == SQLITE_OK);
+    REQUIRE(raw.exec("INSERT INTO idempotency (key, fingerprint, order_id, number, state, payment, "
+                     "repeated, created_at, shipment, shipment_status, transfer, ticket, "
+                     "ticket_status) VALUES ('open_ticket/old', 7, 77, 0, 3, NULL, 0, 1100, NULL, "
+                     "NULL, NULL, 8, 1)") == SQLITE_OK);
+    REQUIRE(raw.exec("PRAGMA user_version = 3") == SQLITE_OK);
+    REQUIRE(raw.scalar("PRAGMA user_version") == "3");
+}
+
+// Everything of the version-3 file reads as version 4 reads it: no cases,
+// nothing archived, records without a case.
+void check_migrated_from_3(store& s) {
+    check_migrated_from_2(s);
+    CHECK(s.timeline(order_id(77)).value() == std::vector<timeline_entry>{version_3_entry()});
+    const auto no_cases = s.cases_in_state(case_state::open, case_id(), 10);
+    REQUIRE_MESSAGE(no_cases.has_value(), to_string(no_cases.error()));
+    CHECK(no_cases->empty());
+    const auto none_due = s.due_cases(from_unix_ms(std::numeric_limits<std::int64_t>::max()), 10);
+    REQUIRE(none_due.has_value());
+    CHECK(none_due->empty());
+    const auto archived = s.archived_orders(order_id(), 10);
+    REQUIRE_MESSAGE(archived.has_value(), to_string(archived.error()));
+    CHECK(archived->empty());
+    CHECK(s.load_case(case_id(1)).value() == std::nullopt);
+    auto tx = s.begin();
+    REQUIRE(tx.has_value());
+    const auto record = (*tx)->find_idempotency("open_ticket/old");
+    REQUIRE_MESSAGE(record.has_value(), to_string(record.error()));
+    REQUIRE(record->has_value());
+    CHECK((*record)->outcome == version_3_outcome());
+    CHECK_FALSE((*record)->outcome.case_ref.has_value());
+}
+
+// A case with every field set, texts that need escaping included.
+exception_case full_case(std::uint64_t id, std::string cause_key) {
+    const actor keeper{"wh-7", role::warehouse};
+    return exception_case{
+        .id = case_id(id),
+        .version = 1,
+        .type = case_type::stock_shortage,
+        .priority = case_priority::high,
+        .state = case_state::escalated,
+        .escalated_from = case_state::acknowledged,
+        .cause_key = std::move(cause_key),
+        .title = "缺货 \"tea\" \\ 2 units\n",
+        .order = order_id(77),
+        .shipment = shipment_id(5),
+        .ticket = ticket_id(8),
+        .sku = sku_id("tea"),
+        .warehouse = warehouse_id("wh-hz"),
+        .carrier = carrier_id("sf"),
+        .merchant = merchant_id("m-1"),
+        .owner = "wh-7",
+        .notes = {case_note{.at = from_unix_ms(2100), .author = keeper, .text = "recount\t😀"}},
+        .timeline = {case_entry{.at = from_unix_ms(2000),
+                                .actor = system_actor(),
+                                .event = case_event::opened,
+                                .from = std::nullopt,
+                                .to = case_state::open,
+                                .note = "paid units short"},
+                     case_entry{.at = from_unix_ms(2050),
+                                .actor = keeper,
+                                .event = case_event::acknowledged,
+                                .from = case_state::open,
+                                .to = case_state::acknowledged,
+                                .note = ""},
+                     case_entry{.at = from_unix_ms(2200),
+                                .actor = system_actor(),
+                                .event = case_event::deadline_passed,
+                                .from = case_state::acknowledged,
+                                .to = case_state::escalated,
+                                .note = "late"}},
+        .resolution = "",
+        .resolution_code = "",
+        .escalations = 1,
+        .opened_at = from_unix_ms(2000),
+        .updated_at = from_unix_ms(2200),
+        .due_at = from_unix_ms(3000),
+        .resolved_at = from_unix_ms(2150),
+        .closed_at = std::nullopt};
+}
+
+// A fresh case: open, no deadline-related history beyond its opening.
+exception_case open_case(std::uint64_t id, std::string cause_key, std::uint64_t version = 1,
+                         case_state state = case_state::open) {
+    exception_case k = full_case(id, std::move(cause_key));
+    k.version = version;
+    k.state = state;
+    return k;
+}
+
+result<void> commit_cases(store& s, std::initializer_list<exception_case> cases) {
+    auto tx = s.begin();
+    if (!tx) {
+        return std::move(tx).error();
+    }
+    for (const exception_case& k : cases) {
+        if (auto put = (*tx)->put_case(k); !put) {
+            return put;
+        }
+    }
+    return (*tx)->commit();
+}
+
+result<void> commit_archive(store& s, order_id id, std::uint64_t version) {
+    auto tx = s.begin();
+    if (!tx) {
+        return std::move(tx).error();
+    }
+    if (auto archived = (*tx)->archive_order(id, version); !archived) {
+        return archived;
+    }
+    return (*tx)->commit();
+}
+
+result<void> commit_order(store& s, const order& o) {
+    auto tx = s.begin();
+    if (!tx) {
+        return std::move(tx).error();
+    }
+    if (auto put = (*tx)->put_order(o); !put) {
+        return put;
+    }
+    return (*tx)->commit();
+}
+
+void check_refused(const result<void>& r, errc code, std::string_view field) {
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == code);
+    CHECK_MESSAGE(r.error().field == field, to_string(r.error()));
+}
+
+}  // namespace
+
+TEST_CASE("a file of schema version 3 is migrated to 4: cases, the archive and case records") {
+    temp_dir dir("sqlite-version-3");
+    const auto path = dir / "orders.db";
+    write_version_3_file(path);
+    {
+        auto opened = sqlite_store::open(sqlite_options{.path = path});
+        REQUIRE_MESSAGE(opened.has_value(), to_string(opened.error()));
+        store& s = **opened;
+        check_migrated_from_3(s);
+
+        // A case and the record of the command that opened it.
+        const exception_case shortage = full_case(9, "stock_shortage:order:77");
+        {
+            auto tx = s.begin();
+            REQUIRE(tx.has_value());
+            REQUIRE((*tx)->put_case(shortage).has_value());
+            command_outcome outcome = version_3_outcome();
+            outcome.ticket = std::nullopt;
+            outcome.ticket_status = std::nullopt;
+            outcome.case_ref = case_id(9);
+            REQUIRE((*tx)
+                        ->put_idempotency(idempotency_record{.key = "open_case/new",
+                                                             .fingerprint = 8,
+                                                             .outcome = outcome,
+                                                             .created_at = from_unix_ms(2000)})
+                        .has_value());
+            const auto committed = (*tx)->commit();
+            REQUIRE_MESSAGE(committed.has_value(), to_string(committed.error()));
+            auto read = s.begin();
+            REQUIRE(read.has_value());
+            CHECK((*read)->find_idempotency("open_case/new").value()->outcome == outcome);
+        }
+        CHECK(s.load_case(case_id(9)).value() == std::optional{shortage});
+        CHECK(s.cases_in_state(case_state::escalated, case_id(), 10).value() ==
+              std::vector<case_id>{case_id(9)});
+        CHECK(s.due_cases(from_unix_ms(3000), 10).value() == std::vector<case_id>{case_id(9)});
+        CHECK(s.due_cases(from_unix_ms(2999), 10).value().empty());
+
+        // The old order is archived once it has ended, at its stored version.
+        check_refused(commit_archive(s, order_id(77), 3), errc::invalid_value, "state");
+        order closed = version_2_order();
+        closed.version = 4;
+        closed.state = order_state::closed;
+        closed.due_at = std::nullopt;
+        REQUIRE(commit_order(s, closed).has_value());
+        check_refused(commit_archive(s, order_id(77), 3), errc::conflict, "version");
+        const auto archived = commit_archive(s, order_id(77), 4);
+        REQUIRE_MESSAGE(archived.has_value(), to_string(archived.error()));
+        check_refused(commit_archive(s, order_id(77), 4), errc::conflict, "version");
+
+        CHECK(s.load_order(order_id(77)).value() == std::optional{closed});
+        CHECK(s.timeline(order_id(77)).value() == std::vector<timeline_entry>{version_3_entry()});
+        CHECK(s.orders_in_state(order_state::closed, order_id(), 10).value().empty());
+        CHECK(s.archived_orders(order_id(), 10).value() == std::vector<order_id>{order_id(77)});
+        CHECK(s.archived_orders(order_id(77), 10).value().empty());
+        {
+            auto tx = s.begin();
+            REQUIRE(tx.has_value());
+            CHECK((*tx)->find_order(order_id(77)).value() == std::optional{closed});
+        }
+        order again = closed;
+        again.version = 1;
+        check_refused(commit_order(s, again), errc::conflict, "id");
+        again.version = 5;
+        check_refused(commit_order(s, again), errc::conflict, "version");
+    }
+    raw_db raw(path);
+    CHECK(raw.scalar("PRAGMA user_version") == "4");
+    CHECK(raw.scalar("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE "
+                     "tbl_name = 'cases' ORDER BY name)") ==
+          "cases,cases_by_due,cases_by_state,cases_live_cause");
+    CHECK(raw.scalar("SELECT state || ',' || cause_key || ',' || due_at FROM cases") ==
+          fmt::format("{},stock_shortage:order:77,3000", static_cast<int>(case_state::escalated)));
+    CHECK(raw.scalar("SELECT (SELECT count(*) FROM orders) || ',' || (SELECT count(*) FROM "
+                     "timeline) || ',' || (SELECT count(*) FROM archived_orders) || ',' || "
+                     "(SELECT count(*) FROM archived_timeline)") == "0,0,1,1");
+    CHECK(raw.scalar("SELECT case_ref FROM idempotency WHERE key = 'open_case/new'") == "9");
+    CHECK(raw.scalar("SELECT count(*) FROM idempotency WHERE case_ref IS NULL") == "2");
+    CHECK(raw.scalar("PRAGMA integrity_check") == "ok");
+}
+
+TEST_CASE("a backup of schema version 3 is migrated when restored") {
+    temp_dir dir("sqlite-restore-version-3");
+    const auto backup = dir / "backup.db";
+    write_version_3_file(backup);
+    auto target = sqlite_store::open(sqlite_options{.path = dir / "target.db"});
+    REQUIRE(target.has_value());
+    const auto restored = (*target)->restore_from(backup);
+    REQUIRE_MESSAGE(restored.has_value(), to_string(restored.error()));
+    check_migrated_from_3(**target);
+    REQUIRE(commit_cases(**target, {open_case(1, "low_stock:tea")}).has_value());
+    CHECK((*target)->load_case(case_id(1)).value() == std::optional{open_case(1, "low_stock:tea")});
+    raw_db raw(dir / "target.db");
+    CHECK(raw.scalar("PRAGMA user_version") == std::to_string(sqlite_store::schema_version));
+}
+
+TEST_CASE("the database keeps one live case per cause, whichever transaction comes second") {
+    temp_dir dir("sqlite-live-cause");
+    auto opened = sqlite_store::open(sqlite_options{.path = dir / "orders.db"});
+    REQUIRE(opened.has_value());
+    store& s = **opened;
+    const std::string cause = "payment_timeout:order:5";
+
+    // Two detectors both see no live case and both open one.
+    auto first = s.begin();
+    auto second = s.begin();
+    REQUIRE((first.has_value() && second.has_value()));
+    CHECK((*first)->find_live_case(cause).value() == std::nullopt);
+    CHECK((*second)->find_live_case(cause).value() == std::nullopt);
+    REQUIRE((*first)->put_case(open_case(1, cause)).has_value());
+    REQUIRE((*second)->put_case(open_case(2, cause)).has_value());
+    REQUIRE((*second)->put_idempotency(testing::detail::record("open_case/2", 5)).has_value());
+    REQUIRE((*first)->commit().has_value());
+    check_refused((*second)->commit(), errc::conflict, "case.cause_key");
+    CHECK(s.load_case(case_id(2)).value() == std::nullopt);  // nothing of it was written
+    {
+        auto tx = s.begin();
+        REQUIRE(tx.has_value());
+        CHECK((*tx)->find_idempotency("open_case/2").value() == std::nullopt);
+        CHECK((*tx)->find_live_case(cause).value() == std::optional{open_case(1, cause)});
+        CHECK((*tx)->find_live_case("").value() == std::nullopt);
+    }
+
+    // A resolved case is still live; an update keeping the key is no conflict.
+    REQUIRE(commit_cases(s, {open_case(1, cause, 2, case_state::resolved)}).has_value());
+    check_refused(commit_cases(s, {open_case(3, cause)}), errc::conflict, "case.cause_key");
+
+    // Closing the live case and opening the next in one transaction works in
+    // either order.
+    const auto reopened =
+        commit_cases(s, {open_case(3, cause), open_case(1, cause, 3, case_state::closed)});
+    REQUIRE_MESSAGE(reopened.has_value(), to_string(reopened.error()));
+    {
+        auto tx = s.begin();
+        REQUIRE(tx.has_value());
+        CHECK((*tx)->find_live_case(cause).value() == std::optional{open_case(3, cause)});
+    }
+    CHECK(s.cases_in_state(case_state::closed, case_id(), 10).value() ==
+          std::vector<case_id>{case_id(1)});
+    CHECK(s.cases_in_state(case_state::open, case_id(), 10).value() ==
+          std::vector<case_id>{case_id(3)});
+
+    // Cases without a key (opened by hand) never collide.
+    REQUIRE(commit_cases(s, {open_case(4, ""), open_case(5, "")}).has_value());
+    // The version rule names the case's fields.
+    check_refused(commit_cases(s, {open_case(4, "")}), errc::conflict, "case.id");
+    check_refused(commit_cases(s, {open_case(4, "", 3)}), errc::conflict, "case.version");
+}
+
+TEST_CASE("a case body changed outside orderly is reported as a storage failure") {
+    temp_dir dir("sqlite-case-body");
+    const auto path = dir / "orders.db";
+    auto opened = sqlite_store::open(sqlite_options{.path = path});
+    REQUIRE(opened.has_value());
+    const exception_case shortage = full_case(5, "stock_shortage:order:77");
+    REQUIRE(commit_cases(**opened, {shortage}).has_value());
+    REQUIRE((*opened)->load_case(shortage.id).value() == std::optional{shortage});
+    raw_db raw(path);
+    SUBCASE("a body cut short") {
+        REQUIRE(raw.exec("UPDATE cases SET body = substr(body, 1, 40)") == SQLITE_OK);
+    }
+    SUBCASE("a case state out of range") {
+        REQUIRE(raw.exec("UPDATE cases SET body = json_set(body, '$.state', 7)") == SQLITE_OK);
+    }
+    SUBCASE("a note author's role out of range") {
+        REQUIRE(raw.exec("UPDATE cases SET body = json_set(body, '$.notes[0].author_role', 0)") ==
+                SQLITE_OK);
+    }
+    SUBCASE("a key missing") {
+        REQUIRE(raw.exec("UPDATE cases SET body = json_remove(body, '$.owner')") == SQLITE_OK);
+    }
+    SUBCASE("a key unknown to this version") {
+        REQUIRE(raw.exec("UPDATE cases SET body = json_set(body, '$.colour', 'red')") == SQLITE_OK);
+    }
+    const auto loaded = (*opened)->load_case(shortage.id);
+    REQUIRE_FALSE(loaded.has_value());
+    CHECK(loaded.error().code == errc::storage_failure);
+    CHECK(loaded.error().field == "body");
+    CHECK_MESSAGE(loaded.error().message.find("case 5") != std::string::npos,
                   loaded.error().message);
 }

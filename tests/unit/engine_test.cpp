@@ -293,9 +293,11 @@ TEST_CASE("a payment timeout cancels the order, releases stock and tells the cus
     CHECK(o.reservations[0].state == reservation_state::released);
     CHECK_FALSE(o.due_at.has_value());
     CHECK(f.available("tea") == 10);
+    // The customer hears of it, and operations get a case (R-28).
     CHECK(kinds_of(f.notifier.received(), id) ==
           std::vector<notification_kind>{notification_kind::order_confirmed,
-                                         notification_kind::payment_timeout});
+                                         notification_kind::payment_timeout,
+                                         notification_kind::case_opened});
     // Running again does nothing more.
     CHECK(f.engine->run_due_work().value().payment_timeouts == 0);
     // A capture that arrives late is given back at once.
@@ -522,4 +524,14 @@ TEST_CASE("settings are validated") {
     settings node;
     node.node = 5000;
     CHECK(engine::create(engine_ports{store, notifier, clock, policy}, node).has_error());
+    settings scan;
+    scan.operations.scan_every = duration::zero();
+    auto no_scan = engine::create(engine_ports{store, notifier, clock, policy}, scan);
+    REQUIRE(no_scan.has_error());
+    CHECK(no_scan.error().field == "settings.operations.scan_every");
+    settings fees;
+    fees.settlement.account_period_days = -1;
+    auto bad_fees = engine::create(engine_ports{store, notifier, clock, policy}, fees);
+    REQUIRE(bad_fees.has_error());
+    CHECK(bad_fees.error().field == "settings.settlement.account_period_days");
 }

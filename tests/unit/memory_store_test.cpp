@@ -22,6 +22,7 @@ using namespace orderly;
 using orderly::testing::detail::at_ms;
 using orderly::testing::detail::change;
 using orderly::testing::detail::note;
+using orderly::testing::detail::plain_case;
 using orderly::testing::detail::plain_order;
 using orderly::testing::detail::plain_shipment;
 using orderly::testing::detail::plain_sku;
@@ -381,4 +382,71 @@ TEST_CASE("refused restock and damaged-bin changes name their field and leave th
         s.stock_movements(sku_id("SKU-1"), warehouse_id("WH-1"), at_ms(-1), at_ms(1)).value();
     REQUIRE(ledger.size() == 1);
     CHECK(ledger.front().operation == stock_operation::receive);
+}
+
+TEST_CASE("put_case refuses version 0 at once") {
+    memory_store s;
+    auto tx = begin(s);
+    refused(tx->put_case(plain_case(7, 0)), errc::invalid_value, "case.version");
+}
+
+TEST_CASE("two puts of one case in a transaction must follow each other") {
+    memory_store s;
+    auto tx = begin(s);
+    must(tx->put_case(plain_case(7, 1, case_state::open, "cause:7", at_ms(10))));
+    refused(tx->put_case(plain_case(7, 3)), errc::conflict, "case.version");
+    must(tx->put_case(plain_case(7, 2, case_state::closed, "cause:7")));
+    must(tx->commit());
+    CHECK(s.load_case(case_id(7))->value().version == 2);
+    CHECK(s.cases_in_state(case_state::closed, case_id(0), 10).value() ==
+          std::vector<case_id>{case_id(7)});
+    CHECK(s.due_cases(at_ms(10), 10)->empty());
+    // The last put decides: the case ended closed, so its cause is free.
+    tx = begin(s);
+    CHECK_FALSE(tx->find_live_case("cause:7").value().has_value());
+    must(tx->put_case(plain_case(8, 1, case_state::open, "cause:7")));
+    must(tx->commit());
+}
+
+TEST_CASE("a transaction does not see its own case") {
+    memory_store s;
+    auto tx = begin(s);
+    must(tx->put_case(plain_case(7, 1, case_state::open, "cause:7")));
+    CHECK_FALSE(tx->find_case(case_id(7)).value().has_value());
+    CHECK_FALSE(tx->find_live_case("cause:7").value().has_value());
+    must(tx->commit());
+    CHECK(s.load_case(case_id(7)).value().has_value());
+}
+
+TEST_CASE("archiving one order twice in a transaction is refused when asked") {
+    memory_store s;
+    put(s, plain_order(7, 1, order_state::closed));
+    auto tx = begin(s);
+    must(tx->archive_order(order_id(7), 1));
+    refused(tx->archive_order(order_id(7), 1), errc::conflict, "version");
+    must(tx->commit());
+    CHECK(s.archived_orders(order_id(0), 10).value() == std::vector<order_id>{order_id(7)});
+}
+
+TEST_CASE("a transaction may close an order and archive it at the version it puts") {
+    memory_store s;
+    put(s, plain_order(7, 1, order_state::delivered, at_ms(50)));
+    auto tx = begin(s);
+    must(tx->put_order(plain_order(7, 2, order_state::closed)));
+    must(tx->append_timeline(order_id(7),
+                             orderly::testing::detail::entry(order_event::closed, "closed")));
+    must(tx->archive_order(order_id(7), 2));
+    must(tx->commit());
+    CHECK(s.archived_orders(order_id(0), 10).value() == std::vector<order_id>{order_id(7)});
+    CHECK(s.load_order(order_id(7)).value()->version == 2);
+    CHECK(s.timeline(order_id(7)).value().size() == 1);
+    CHECK(s.orders_in_state(order_state::closed, order_id(0), 10)->empty());
+    CHECK(s.due_orders(at_ms(100), 10)->empty());
+    // An entry appended later joins the archived timeline.
+    tx = begin(s);
+    must(tx->append_timeline(order_id(7),
+                             orderly::testing::detail::entry(order_event::closed, "note")));
+    must(tx->commit());
+    CHECK(s.timeline(order_id(7)).value().size() == 2);
+    CHECK(s.orders_in_state(order_state::pending_review, order_id(0), 10)->empty());
 }

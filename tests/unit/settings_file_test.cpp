@@ -109,6 +109,32 @@ std::vector<std::string> differing_fields(const settings& a, const settings& b) 
     check(a.outbox.max_retry == b.outbox.max_retry, "outbox.max_retry");
     check(a.outbox.lease == b.outbox.lease, "outbox.lease");
     check(a.outbox.muted == b.outbox.muted, "outbox.muted");
+    check(a.operations.review_limit == b.operations.review_limit, "operations.review_limit");
+    check(a.operations.paid_limit == b.operations.paid_limit, "operations.paid_limit");
+    check(a.operations.allocating_limit == b.operations.allocating_limit,
+          "operations.allocating_limit");
+    check(a.operations.packed_limit == b.operations.packed_limit, "operations.packed_limit");
+    check(a.operations.on_hold_limit == b.operations.on_hold_limit, "operations.on_hold_limit");
+    check(a.operations.failed_attempts_for_unclear_address ==
+              b.operations.failed_attempts_for_unclear_address,
+          "operations.failed_attempts_for_unclear_address");
+    check(a.operations.low_response == b.operations.low_response, "operations.low_response");
+    check(a.operations.normal_response == b.operations.normal_response,
+          "operations.normal_response");
+    check(a.operations.high_response == b.operations.high_response, "operations.high_response");
+    check(a.operations.urgent_response == b.operations.urgent_response,
+          "operations.urgent_response");
+    check(a.operations.notify_role == b.operations.notify_role, "operations.notify_role");
+    check(a.operations.escalate_to == b.operations.escalate_to, "operations.escalate_to");
+    check(a.operations.scan_every == b.operations.scan_every, "operations.scan_every");
+    check(a.operations.archive_after == b.operations.archive_after, "operations.archive_after");
+    check(a.settlement.default_rate == b.settlement.default_rate, "settlement.default_rate");
+    check(a.settlement.category_rates == b.settlement.category_rates, "settlement.category_rates");
+    check(a.settlement.service_fees == b.settlement.service_fees, "settlement.service_fees");
+    check(a.settlement.account_period_days == b.settlement.account_period_days,
+          "settlement.account_period_days");
+    check(a.settlement.commission_rounding == b.settlement.commission_rounding,
+          "settlement.commission_rounding");
     return out;
 }
 
@@ -118,6 +144,10 @@ std::string joined(const std::vector<std::string>& fields) {
 
 money cash(std::string_view text) {
     return money::parse(text).value();
+}
+
+orderly::rate rate_of(std::string_view text) {
+    return orderly::rate::parse(text).value();
 }
 
 // Every key set to a value other than its default.
@@ -163,6 +193,29 @@ first_retry = "250ms"
 max_retry = "1h"
 lease = "2m"
 muted = ["tracking_update", "low_stock"]
+
+[operations]
+review_limit = "12h"
+paid_limit = "0s"
+allocating_limit = "36h"
+packed_limit = "6h"
+on_hold_limit = "4d"
+failed_attempts_for_unclear_address = 3
+low_response = "96h"
+normal_response = "12h"
+high_response = "4h"
+urgent_response = "30m"
+notify_role = "ops_desk"
+escalate_to = "ops_manager"
+scan_every = "1m"
+archive_after = "0s"
+
+[settlement]
+default_rate = "0.05"
+category_rates = ["books=0.055", "food=1/3"]
+service_fees = ["1.00 CNY", "0.30 USD"]
+account_period_days = 14
+commission_rounding = "half_up"
 )";
 
 settings every_key_settings() {
@@ -200,6 +253,26 @@ settings every_key_settings() {
     s.outbox.max_retry = 1h;
     s.outbox.lease = 2min;
     s.outbox.muted = {notification_kind::tracking_update, notification_kind::low_stock};
+    s.operations.review_limit = 12h;
+    s.operations.paid_limit = 0ms;
+    s.operations.allocating_limit = 36h;
+    s.operations.packed_limit = 6h;
+    s.operations.on_hold_limit = std::chrono::days(4);
+    s.operations.failed_attempts_for_unclear_address = 3;
+    s.operations.low_response = 96h;
+    s.operations.normal_response = 12h;
+    s.operations.high_response = 4h;
+    s.operations.urgent_response = 30min;
+    s.operations.notify_role = "ops_desk";
+    s.operations.escalate_to = "ops_manager";
+    s.operations.scan_every = 1min;
+    s.operations.archive_after = 0ms;
+    s.settlement.default_rate = rate_of("0.05");
+    s.settlement.category_rates = {{.category = "books", .commission = rate_of("0.055")},
+                                   {.category = "food", .commission = rate_of("1/3")}};
+    s.settlement.service_fees = {cash("1.00 CNY"), cash("0.30 USD")};
+    s.settlement.account_period_days = 14;
+    s.settlement.commission_rounding = orderly::rounding::half_up;
     return s;
 }
 
@@ -246,7 +319,7 @@ private:
 
 TEST_CASE("settings_keys lists every member of settings once") {
     const auto keys = all_keys();
-    CHECK(keys.size() == 33);
+    CHECK(keys.size() == 52);
     CHECK(std::set<std::string>(keys.begin(), keys.end()).size() == keys.size());
     const auto in_section = [&keys](std::string_view section) {
         return static_cast<std::size_t>(std::count_if(keys.begin(), keys.end(), [&](const auto& k) {
@@ -260,7 +333,9 @@ TEST_CASE("settings_keys lists every member of settings once") {
     CHECK(in_section("fulfilment") == member_count<orderly::fulfilment_settings>());
     CHECK(in_section("after_sales") == member_count<orderly::after_sales_settings>());
     CHECK(in_section("outbox") == member_count<orderly::outbox_settings>());
-    CHECK(top_level == member_count<settings>() - 4);  // four members are sections
+    CHECK(in_section("operations") == member_count<orderly::operations_settings>());
+    CHECK(in_section("settlement") == member_count<orderly::settlement_rules>());
+    CHECK(top_level == member_count<settings>() - 6);  // six members are sections
 }
 
 TEST_CASE("empty text gives the defaults") {
@@ -332,6 +407,9 @@ TEST_CASE("to_settings_text reads back to equal settings") {
         s.outbox.first_retry = 61s;
         s.outbox.muted.assign(orderly::all_notification_kinds.begin(),
                               orderly::all_notification_kinds.end());
+        s.operations.notify_role = "ops \"desk\" #1";
+        s.operations.archive_after = 1500ms;
+        s.settlement.category_rates = {{.category = "a=b", .commission = rate_of("1/7")}};
         const auto r = parse_settings(orderly::to_settings_text(s));
         REQUIRE_MESSAGE(r.has_value(), to_string(r.error()));
         const auto differ = differing_fields(*r, s);
@@ -712,4 +790,249 @@ TEST_CASE("docs/SETTINGS.md has a row for every key and no other") {
     }
     // Same keys, same order as settings_keys (and to_settings_text).
     CHECK(documented == all_keys());
+}
+
+TEST_CASE("operations and settlement keys read rates, rounding modes and category rates") {
+    const auto r = parse_settings(
+        "operations.scan_every = \"10s\"\n"
+        "[settlement]\n"
+        "default_rate = \"0.065\"\n"
+        "category_rates = [\"books=0.055\", \"a=b=1/8\", \"food=0\", \"all=1\"]\n"
+        "service_fees = [\"0.00 CNY\"]\n"
+        "account_period_days = 0\n"
+        "commission_rounding = \"floor\"\n"
+        "[operations]\n"
+        "failed_attempts_for_unclear_address = 0\n");
+    REQUIRE_MESSAGE(r.has_value(), to_string(r.error()));
+    CHECK(r->operations.scan_every == 10s);
+    CHECK(r->operations.failed_attempts_for_unclear_address == 0);
+    CHECK(r->settlement.default_rate == orderly::rate::ratio(13, 200).value());
+    // The last '=' splits: a category may hold one.
+    CHECK(r->settlement.category_rates ==
+          std::vector<orderly::category_rate>{
+              {.category = "books", .commission = rate_of("0.055")},
+              {.category = "a=b", .commission = orderly::rate::ratio(1, 8).value()},
+              {.category = "food", .commission = orderly::rate::zero()},
+              {.category = "all", .commission = orderly::rate::one()}});
+    CHECK(r->settlement.service_fees == std::vector<money>{cash("0.00 CNY")});
+    CHECK(r->settlement.account_period_days == 0);
+    CHECK(r->settlement.commission_rounding == orderly::rounding::floor);
+}
+
+TEST_CASE("settlement values round-trip in their written forms") {
+    settings s = every_key_settings();
+    s.settlement.default_rate = orderly::rate::ratio(1, 3).value();
+    s.settlement.category_rates = {
+        {.category = "x=y", .commission = rate_of("0.000000000000000001")},
+        {.category = "caf\xC3\xA9 \"quoted\" #1", .commission = orderly::rate::ratio(2, 7).value()},
+        {.category = "[a, b]", .commission = orderly::rate::one()}};
+    s.settlement.service_fees = {cash("0 JPY"), cash("12.34 EUR")};
+    s.settlement.account_period_days = 3650;
+    for (const orderly::rounding mode : orderly::all_roundings) {
+        CAPTURE(to_string(mode));
+        s.settlement.commission_rounding = mode;
+        const auto text = orderly::to_settings_text(s);
+        const auto r = parse_settings(text);
+        REQUIRE_MESSAGE(r.has_value(), to_string(r.error()));
+        const auto differ = differing_fields(*r, s);
+        CHECK_MESSAGE(differ.empty(), joined(differ));
+    }
+    const auto text = orderly::to_settings_text(every_key_settings());
+    CHECK(text.find("\n[operations]\n") != std::string::npos);
+    CHECK(text.find("\n[settlement]\n") != std::string::npos);
+    CHECK(text.find("\ndefault_rate = \"0.05\"\n") != std::string::npos);
+    CHECK(text.find("\ncategory_rates = [\"books=0.055\", \"food=1/3\"]\n") != std::string::npos);
+    CHECK(text.find("\ncommission_rounding = \"half_up\"\n") != std::string::npos);
+    CHECK(text.find("\npaid_limit = \"0s\"\n") != std::string::npos);
+    const auto defaults = orderly::to_settings_text(settings{});
+    CHECK(defaults.find("\ndefault_rate = \"0\"\n") != std::string::npos);
+    CHECK(defaults.find("\ncategory_rates = []\n") != std::string::npos);
+}
+
+TEST_CASE("a bad operations or settlement value names its dotted key and line") {
+    struct bad_value {
+        std::string_view text;
+        std::string_view field;
+        std::string_view in_message;
+    };
+    for (const bad_value& bad : std::initializer_list<bad_value>{
+             {"[operations]\npaid_limit = \"-1h\"", "operations.paid_limit",
+              "\"-1h\" must not be negative"},
+             {"[operations]\n\nscan_every = 5", "operations.scan_every",
+              "expected a duration such as \"30m\""},
+             {"[operations]\nfailed_attempts_for_unclear_address = -1",
+              "operations.failed_attempts_for_unclear_address",
+              "must be an integer from 0 to 4294967295, got -1"},
+             {"[operations]\nnotify_role = 7", "operations.notify_role",
+              "expected a string in double quotes, got the integer 7"},
+             {"[settlement]\ndefault_rate = 0.05", "settlement.default_rate",
+              "expected a rate as a decimal string such as \"0.05\" (5 %), or a fraction such as "
+              "\"1/3\", got the number 0.05"},
+             {"[settlement]\ndefault_rate = \"5%\"", "settlement.default_rate",
+              "\"5%\" is not a rate as a decimal string"},
+             {"[settlement]\ndefault_rate = \"1/0\"", "settlement.default_rate", "is not a rate"},
+             {"[settlement]\ncommission_rounding = \"half_evn\"", "settlement.commission_rounding",
+              "\"half_evn\" is not a rounding mode; did you mean \"half_even\"?"},
+             {"[settlement]\ncommission_rounding = \"bankers\"", "settlement.commission_rounding",
+              "is not a rounding mode; the modes are half_even, half_up, half_down, toward_zero, "
+              "away_from_zero, floor, ceiling"},
+             {"[settlement]\ncommission_rounding = 0", "settlement.commission_rounding",
+              "expected a rounding mode"},
+             {"[settlement]\ncategory_rates = [\"books\"]", "settlement.category_rates",
+              "element [0], \"books\", is not a category rate such as \"books=0.055\": no ="},
+             {"[settlement]\ncategory_rates = [\"books=0.1\", \"food=x\"]",
+              "settlement.category_rates", "element [1], \"food=x\", has no rate after ="},
+             {"[settlement]\ncategory_rates = [\"books=\"]", "settlement.category_rates",
+              "has no rate after ="},
+             {"[settlement]\ncategory_rates = \"books=0.1\"", "settlement.category_rates",
+              "expected an array of category rates"},
+             {"[settlement]\ncategory_rates = [1]", "settlement.category_rates",
+              "element [0]: expected a string in double quotes, got the integer 1"},
+             {"[settlement]\nservice_fees = [\"1.00 CNY\", \"2.00 CNY\"]",
+              "settlement.service_fees", "names CNY again; give one amount per currency"},
+             {"[settlement]\nservice_fees = [\"1 yuan\"]", "settlement.service_fees",
+              "is not money"},
+             {"[settlement]\naccount_period_days = 1.5", "settlement.account_period_days",
+              "got the number 1.5"},
+         }) {
+        CAPTURE(bad.text);
+        const auto e = refusal(bad.text);
+        CHECK(e.code == errc::invalid_value);
+        CHECK(e.field == bad.field);
+        CHECK_MESSAGE(e.message.find(bad.in_message) != std::string::npos, e.message);
+        const auto line = std::count(bad.text.begin(), bad.text.end(), '\n') + 1;
+        CHECK(e.message.starts_with(fmt::format("line {}: ", line)));
+    }
+}
+
+TEST_CASE("unknown operations and settlement keys and sections get suggestions") {
+    const auto rate_typo = refusal("[settlement]\ndefault_rat = \"0.1\"");
+    CHECK(rate_typo.field == "settlement.default_rat");
+    CHECK(rate_typo.message ==
+          "line 2: settlement.default_rat is not a settings key; did you mean "
+          "settlement.default_rate?");
+
+    const auto scan_typo = refusal("\noperations.scan_evry = \"1m\"");
+    CHECK(scan_typo.field == "operations.scan_evry");
+    CHECK(scan_typo.message.find("did you mean operations.scan_every?") != std::string::npos);
+
+    // The leaf is shared by two sections: the one written wins.
+    const auto role_typo = refusal("[operations]\nescalate_too = \"x\"");
+    CHECK(role_typo.message.find("did you mean operations.escalate_to?") != std::string::npos);
+
+    const auto wrong_section = refusal("[after_sales]\naccount_period_days = 3");
+    CHECK(wrong_section.message.find("did you mean settlement.account_period_days?") !=
+          std::string::npos);
+
+    const auto section_typo = refusal("[setlement]\ndefault_rate = \"0.1\"");
+    CHECK(section_typo.field == "setlement");
+    CHECK(section_typo.message ==
+          "line 1: [setlement] is not a settings section; did you mean [settlement]?");
+
+    const auto far = refusal("[ledger]");
+    CHECK(far.message ==
+          "line 1: [ledger] is not a settings section; the sections are [review], "
+          "[fulfilment], [after_sales], [outbox], [operations] and [settlement]");
+}
+
+TEST_CASE("operations and settlement refusals of validate come back with their fields") {
+    struct refused_value {
+        std::string_view text;
+        errc code;
+        std::string_view field;
+        std::string_view message;
+    };
+    for (const refused_value& bad : std::initializer_list<refused_value>{
+             {"[operations]\nnormal_response = \"0s\"", errc::invalid_value,
+              "operations.normal_response", "line 2: must be longer than zero"},
+             {"[operations]\nurgent_response = \"0ms\"", errc::invalid_value,
+              "operations.urgent_response", "line 2: must be longer than zero"},
+             {"[operations]\n\nscan_every = \"0s\"", errc::invalid_value, "operations.scan_every",
+              "line 3: must be longer than zero"},
+             {"[operations]\nnotify_role = \"\"", errc::missing_value, "operations.notify_role",
+              "line 2: names the role to notify"},
+             {"[operations]\nescalate_to = \"\"", errc::missing_value, "operations.escalate_to",
+              "line 2: names the role to notify"},
+             {"[settlement]\ndefault_rate = \"1.5\"", errc::invalid_value,
+              "settlement.default_rate", ""},
+             {"[settlement]\ndefault_rate = \"-0.1\"", errc::invalid_value,
+              "settlement.default_rate", ""},
+             {"[settlement]\ncategory_rates = [\"books=0.1\", \"books=0.2\"]", errc::invalid_value,
+              "settlement.category_rates[1].category", "line 2: category books is listed twice"},
+             {"[settlement]\ncategory_rates = [\"=0.1\"]", errc::missing_value,
+              "settlement.category_rates[0].category", "line 2: must not be empty"},
+             {"[settlement]\ncategory_rates = [\"books=2\"]", errc::invalid_value,
+              "settlement.category_rates[0].commission", ""},
+             {"[settlement]\nservice_fees = [\"1.00 CNY\", \"-0.01 USD\"]", errc::invalid_value,
+              "settlement.service_fees[1]", ""},
+             {"[settlement]\naccount_period_days = 3651", errc::invalid_value,
+              "settlement.account_period_days", "line 2: must be from 0 to 3650, got 3651"},
+             {"[settlement]\naccount_period_days = -1", errc::invalid_value,
+              "settlement.account_period_days", "line 2: must be from 0 to 3650, got -1"},
+         }) {
+        CAPTURE(bad.text);
+        const auto e = refusal(bad.text);
+        CHECK(e.code == bad.code);
+        CHECK(e.field == bad.field);
+        if (bad.message.empty()) {
+            const auto line = std::count(bad.text.begin(), bad.text.end(), '\n') + 1;
+            CHECK_MESSAGE(e.message.starts_with(fmt::format("line {}: ", line)), e.message);
+        } else {
+            CHECK(e.message == bad.message);
+        }
+    }
+    // Limits of 0 switch a check off and are accepted; a role of 64 bytes is
+    // accepted, one of 65 refused.
+    const auto off = parse_settings(
+        "[operations]\nreview_limit = \"0s\"\npaid_limit = \"0s\"\nallocating_limit = \"0s\"\n"
+        "packed_limit = \"0s\"\non_hold_limit = \"0s\"\narchive_after = \"0s\"\n");
+    REQUIRE_MESSAGE(off.has_value(), to_string(off.error()));
+    CHECK(off->operations.review_limit == 0ms);
+    CHECK(parse_settings(fmt::format("[operations]\nnotify_role = \"{}\"", std::string(64, 'r')))
+              .has_value());
+    const auto long_role =
+        refusal(fmt::format("[operations]\nescalate_to = \"{}\"", std::string(65, 'r')));
+    CHECK(long_role.code == errc::invalid_value);
+    CHECK(long_role.field == "operations.escalate_to");
+    CHECK(long_role.message == "line 2: must be at most 64 bytes");
+}
+
+TEST_CASE("validate checks operations and settlement set in code") {
+    CHECK(orderly::validate(settings{}).has_value());
+    const auto refused_field = [](const settings& s) {
+        const auto r = orderly::validate(s);
+        REQUIRE_FALSE(r.has_value());
+        return r.error().field;
+    };
+    settings s;
+    s.operations.paid_limit = -1ms;
+    CHECK(refused_field(s) == "operations.paid_limit");
+    s = settings{};
+    s.operations.archive_after = -1ms;
+    CHECK(refused_field(s) == "operations.archive_after");
+    for (auto member : {&orderly::operations_settings::review_limit,
+                        &orderly::operations_settings::allocating_limit,
+                        &orderly::operations_settings::packed_limit,
+                        &orderly::operations_settings::on_hold_limit}) {
+        s = settings{};
+        s.operations.*member = -1ms;
+        CHECK(refused_field(s).starts_with("operations."));
+        s.operations.*member = 0ms;
+        CHECK(orderly::validate(s).has_value());
+    }
+    s = settings{};
+    s.operations.low_response = 0ms;
+    CHECK(refused_field(s) == "operations.low_response");
+    s = settings{};
+    s.operations.high_response = -5ms;
+    CHECK(refused_field(s) == "operations.high_response");
+    s = settings{};
+    s.settlement.default_rate = orderly::rate::ratio(3, 2).value();
+    CHECK(refused_field(s) == "settlement.default_rate");
+    s = settings{};
+    s.settlement.category_rates = {{.category = std::string(65, 'c'), .commission = {}}};
+    CHECK(refused_field(s) == "settlement.category_rates[0].category");
+    s = settings{};
+    s.settlement.service_fees = {cash("-1.00 CNY")};
+    CHECK(refused_field(s) == "settlement.service_fees[0]");
 }

@@ -17,9 +17,13 @@
 #include <orderly/engine/after_sales.hpp>
 #include <orderly/engine/fulfilment.hpp>
 #include <orderly/engine/inventory.hpp>
+#include <orderly/engine/operations.hpp>
 #include <orderly/engine/outcome.hpp>
 #include <orderly/engine/settings.hpp>
 #include <orderly/inventory/stock.hpp>
+#include <orderly/ops/case_library.hpp>
+#include <orderly/ops/exception_case.hpp>
+#include <orderly/ops/status_board.hpp>
 #include <orderly/order/order.hpp>
 #include <orderly/payment/payment.hpp>
 #include <orderly/ports/access_policy.hpp>
@@ -171,6 +175,15 @@ struct due_work_report {
     std::size_t tickets_escalated{0};  ///< Tickets whose step deadline passed (R-25).
     std::size_t returns_expired{0};    ///< Tickets closed because the goods never came back.
     std::size_t tickets_closed{0};     ///< Tickets closed after their auto-close time.
+    /// Exception cases opened or reopened by due work's scans (unprocessed
+    /// orders, low stock; R-28). Cases opened with a command, or with a due
+    /// order's or parcel's change (a payment timeout, a delay, a late
+    /// ticket), are written with that change and tell operations.notify_role
+    /// themselves; they are not counted here.
+    std::size_t cases_opened{0};
+    std::size_t cases_escalated{0};  ///< Cases whose response deadline passed.
+    std::size_t causes_cleared{0};   ///< Cases resolved because their cause went away.
+    std::size_t orders_archived{0};  ///< Ended orders moved to the archive (R-32).
 };
 
 /// The host's ports the engine works through. The engine keeps references:
@@ -397,6 +410,57 @@ public:
     /// fulfilment set-up (its network says which warehouse serves where).
     [[nodiscard]] result<std::vector<transfer_proposal>> propose_transfers(
         const actor& who, std::size_t max_orders = 10'000) const;
+
+    // --- operations (R-28, R-30, R-31, R-32) ---
+    /// Opens an exception case by hand (detectors open theirs in due work
+    /// and as events happen). Its response deadline follows its priority
+    /// (settings::operations); operations.notify_role is told.
+    [[nodiscard]] result<exception_case> open_case(const command_context& ctx,
+                                                   const open_case_request& request);
+    /// Takes a case: it is acknowledged and owned by `owner` (empty: the actor).
+    [[nodiscard]] result<exception_case> acknowledge_case(const command_context& ctx, case_id id,
+                                                          std::string_view owner);
+    /// Gives an unresolved case to another owner, without moving it.
+    [[nodiscard]] result<exception_case> assign_case(const command_context& ctx, case_id id,
+                                                     std::string_view owner);
+    /// Work on a case began (from open or acknowledged).
+    [[nodiscard]] result<exception_case> start_case_work(const command_context& ctx, case_id id);
+    /// Adds a note to a live case.
+    [[nodiscard]] result<exception_case> add_case_note(const command_context& ctx, case_id id,
+                                                       std::string_view text);
+    /// Resolves a case with what was done and a code hosts count (both
+    /// required; the code is a lower-case word such as "reshipped").
+    [[nodiscard]] result<exception_case> resolve_case(const command_context& ctx, case_id id,
+                                                      std::string_view resolution,
+                                                      std::string_view code);
+    /// Closes a resolved case: nothing more will happen to it.
+    [[nodiscard]] result<exception_case> close_case(const command_context& ctx, case_id id);
+    /// A case as stored.
+    [[nodiscard]] result<exception_case> get_case(const actor& who, case_id id) const;
+    /// Unresolved cases (open, acknowledged, in progress, escalated), most
+    /// urgent first, then oldest first; at most `limit`.
+    [[nodiscard]] result<std::vector<exception_case>> open_cases(const actor& who,
+                                                                 std::size_t limit = 1000) const;
+    /// The case library: resolved and closed cases matching `query`, with
+    /// counts per resolution code.
+    [[nodiscard]] result<case_search_result> search_cases(const actor& who,
+                                                          const case_query& query) const;
+    /// The status board of the orders placed in [from, to), read from
+    /// the stores: live and archived orders, their timelines, and their
+    /// exception cases and logistics exceptions. Reads every order: a report,
+    /// not a hot path.
+    [[nodiscard]] result<status_board> status_board_of(const actor& who, timestamp from,
+                                                       timestamp to) const;
+    /// Every merchant's statement of `period` under
+    /// settings::settlement, from the orders completed before its end (live
+    /// and archived), their SKUs' categories and their refunds.
+    [[nodiscard]] result<store_settlement> settle_period(const actor& who,
+                                                         const settlement_period& period) const;
+    /// Moves closed and cancelled orders whose last change is older than
+    /// operations.archive_after to the archive, at most `limit`;
+    /// returns how many moved. run_due_work does the same.
+    [[nodiscard]] result<std::size_t> archive_orders(const command_context& ctx,
+                                                     std::size_t limit = 256);
 
     // --- reading ---
     /// A stock transfer as stored.

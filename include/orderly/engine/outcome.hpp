@@ -35,6 +35,8 @@ struct command_outcome {
     std::optional<ticket_id> ticket{};
     /// That ticket's state after the command.
     std::optional<ticket_state> ticket_status{};
+    /// The exception case a case command concerned.
+    std::optional<case_id> case_ref{};
 
     /// Outcomes are equal when every field is.
     friend bool operator==(const command_outcome&, const command_outcome&) = default;

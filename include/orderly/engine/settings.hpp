@@ -7,6 +7,7 @@
 #include <orderly/core/money.hpp>
 #include <orderly/core/order_number.hpp>
 #include <orderly/core/time.hpp>
+#include <orderly/ops/settlement.hpp>
 #include <orderly/ports/notifier.hpp>
 
 #include <chrono>
@@ -84,6 +85,40 @@ struct after_sales_settings {
     std::string escalate_to{"after_sales_lead"};
 };
 
+/// Exception cases, their detectors and the archive.
+struct operations_settings {
+    /// An order waiting for review longer than this is unprocessed (0: off).
+    duration review_limit{std::chrono::hours(24)};
+    /// A paid order not allocated within this is unprocessed (0: off).
+    duration paid_limit{std::chrono::hours(24)};
+    /// An allocated order not packed within this is unprocessed (0: off).
+    duration allocating_limit{std::chrono::hours(24)};
+    /// A packed order not shipped within this is unprocessed (0: off).
+    duration packed_limit{std::chrono::hours(12)};
+    /// An order on hold longer than this is unprocessed (0: off).
+    duration on_hold_limit{std::chrono::hours(72)};
+    /// Failed delivery attempts on one parcel after which its address is
+    /// treated as unclear (0: off).
+    std::uint32_t failed_attempts_for_unclear_address{2};
+    /// Response deadline of a new or reopened case, by priority (low,
+    /// normal, high, urgent); each escalation arms the raised priority's.
+    duration low_response{std::chrono::hours(72)};
+    duration normal_response{std::chrono::hours(24)};  ///< For normal priority.
+    duration high_response{std::chrono::hours(8)};     ///< For high priority.
+    duration urgent_response{std::chrono::hours(2)};   ///< For urgent priority.
+    /// The role told of new cases.
+    std::string notify_role{"operations"};
+    /// The role an escalation tells (the next role up).
+    std::string escalate_to{"operations_lead"};
+    /// How often run_due_work looks for unprocessed orders and re-checks the
+    /// causes of unresolved cases; both read every order in a working state,
+    /// so not on every call.
+    duration scan_every{std::chrono::minutes(5)};
+    /// Closed and cancelled orders whose last change is older than this move
+    /// to the archive in run_due_work and archive_orders (0: never).
+    duration archive_after{std::chrono::days(90)};
+};
+
 /// Back-off for notifications the host's Notifier refused: the first retry
 /// after `first_retry`, doubling up to `max_retry`; never given up on.
 struct outbox_settings {
@@ -125,6 +160,10 @@ struct settings {
     std::size_t import_batch_size{256};
     /// After-sales deadlines and approval rules (R-24…R-27).
     after_sales_settings after_sales{};
+    /// Exception cases, detectors and the archive.
+    operations_settings operations{};
+    /// Commission, service fees and the account period.
+    settlement_rules settlement{};
 };
 
 /// Checks settings; the error names the field ("payment_timeout").

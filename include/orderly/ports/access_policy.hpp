@@ -54,10 +54,14 @@ enum class command : std::uint8_t {
     resolve_ticket = 35,   ///< Refund, ship a replacement, send to and back from repair.
     close_ticket = 36,     ///< Close a ticket whose goods went out again.
     rate_order = 37,       ///< Rate an order (R-27).
+    open_case = 38,        ///< Open an exception case by hand (R-28).
+    work_case = 39,        ///< Acknowledge, assign, start, note, resolve or close a case (R-28).
+    view_operations = 40,  ///< Read cases, the case library, the status board and statements.
+    archive_orders = 41,   ///< Move ended orders older than the setting to the archive (R-32).
 };
 
 /// Every command, in numeric order.
-inline constexpr std::array<command, 37> all_commands = {command::place_order,
+inline constexpr std::array<command, 41> all_commands = {command::place_order,
                                                          command::approve_order,
                                                          command::reject_order,
                                                          command::record_payment,
@@ -93,7 +97,11 @@ inline constexpr std::array<command, 37> all_commands = {command::place_order,
                                                          command::inspect_return,
                                                          command::resolve_ticket,
                                                          command::close_ticket,
-                                                         command::rate_order};
+                                                         command::rate_order,
+                                                         command::open_case,
+                                                         command::work_case,
+                                                         command::view_operations,
+                                                         command::archive_orders};
 
 /// The stable name of a command ("cancel_order").
 [[nodiscard]] std::string_view to_string(command c) noexcept;
@@ -119,6 +127,10 @@ public:
 /// finance records payments and refunds; the system role (gateways, carriers,
 /// the due-work scan) records payments, delivers, confirms, cancels and runs
 /// due work; admins do everything. Every staff role may view orders.
+/// Exception cases: customer service and warehouse staff open and work them,
+/// customer service and finance read the operations reports (cases, the
+/// case library, the status board, statements), the system role opens cases
+/// and archives; admins do everything.
 class default_access_policy final : public access_policy {
 public:
     /// See the class comment for the table.

@@ -47,10 +47,12 @@ enum class notification_kind : std::uint8_t {
     rating_requested =
         22,  ///< The order closed after its after-sales work; asks for a rating (R-27).
     ticket_escalated = 23,  ///< A ticket's deadline passed; the next role up is told.
+    case_opened = 24,       ///< An exception case was opened or reopened (R-28).
+    case_escalated = 25,    ///< A case's response deadline passed; the next role up is told.
 };
 
 /// Every notification kind, in numeric order.
-inline constexpr std::array<notification_kind, 23> all_notification_kinds = {
+inline constexpr std::array<notification_kind, 25> all_notification_kinds = {
     notification_kind::order_confirmed,     notification_kind::review_result,
     notification_kind::payment_result,      notification_kind::shipped,
     notification_kind::delivered,           notification_kind::cancelled,
@@ -62,7 +64,8 @@ inline constexpr std::array<notification_kind, 23> all_notification_kinds = {
     notification_kind::return_received,     notification_kind::ticket_refunded,
     notification_kind::replacement_shipped, notification_kind::repair_shipped,
     notification_kind::ticket_closed,       notification_kind::rating_requested,
-    notification_kind::ticket_escalated};
+    notification_kind::ticket_escalated,    notification_kind::case_opened,
+    notification_kind::case_escalated};
 
 /// The stable name of a kind ("order_confirmed").
 [[nodiscard]] constexpr std::string_view to_string(notification_kind k) noexcept {
@@ -113,6 +116,10 @@ inline constexpr std::array<notification_kind, 23> all_notification_kinds = {
             return "rating_requested";
         case notification_kind::ticket_escalated:
             return "ticket_escalated";
+        case notification_kind::case_opened:
+            return "case_opened";
+        case notification_kind::case_escalated:
+            return "case_escalated";
     }
     return "unknown";
 }

@@ -39,6 +39,7 @@
 #include <orderly/engine/outcome.hpp>
 #include <orderly/fulfilment/shipment.hpp>
 #include <orderly/inventory/stock.hpp>
+#include <orderly/ops/exception_case.hpp>
 #include <orderly/order/order.hpp>
 #include <orderly/ports/notifier.hpp>
 
@@ -163,6 +164,28 @@ public:
     /// version rule as put_order's (fields "ticket.id", "ticket.version").
     [[nodiscard]] virtual result<void> put_ticket(const ticket& t) = 0;
 
+    /// The committed exception case with this id, if any.
+    [[nodiscard]] virtual result<std::optional<exception_case>> find_case(case_id id) = 0;
+    /// The committed live (not closed) case whose cause_key is `cause_key`,
+    /// if any; none for an empty key.
+    [[nodiscard]] virtual result<std::optional<exception_case>> find_live_case(
+        std::string_view cause_key) = 0;
+    /// Inserts (version 1) or replaces (version n, stored n−1) the case;
+    /// version rule as put_order's (fields "case.id", "case.version"). Commit
+    /// also fails (errc::conflict, field "case.cause_key") when the case is
+    /// live, its cause_key is not empty, and another live case holds that
+    /// key: one cause has at most one live case, however detectors race.
+    [[nodiscard]] virtual result<void> put_case(const exception_case& c) = 0;
+
+    /// Moves an ended order (closed or cancelled) and its timeline to the
+    /// archive at commit. Commit fails with errc::conflict, field
+    /// "version", unless the live order is stored at `version` (an archived
+    /// order is not live), and with errc::invalid_value, field "state", when
+    /// it has not ended. Archived orders stay readable (find_order,
+    /// load_order, timeline, outbox_of) but leave orders_in_state and
+    /// due_orders; put_order can no longer change them.
+    [[nodiscard]] virtual result<void> archive_order(order_id id, std::uint64_t version) = 0;
+
     /// The committed catalogue entry, if any.
     [[nodiscard]] virtual result<std::optional<sku>> find_sku(const sku_id& id) = 0;
     /// Inserts or replaces a catalogue entry.
@@ -279,6 +302,23 @@ public:
     /// (ties by id), at most `limit`.
     [[nodiscard]] virtual result<std::vector<ticket_id>> due_tickets(timestamp now,
                                                                      std::size_t limit) = 0;
+
+    /// The committed exception case with this id, if any.
+    [[nodiscard]] virtual result<std::optional<exception_case>> load_case(case_id id) = 0;
+    /// Ids of cases in `state`, ascending, greater than `after`, at most `limit`.
+    [[nodiscard]] virtual result<std::vector<case_id>> cases_in_state(case_state state,
+                                                                      case_id after,
+                                                                      std::size_t limit) = 0;
+    /// Ids of cases whose due_at is at or before `now`, earliest first (ties
+    /// by id), at most `limit`.
+    [[nodiscard]] virtual result<std::vector<case_id>> due_cases(timestamp now,
+                                                                 std::size_t limit) = 0;
+
+    /// Ids of archived orders, ascending, greater than `after`, at most
+    /// `limit` (R-32: what the status board and settlement read besides the
+    /// live orders).
+    [[nodiscard]] virtual result<std::vector<order_id>> archived_orders(order_id after,
+                                                                        std::size_t limit) = 0;
 
     /// Hands out up to `limit` undelivered notifications whose next attempt is
     /// due at `now`, oldest first, and leases them: each is not handed out

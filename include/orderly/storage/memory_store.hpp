@@ -15,7 +15,9 @@ namespace orderly {
 /// idempotency keys sit in hash-sharded maps, each shard behind its own
 /// mutex, so transactions on different orders and SKUs commit in parallel;
 /// shipments sit in one map behind one mutex, stock transfers in another,
-/// after-sales tickets in a third.
+/// after-sales tickets in a third, exception cases (with an index of the live
+/// cases by cause_key) in a fourth. An archived order moves, with its
+/// timeline, to its shard's archive, out of the live indexes.
 /// Each stock row keeps its own on-hand ledger. A commit locks exactly the
 /// shards it writes, in one global order, checks every condition, then
 /// applies everything. Nothing survives the process.
@@ -78,6 +80,16 @@ public:
     /// See store::due_tickets.
     [[nodiscard]] result<std::vector<ticket_id>> due_tickets(timestamp now,
                                                              std::size_t limit) override;
+    /// See store::load_case.
+    [[nodiscard]] result<std::optional<exception_case>> load_case(case_id id) override;
+    /// See store::cases_in_state.
+    [[nodiscard]] result<std::vector<case_id>> cases_in_state(case_state state, case_id after,
+                                                              std::size_t limit) override;
+    /// See store::due_cases.
+    [[nodiscard]] result<std::vector<case_id>> due_cases(timestamp now, std::size_t limit) override;
+    /// See store::archived_orders.
+    [[nodiscard]] result<std::vector<order_id>> archived_orders(order_id after,
+                                                                std::size_t limit) override;
     /// See store::claim_notifications.
     [[nodiscard]] result<std::vector<notification>> claim_notifications(timestamp now,
                                                                         duration lease,

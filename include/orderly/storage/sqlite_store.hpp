@@ -55,21 +55,29 @@ struct sqlite_backup_options {
 
 /// A Store on one SQLite database file. Everything the Store port holds is
 /// kept: orders (scalar columns plus their lines, reservations and payments
-/// as one JSON body), shipments and after-sales tickets (likewise a JSON body
-/// beside a few indexed columns), the timeline, SKUs, stock rows with their
-/// on-hand ledger and damaged bin, stock transfers, the outbox and
-/// idempotency records. See docs/ARCHITECTURE.md for the schema.
+/// as one JSON body), shipments, after-sales tickets and exception cases
+/// (likewise a JSON body beside a few indexed columns), the timeline, SKUs,
+/// stock rows with their on-hand ledger and damaged bin, stock transfers, the
+/// outbox and idempotency records. Archived orders (R-32) and their timelines
+/// live in tables of their own (archived_orders, archived_timeline), so the
+/// live tables and their indexes hold only the live work; the order reads
+/// fall back to them. See docs/ARCHITECTURE.md for the schema.
 ///
 /// Each transaction reads committed data through a pooled connection and
 /// writes at commit inside one `BEGIN IMMEDIATE` SQLite transaction, where
 /// every condition of the Store contract is re-checked with conditional
 /// statements (`UPDATE stock … WHERE on_hand - reserved - safety >= n`, a
-/// version-checked `UPDATE orders`, a unique idempotency key). Prepared
-/// statements are cached per connection.
+/// version-checked `UPDATE orders`, a unique idempotency key). "One live case
+/// per cause" is a partial unique index on the cases' cause_key (live cases
+/// with a key only), so SQLite itself refuses a second live case of a cause,
+/// whichever process writes it; the refusal is errc::conflict, field
+/// "case.cause_key". Prepared statements are cached per connection.
 class sqlite_store final : public store {
 public:
     /// The schema version this build creates and reads (`PRAGMA user_version`).
-    static constexpr int schema_version = 3;
+    /// Version 4 added exception cases, the order archive and the case an
+    /// idempotency record names; open() migrates files of versions 1 to 3.
+    static constexpr int schema_version = 4;
 
     /// Opens (creating or migrating as needed) the database at options.path.
     /// Fails with errc::missing_value (no path) or errc::invalid_value on bad
@@ -107,14 +115,14 @@ public:
     /// open, so keep batches short: hundreds of commands, not millions.
     [[nodiscard]] result<std::unique_ptr<store_batch>> begin_batch() override;
 
-    /// See store::load_order.
+    /// See store::load_order. Reads the live orders, then the archive.
     [[nodiscard]] result<std::optional<order>> load_order(order_id id) override;
-    /// See store::timeline.
+    /// See store::timeline. Archived orders keep theirs in archived_timeline.
     [[nodiscard]] result<std::vector<timeline_entry>> timeline(order_id id) override;
-    /// See store::orders_in_state.
+    /// See store::orders_in_state. Archived orders are not in it.
     [[nodiscard]] result<std::vector<order_id>> orders_in_state(order_state state, order_id after,
                                                                 std::size_t limit) override;
-    /// See store::due_orders.
+    /// See store::due_orders. Archived orders are not in it.
     [[nodiscard]] result<std::vector<order_id>> due_orders(timestamp now,
                                                            std::size_t limit) override;
     /// See store::load_shipment.
@@ -154,6 +162,16 @@ public:
     /// See store::due_tickets.
     [[nodiscard]] result<std::vector<ticket_id>> due_tickets(timestamp now,
                                                              std::size_t limit) override;
+    /// See store::load_case.
+    [[nodiscard]] result<std::optional<exception_case>> load_case(case_id id) override;
+    /// See store::cases_in_state.
+    [[nodiscard]] result<std::vector<case_id>> cases_in_state(case_state state, case_id after,
+                                                              std::size_t limit) override;
+    /// See store::due_cases.
+    [[nodiscard]] result<std::vector<case_id>> due_cases(timestamp now, std::size_t limit) override;
+    /// See store::archived_orders: the ids in the archived_orders table.
+    [[nodiscard]] result<std::vector<order_id>> archived_orders(order_id after,
+                                                                std::size_t limit) override;
     /// See store::claim_notifications. The claim is one write transaction, so
     /// two processes never receive the same notification within one lease.
     [[nodiscard]] result<std::vector<notification>> claim_notifications(timestamp now,
@@ -164,7 +182,8 @@ public:
     /// See store::reschedule.
     [[nodiscard]] result<void> reschedule(std::uint64_t id, timestamp next_attempt_at,
                                           std::string_view last_error) override;
-    /// See store::outbox_of.
+    /// See store::outbox_of. Archiving an order does not move its outbox
+    /// entries: the outbox is drained by delivery, not by archiving.
     [[nodiscard]] result<std::vector<outbox_entry>> outbox_of(order_id id) override;
     /// See store::undelivered_count.
     [[nodiscard]] result<std::size_t> undelivered_count() override;

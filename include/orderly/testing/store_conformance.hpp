@@ -8,12 +8,13 @@
 /// field, order and shipment versions, each stock operation and its error,
 /// idempotency keys, atomic commits, indexes, the outbox and its leases),
 /// stock transfers, the on-hand ledger and low-stock flags, after-sales
-/// tickets and returned stock (restock, the damaged bin), group commits
-/// through store::begin_batch, races between threads (a hot stock row,
-/// writers of one order or shipment version, low-stock flaggers, concurrent
-/// claims), and finally the whole engine over the store: a seeded random run
-/// of every command with the invariants checked after every step, and threads
-/// placing orders for one hot SKU.
+/// tickets and returned stock (restock, the damaged bin), exception cases
+/// (one live case per cause) and the order archive, group commits through
+/// store::begin_batch, races between threads (a hot stock row, writers of one
+/// order or shipment version, low-stock flaggers, detectors opening a case
+/// for one cause, concurrent claims), and finally the whole engine over the
+/// store: a seeded random run of every command with the invariants checked
+/// after every step, and threads placing orders for one hot SKU.
 ///
 /// The suite is framework-neutral: run_store_conformance() returns the
 /// failures, each with its scenario, file, line and a sentence. For doctest,
@@ -5204,6 +5205,18 @@ inline settings scenario_settings() {
     // not their deadlines (the after-sales tests cover those): the review
     // deadline lies beyond any run.
     s.after_sales.response_time = std::chrono::hours(24 * 365 * 100);
+    // Likewise it models the cases detectors open with a command (a failed
+    // or timed-out payment), not the periodic scans for unprocessed orders
+    // or case escalation (the operations tests cover those): both are off.
+    s.operations.review_limit = duration::zero();
+    s.operations.paid_limit = duration::zero();
+    s.operations.allocating_limit = duration::zero();
+    s.operations.packed_limit = duration::zero();
+    s.operations.on_hold_limit = duration::zero();
+    for (duration* d : {&s.operations.low_response, &s.operations.normal_response,
+                        &s.operations.high_response, &s.operations.urgent_response}) {
+        *d = std::chrono::hours(24 * 365 * 100);
+    }
     return s;
 }
 
@@ -7092,6 +7105,7 @@ private:
             expected.insert(notification_kind::ticket_submitted);
         }
         const std::uint32_t failures_before = bo == nullptr ? 0 : bo->payment_failures;
+        const std::uint32_t failures_before_step = failures_before;
         for (std::uint32_t i = failures_before; i < ao.payment_failures; ++i) {
             expected.insert(notification_kind::payment_result);  // a failed attempt
         }
@@ -7112,9 +7126,29 @@ private:
         }
         std::multiset<notification_kind> written;
         std::int64_t announced_refunds = 0;
+        // Detectors open an exception case on a failed or timed-out payment
+        // at most one per step, and only while none is open for the
+        // same cause: counted apart, since whether one was open depends on
+        // the operators.
+        std::size_t cases_opened = 0;
         for (std::size_t i = bout.size(); i < aout.size(); ++i) {
             const notification& n = aout[i].notification;
-            written.insert(n.kind);
+            if (n.kind == notification_kind::case_opened) {
+                ++cases_opened;
+                const bool failed = ao.payment_failures > failures_before_step;
+                const bool timed_out =
+                    std::any_of(added.begin(), added.end(), [](const timeline_entry& t) {
+                        return t.event == order_event::payment_timed_out;
+                    });
+                if (!failed && !timed_out) {
+                    problem(
+                        "order {} got a case_opened notification without a payment failure "
+                        "or timeout",
+                        id);
+                }
+            } else {
+                written.insert(n.kind);
+            }
             if (n.order != id || n.number != ao.number || n.created_at != now) {
                 problem("new notification {} ({}) does not name order {} at the step's time", n.id,
                         n.kind, id);
@@ -7140,6 +7174,9 @@ private:
                               "tracking_number", ao.tracking_number}) == n.details.end()) {
                 problem("shipped notification {} lacks the tracking number", n.id);
             }
+        }
+        if (cases_opened > 1) {
+            problem("order {} got {} case_opened notifications in one step", id, cases_opened);
         }
         if (written != expected) {
             std::vector<std::string> w;
@@ -7213,7 +7250,10 @@ private:
                 // A new ticket is told to the customer and to customer service.
                 const bool staff_ticket =
                     n.kind == notification_kind::ticket_submitted && n.audience == audience::staff;
-                if (staff_ticket ? n.recipient != "customer_service"
+                // A new exception case is told to operations.
+                const bool case_note = n.kind == notification_kind::case_opened;
+                if (case_note      ? (n.audience != audience::staff || n.recipient != "operations")
+                    : staff_ticket ? n.recipient != "customer_service"
                     : is_customer_kind(n.kind)
                         ? (n.audience != audience::customer || n.recipient != o.customer.value())
                         : (n.audience != audience::staff || n.recipient != "finance")) {
@@ -7591,6 +7631,989 @@ inline void engine_hot_sku(const store_factory& make, const conformance_options&
                         reserved_by_success.load()));
 }
 
+// ---- exception cases and the archive: values and helpers ---------------------------------
+
+/// A case timeline entry.
+inline case_entry case_step(std::int64_t at, case_event event, std::optional<case_state> from,
+                            case_state to, std::string note = {}, actor who = system_actor()) {
+    return case_entry{.at = at_ms(at),
+                      .actor = std::move(who),
+                      .event = event,
+                      .from = from,
+                      .to = to,
+                      .note = std::move(note)};
+}
+
+/// A cause key with the characters SQL's LIKE treats specially, Unicode and
+/// quotes, so a store that matches keys by pattern or folds case fails.
+inline const std::string tricky_cause =
+    "logistics_damage:shipment:9223372036854775807 «100%_» '\\'";
+
+/// A case with every field set to something other than its default: every
+/// optional set, three notes (one empty, two at the same instant), a timeline
+/// of several actors with and without a state before, an escalation count
+/// beyond 2^31, Unicode text, ids beyond 2^62 and dates before the epoch.
+inline exception_case rich_case(std::uint64_t id) {
+    constexpr std::int64_t opened = 1'796'000'000'000;
+    const actor agent{"agent-珍", role::customer_service};
+    const actor admin{"root", role::admin};
+    return exception_case{
+        .id = case_id(id),
+        .version = 1,
+        .type = case_type::logistics_damage,
+        .priority = case_priority::urgent,
+        .state = case_state::escalated,
+        .escalated_from = case_state::in_progress,
+        .cause_key = tricky_cause,
+        .title = tricky_text,
+        .order = order_id((std::uint64_t{1} << 62) + 5),
+        .shipment = shipment_id((std::uint64_t{1} << 63) - 1),
+        .ticket = ticket_id((std::uint64_t{1} << 62) + 77),
+        .sku = sku_id("SKU-TEA"),
+        .warehouse = warehouse_id("WH-东"),
+        .carrier = carrier_id("sf-express"),
+        .merchant = merchant_id("merchant-7"),
+        .owner = "agent-珍",
+        .notes = {case_note{.at = at_ms(opened + 500), .author = agent, .text = tricky_text},
+                  case_note{.at = at_ms(opened + 500), .author = admin, .text = ""},
+                  case_note{.at = at_ms(-1), .author = system_actor(), .text = "line 1\nline 2"}},
+        .timeline = {case_step(opened, case_event::opened, std::nullopt, case_state::open,
+                               "parcel arrived crushed"),
+                     case_step(opened + 1000, case_event::acknowledged, case_state::open,
+                               case_state::acknowledged, "", agent),
+                     case_step(opened + 2000, case_event::work_started, case_state::acknowledged,
+                               case_state::in_progress, tricky_text, agent),
+                     case_step(opened + 2000, case_event::deadline_passed, case_state::in_progress,
+                               case_state::escalated, "response late")},
+        .resolution = "replaced «box» 100%",
+        .resolution_code = "replaced_item",
+        .escalations = 4'000'000'000U,
+        .opened_at = at_ms(opened),
+        .updated_at = at_ms(opened + 2000),
+        .due_at = at_ms(opened + 3'600'000),
+        .resolved_at = at_ms(-5000),
+        .closed_at = at_ms(opened + 7)};
+}
+
+/// An open case opened by the system, its optionals all unset, with its
+/// first timeline entry.
+inline exception_case plain_case(std::uint64_t id, std::uint64_t version = 1,
+                                 case_state state = case_state::open, std::string cause_key = {},
+                                 std::optional<timestamp> due_at = std::nullopt) {
+    return exception_case{
+        .id = case_id(id),
+        .version = version,
+        .type = case_type::other,
+        .priority = case_priority::normal,
+        .state = state,
+        .escalated_from = case_state::open,
+        .cause_key = std::move(cause_key),
+        .title = "plain",
+        .order = std::nullopt,
+        .shipment = std::nullopt,
+        .ticket = std::nullopt,
+        .sku = sku_id(),
+        .warehouse = warehouse_id(),
+        .carrier = carrier_id(),
+        .merchant = merchant_id(),
+        .owner = {},
+        .notes = {},
+        .timeline = {case_step(1000, case_event::opened, std::nullopt, case_state::open)},
+        .resolution = {},
+        .resolution_code = {},
+        .escalations = 0,
+        .opened_at = at_ms(1000),
+        .updated_at = at_ms(1000),
+        .due_at = due_at,
+        .resolved_at = std::nullopt,
+        .closed_at = std::nullopt};
+}
+
+/// A case timeline as text.
+inline std::string case_timeline_text(const std::vector<case_entry>& entries) {
+    std::vector<std::string> parts;
+    parts.reserve(entries.size());
+    for (const case_entry& e : entries) {
+        parts.push_back(fmt::format("{}@{}:{}->{} by {} '{}'", e.event, to_unix_ms(e.at),
+                                    e.from ? to_string(*e.from) : "-", e.to, e.actor, e.note));
+    }
+    return fmt::format("[{}]", fmt::join(parts, ", "));
+}
+
+/// Case notes as text.
+inline std::string case_notes_text(const std::vector<case_note>& notes) {
+    std::vector<std::string> parts;
+    parts.reserve(notes.size());
+    for (const case_note& n : notes) {
+        parts.push_back(fmt::format("@{} by {} '{}'", to_unix_ms(n.at), n.author, n.text));
+    }
+    return fmt::format("[{}]", fmt::join(parts, ", "));
+}
+
+/// Which fields of two cases differ, field by field.
+inline std::string case_difference(const exception_case& e, const exception_case& a) {
+    difference d;
+    d.field("id", e.id, a.id);
+    d.field("version", e.version, a.version);
+    d.field("type", e.type, a.type);
+    d.field("priority", e.priority, a.priority);
+    d.field("state", e.state, a.state);
+    d.field("escalated_from", e.escalated_from, a.escalated_from);
+    d.field("cause_key", e.cause_key, a.cause_key);
+    d.field("title", e.title, a.title);
+    d.field("order", e.order, a.order);
+    d.field("shipment", e.shipment, a.shipment);
+    d.field("ticket", e.ticket, a.ticket);
+    d.field("sku", e.sku, a.sku);
+    d.field("warehouse", e.warehouse, a.warehouse);
+    d.field("carrier", e.carrier, a.carrier);
+    d.field("merchant", e.merchant, a.merchant);
+    d.field("owner", e.owner, a.owner);
+    if (e.notes != a.notes) {
+        d.field("notes", case_notes_text(e.notes), case_notes_text(a.notes));
+    }
+    if (e.timeline != a.timeline) {
+        d.field("timeline", case_timeline_text(e.timeline), case_timeline_text(a.timeline));
+    }
+    d.field("resolution", e.resolution, a.resolution);
+    d.field("resolution_code", e.resolution_code, a.resolution_code);
+    d.field("escalations", e.escalations, a.escalations);
+    d.field("opened_at", e.opened_at, a.opened_at);
+    d.field("updated_at", e.updated_at, a.updated_at);
+    d.field("due_at", e.due_at, a.due_at);
+    d.field("resolved_at", e.resolved_at, a.resolved_at);
+    d.field("closed_at", e.closed_at, a.closed_at);
+    return d.text();
+}
+
+inline result<void> commit_case(store& s, conformance_checker& c, const exception_case& x) {
+    writes w(begin(s, c));
+    w << w.tx().put_case(x);
+    return w.commit();
+}
+
+inline void put(store& s, conformance_checker& c, const exception_case& x,
+                here where = here::current()) {
+    c.need(commit_case(s, c, x), fmt::format("committing case {} at version {}", x.id, x.version),
+           where);
+}
+
+inline std::optional<exception_case> load_case(store& s, conformance_checker& c, std::uint64_t id,
+                                               here where = here::current()) {
+    return c.need(s.load_case(case_id(id)), fmt::format("load_case({})", id), where);
+}
+
+inline void expect_case(conformance_checker& c, const std::optional<exception_case>& actual,
+                        const exception_case& expected, std::string_view what,
+                        here where = here::current()) {
+    if (!actual) {
+        c.fail(fmt::format("{}: case {} is missing", what, expected.id), where);
+    } else if (*actual != expected) {
+        c.fail(fmt::format("{}: case {} differs: {}", what, expected.id,
+                           case_difference(expected, *actual)),
+               where);
+    }
+}
+
+inline void expect_stored(conformance_checker& c, store& s, const exception_case& expected,
+                          std::string_view what, here where = here::current()) {
+    expect_case(c, load_case(s, c, expected.id.value(), where), expected, what, where);
+}
+
+inline void expect_no_case(conformance_checker& c, store& s, std::uint64_t id,
+                           std::string_view what, here where = here::current()) {
+    c.check(!load_case(s, c, id, where).has_value(),
+            fmt::format("{}: case {} should not exist", what, id), where);
+}
+
+/// The live case find_live_case returns for `key`, read in a fresh transaction.
+inline std::optional<exception_case> live_case(store& s, conformance_checker& c,
+                                               std::string_view key, here where = here::current()) {
+    auto tx = begin(s, c, where);
+    return c.need(tx->find_live_case(key), fmt::format("find_live_case('{}')", key), where);
+}
+
+/// The id of the live case for `key`, or 0 when find_live_case finds none.
+inline std::uint64_t live_case_id(store& s, conformance_checker& c, std::string_view key,
+                                  here where = here::current()) {
+    const auto found = live_case(s, c, key, where);
+    return found ? found->id.value() : 0;
+}
+
+inline std::vector<std::uint64_t> raw(const std::vector<case_id>& ids) {
+    std::vector<std::uint64_t> values;
+    values.reserve(ids.size());
+    for (const case_id id : ids) {
+        values.push_back(id.value());
+    }
+    return values;
+}
+
+inline std::vector<std::uint64_t> in_state(store& s, conformance_checker& c, case_state state,
+                                           std::uint64_t after = 0, std::size_t limit = 100000,
+                                           here where = here::current()) {
+    return raw(c.need(s.cases_in_state(state, case_id(after), limit),
+                      fmt::format("cases_in_state({}, {}, {})", state, after, limit), where));
+}
+
+inline std::vector<std::uint64_t> due_cases(store& s, conformance_checker& c, std::int64_t now_ms,
+                                            std::size_t limit = 100000,
+                                            here where = here::current()) {
+    return raw(c.need(s.due_cases(at_ms(now_ms), limit),
+                      fmt::format("due_cases({} ms, {})", now_ms, limit), where));
+}
+
+inline std::vector<std::uint64_t> archived(store& s, conformance_checker& c,
+                                           std::uint64_t after = 0, std::size_t limit = 100000,
+                                           here where = here::current()) {
+    return raw(c.need(s.archived_orders(order_id(after), limit),
+                      fmt::format("archived_orders({}, {})", after, limit), where));
+}
+
+inline result<void> commit_archive(store& s, conformance_checker& c, std::uint64_t id,
+                                   std::uint64_t version) {
+    writes w(begin(s, c));
+    w << w.tx().archive_order(order_id(id), version);
+    return w.commit();
+}
+
+// ---- scenarios: exception cases -------------------------------------------------------------
+
+inline void case_round_trip(const store_factory& make, const conformance_options& /*options*/,
+                            conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const exception_case full = rich_case(701);
+    const exception_case sparse = plain_case(702);
+    {
+        auto tx = begin(*s, c);
+        c.need(tx->put_case(full), "put_case of a case with every field set");
+        c.need(tx->put_case(sparse), "put_case of a case with no optional set");
+        c.need(tx->commit(), "commit of two new cases");
+    }
+    for (const exception_case* x : {&full, &sparse}) {
+        expect_stored(c, *s, *x, "load_case after the insert");
+        auto tx = begin(*s, c);
+        expect_case(c, c.need(tx->find_case(x->id), "find_case"), *x, "find_case after the insert");
+    }
+    // Replacing keeps every field too, including ones that became empty or set.
+    exception_case next = full;
+    next.version = 2;
+    next.state = case_state::closed;
+    next.escalated_from = case_state::open;
+    next.priority = case_priority::low;
+    next.order.reset();
+    next.shipment.reset();
+    next.ticket.reset();
+    next.sku = sku_id();
+    next.owner.clear();
+    next.notes.pop_back();
+    next.timeline.push_back(
+        case_step(1'797'000'000'000, case_event::closed, case_state::resolved, case_state::closed));
+    next.resolution.clear();
+    next.escalations = 0;
+    next.due_at.reset();
+    next.resolved_at.reset();
+    next.closed_at = at_ms(1'797'000'000'000);
+    exception_case next_sparse = sparse;
+    next_sparse.version = 2;
+    next_sparse.type = case_type::after_sales_overdue;
+    next_sparse.priority = case_priority::high;
+    next_sparse.state = case_state::acknowledged;
+    next_sparse.cause_key = "after_sales_overdue:ticket:9";
+    next_sparse.ticket = ticket_id(9);
+    next_sparse.order = order_id(0);  // set, even to zero
+    next_sparse.merchant = merchant_id("m-东");
+    next_sparse.owner = "cs-1";
+    next_sparse.notes = {case_note{.at = at_ms(2000),
+                                   .author = actor{"cs-1", role::customer_service},
+                                   .text = "called the customer"}};
+    next_sparse.due_at = at_ms(0);
+    next_sparse.resolved_at = at_ms(1500);
+    {
+        auto tx = begin(*s, c);
+        c.need(tx->put_case(next), "put_case of version 2");
+        c.need(tx->put_case(next_sparse), "put_case of version 2 with optionals set");
+        c.need(tx->commit(), "commit of two replacements");
+    }
+    expect_stored(c, *s, next, "load_case after the replacement");
+    expect_stored(c, *s, next_sparse, "load_case after the replacement");
+    expect_no_case(c, *s, 703, "a case never put");
+    auto tx = begin(*s, c);
+    c.check(!c.need(tx->find_case(case_id(703)), "find_case").has_value(),
+            "find_case of a case never put returned one");
+}
+
+inline void case_versions(const store_factory& make, const conformance_options& /*options*/,
+                          conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const exception_case first = plain_case(7);
+    put(*s, c, first);
+    c.check(commit_case(*s, c, plain_case(5, 0)).has_error(), "put_case of version 0 was accepted");
+    expect_no_case(c, *s, 5, "after a refused version 0");
+    c.refused(commit_case(*s, c, plain_case(7, 1, case_state::acknowledged)), errc::conflict,
+              "case.id", "inserting version 1 of a case that exists");
+    expect_stored(c, *s, first, "after a refused duplicate insert");
+
+    const exception_case second = plain_case(7, 2, case_state::acknowledged);
+    c.succeeded(commit_case(*s, c, second), "version 2 over a stored version 1");
+    expect_stored(c, *s, second, "after the replacement");
+    c.refused(commit_case(*s, c, plain_case(7, 2, case_state::in_progress)), errc::conflict,
+              "case.version", "a stale version 2 over a stored version 2");
+    c.refused(commit_case(*s, c, plain_case(7, 4, case_state::in_progress)), errc::conflict,
+              "case.version", "version 4 over a stored version 2");
+    expect_stored(c, *s, second, "after refused stale and future versions");
+
+    c.refused(commit_case(*s, c, plain_case(8, 2)), errc::conflict, "case.version",
+              "version 2 of a case that does not exist");
+    expect_no_case(c, *s, 8, "after a refused replacement of a missing case");
+    expect_equal(c, in_state(*s, c, case_state::in_progress), std::vector<std::uint64_t>{},
+                 "cases_in_state(in_progress) after refused writes");
+    expect_equal(c, in_state(*s, c, case_state::open), std::vector<std::uint64_t>{},
+                 "cases_in_state(open) after the only case left it");
+
+    const exception_case third = plain_case(7, 3, case_state::in_progress);
+    c.succeeded(commit_case(*s, c, third), "version 3 over a stored version 2");
+    expect_stored(c, *s, third, "after the second replacement");
+
+    // Orders, tickets and cases are separate records: equal ids never clash.
+    writes w(begin(*s, c));
+    w << w.tx().put_order(plain_order(7)) << w.tx().put_ticket(plain_ticket(7))
+      << w.tx().put_case(plain_case(8));
+    c.succeeded(w.commit(), "order and ticket 7 beside case 7, and case 8");
+    expect_stored(c, *s, third, "after an order and a ticket with its id were put");
+    expect_stored(c, *s, plain_case(8), "a case put beside records with other ids");
+    expect_stored(c, *s, plain_ticket(7), "a ticket put beside a case with its id");
+}
+
+inline void case_cause_keys(const store_factory& make, const conformance_options& /*options*/,
+                            conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const std::string key = "payment_timeout:order:123";
+    put(*s, c, plain_case(1, 1, case_state::open, key));
+    c.refused(commit_case(*s, c, plain_case(2, 1, case_state::open, key)), errc::conflict,
+              "case.cause_key", "a second open case for a cause that has a live case");
+    expect_no_case(c, *s, 2, "after a refused second case for one cause");
+    // Every state but closed is live and keeps the cause, for new cases in any live state.
+    std::uint64_t version = 1;
+    for (const case_state live : {case_state::acknowledged, case_state::in_progress,
+                                  case_state::resolved, case_state::escalated}) {
+        put(*s, c, plain_case(1, ++version, live, key));
+        c.refused(commit_case(*s, c, plain_case(2, 1, live, key)), errc::conflict, "case.cause_key",
+                  fmt::format("a second {} case while the first is {}", live, live));
+    }
+    expect_no_case(c, *s, 2, "after refused second cases in every live state");
+    // Keys are compared exactly: a prefix, an extension or other letter case is another cause.
+    std::uint64_t other_id = 10;
+    for (const std::string& other : {std::string("payment_timeout:order:12"), key + "4",
+                                     std::string("PAYMENT_TIMEOUT:order:123"), key + " "}) {
+        c.succeeded(commit_case(*s, c, plain_case(++other_id, 1, case_state::open, other)),
+                    fmt::format("a live case for '{}' beside one for '{}'", other, key));
+    }
+    // Cases opened by hand have no cause and never conflict.
+    put(*s, c, plain_case(30, 1, case_state::open, ""));
+    put(*s, c, plain_case(31, 1, case_state::open, ""));
+    // A closed case never holds its key, so closed cases of one cause pile up freely.
+    put(*s, c, plain_case(32, 1, case_state::closed, key));
+    put(*s, c, plain_case(1, ++version, case_state::closed, key));
+    c.succeeded(commit_case(*s, c, plain_case(2, 1, case_state::open, key)),
+                "a new case for a cause whose live case was closed");
+    expect_equal(c, live_case_id(*s, c, key), std::uint64_t{2},
+                 "find_live_case after the new case");
+    c.refused(commit_case(*s, c, plain_case(1, version + 1, case_state::open, key)), errc::conflict,
+              "case.cause_key", "reopening a closed case whose cause has a new case");
+    expect_equal(c, load_case(*s, c, 1).value_or(plain_case(1, 0)).state, case_state::closed,
+                 "the closed case after a refused reopening");
+
+    // Two live cases for one cause in one transaction: refused, and nothing is written.
+    {
+        writes w(begin(*s, c));
+        w << w.tx().put_case(plain_case(40, 1, case_state::open, "k2"))
+          << w.tx().put_case(plain_case(41, 1, case_state::escalated, "k2"))
+          << w.tx().put_order(plain_order(40));
+        c.refused(w.commit(), errc::conflict, "case.cause_key",
+                  "two live cases for one cause in one transaction");
+    }
+    expect_no_case(c, *s, 40, "after two cases for one cause were refused");
+    expect_no_case(c, *s, 41, "after two cases for one cause were refused");
+    expect_absent(c, *s, 40, "the order written beside two cases for one cause");
+    expect_equal(c, live_case_id(*s, c, "k2"), std::uint64_t{0},
+                 "find_live_case('k2') after the refused transaction");
+    put(*s, c, plain_case(42, 1, case_state::open, "k2"));
+
+    // Closing the holder and opening its successor in one transaction hands the key over.
+    {
+        writes w(begin(*s, c));
+        w << w.tx().put_case(plain_case(2, 2, case_state::closed, key))
+          << w.tx().put_case(plain_case(43, 1, case_state::open, key));
+        c.succeeded(w.commit(), "closing a cause's case and opening its successor at once");
+    }
+    expect_equal(c, live_case_id(*s, c, key), std::uint64_t{43},
+                 "find_live_case after the key was handed over");
+    // A case that changes its key gives the old one up.
+    put(*s, c, plain_case(43, 2, case_state::open, "k3"));
+    c.succeeded(commit_case(*s, c, plain_case(44, 1, case_state::open, key)),
+                "a case for a cause whose case moved to another key");
+    c.refused(commit_case(*s, c, plain_case(45, 1, case_state::open, "k3")), errc::conflict,
+              "case.cause_key", "a case for the key a case moved to");
+    expect_equal(c, live_case_id(*s, c, "k3"), std::uint64_t{43}, "find_live_case('k3')");
+    expect_equal(c, live_case_id(*s, c, key), std::uint64_t{44}, "find_live_case after the move");
+}
+
+inline void find_live_cases(const store_factory& make, const conformance_options& /*options*/,
+                            conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const exception_case rich = rich_case(801);
+    put(*s, c, rich);
+    put(*s, c, plain_case(802, 1, case_state::open, ""));
+    put(*s, c, plain_case(803, 1, case_state::closed, "closed:cause"));
+    expect_case(c, live_case(*s, c, tricky_cause), rich, "find_live_case of a tricky key");
+    for (const std::string& missing :
+         {std::string(), std::string("closed:cause"), tricky_cause.substr(0, 20), std::string("%"),
+          std::string("logistics_damage:%"), tricky_cause + "x"}) {
+        c.check(!live_case(*s, c, missing).has_value(),
+                fmt::format("find_live_case('{}') found a case", missing));
+    }
+    // A resolved case is still live (it may be reopened); a closed one is not.
+    exception_case resolved = rich;
+    resolved.version = 2;
+    resolved.state = case_state::resolved;
+    resolved.due_at.reset();
+    put(*s, c, resolved);
+    expect_case(c, live_case(*s, c, tricky_cause), resolved, "find_live_case of a resolved case");
+    exception_case closed = resolved;
+    closed.version = 3;
+    closed.state = case_state::closed;
+    put(*s, c, closed);
+    c.check(!live_case(*s, c, tricky_cause).has_value(),
+            "find_live_case found the cause's case after it was closed");
+    expect_stored(c, *s, closed, "load_case of the closed case");
+    const exception_case successor = plain_case(804, 1, case_state::escalated, tricky_cause);
+    put(*s, c, successor);
+    expect_case(c, live_case(*s, c, tricky_cause), successor,
+                "find_live_case of the cause's new case");
+}
+
+inline void cases_in_state_index(const store_factory& make, const conformance_options& /*options*/,
+                                 conformance_checker& c) {
+    const auto s = fresh(make, c);
+    std::vector<std::uint64_t> open;
+    std::vector<exception_case> cases;
+    for (std::uint64_t i = 1; i <= 40; ++i) {
+        const bool odd = i % 2 == 1;
+        cases.push_back(plain_case(i * 89, 1, odd ? case_state::open : case_state::acknowledged,
+                                   fmt::format("cause:{}", i)));
+        if (odd) {
+            open.push_back(i * 89);
+        }
+    }
+    // Ids whose text order differs from their numeric order, and the largest ones.
+    for (const std::uint64_t id : {std::uint64_t{9}, std::uint64_t{10}, std::uint64_t{100},
+                                   (std::uint64_t{1} << 62) + 1, (std::uint64_t{1} << 63) - 1}) {
+        cases.push_back(plain_case(id, 1, case_state::open));
+        open.push_back(id);
+    }
+    std::sort(open.begin(), open.end());
+    for (std::size_t from = 0; from < cases.size(); from += 15) {
+        auto tx = begin(*s, c);
+        for (std::size_t i = from; i < std::min(cases.size(), from + 15); ++i) {
+            c.need(tx->put_case(cases[i]), "put_case");
+        }
+        c.need(tx->commit(), "commit of 15 cases");
+    }
+    const auto slice = [&](std::size_t from, std::size_t count) {
+        return std::vector<std::uint64_t>(
+            open.begin() + static_cast<std::ptrdiff_t>(std::min(from, open.size())),
+            open.begin() + static_cast<std::ptrdiff_t>(std::min(from + count, open.size())));
+    };
+    const case_state o = case_state::open;
+    expect_equal(c, in_state(*s, c, o, 0, 1000), open,
+                 "cases_in_state: every id in the state, ascending");
+    expect_equal(c, in_state(*s, c, o, 0, 3), slice(0, 3), "cases_in_state with limit 3");
+    expect_equal(c, in_state(*s, c, o, open[3], 2), slice(4, 2),
+                 "cases_in_state after an id in the list (exclusive)");
+    expect_equal(c, in_state(*s, c, o, open[3] + 1, 2), slice(4, 2),
+                 "cases_in_state after an id not in the list");
+    const auto above_100 = static_cast<std::size_t>(
+        std::upper_bound(open.begin(), open.end(), std::uint64_t{100}) - open.begin());
+    expect_equal(c, in_state(*s, c, o, 100, 3), slice(above_100, 3),
+                 "cases_in_state after 100 (numeric, not text, order)");
+    expect_equal(c, in_state(*s, c, o, open.back(), 10), std::vector<std::uint64_t>{},
+                 "cases_in_state after the largest id");
+    expect_equal(c, in_state(*s, c, o, 0, 0), std::vector<std::uint64_t>{},
+                 "cases_in_state with limit 0");
+    expect_equal(c, in_state(*s, c, case_state::closed), std::vector<std::uint64_t>{},
+                 "cases_in_state of a state no case is in");
+    expect_equal(c, in_state(*s, c, case_state::acknowledged, 0, 1000).size(), std::size_t{20},
+                 "cases_in_state(acknowledged) count");
+    std::vector<std::uint64_t> paged;
+    for (std::uint64_t after = 0;;) {
+        const auto page = in_state(*s, c, o, after, 4);
+        if (page.empty() || paged.size() > open.size()) {
+            break;
+        }
+        paged.insert(paged.end(), page.begin(), page.end());
+        after = page.back();
+    }
+    expect_equal(c, paged, open, "cases_in_state paged four at a time");
+
+    put(*s, c, plain_case(open[0], 2, case_state::in_progress, "", at_ms(50)));
+    put(*s, c, plain_case(open.back(), 2, case_state::closed));
+    put(*s, c, plain_case(178, 2, case_state::escalated, "cause:2"));  // was acknowledged
+    expect_equal(c, in_state(*s, c, case_state::in_progress), std::vector<std::uint64_t>{open[0]},
+                 "cases_in_state follows a state change");
+    expect_equal(c, in_state(*s, c, case_state::closed), std::vector<std::uint64_t>{open.back()},
+                 "cases_in_state follows a case into closed");
+    expect_equal(c, in_state(*s, c, o, 0, 1000), slice(1, open.size() - 2),
+                 "cases_in_state drops cases that left the state");
+    expect_equal(c, in_state(*s, c, case_state::escalated), std::vector<std::uint64_t>{178},
+                 "cases_in_state follows acknowledged to escalated");
+    expect_equal(c, in_state(*s, c, case_state::acknowledged, 0, 1000).size(), std::size_t{19},
+                 "cases_in_state(acknowledged) count after one left");
+    put(*s, c, plain_case(open[0], 3, o));
+    expect_equal(c, in_state(*s, c, o, 0, 1000), slice(0, open.size() - 1),
+                 "cases_in_state takes a case back into a state it left");
+    expect_equal(c, in_state(*s, c, case_state::in_progress), std::vector<std::uint64_t>{},
+                 "cases_in_state(in_progress) after the only one left it");
+}
+
+inline void due_cases_index(const store_factory& make, const conformance_options& /*options*/,
+                            conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const auto open = case_state::open;
+    put(*s, c, plain_case(1, 1, open, "", at_ms(3000)));
+    put(*s, c, plain_case(2, 1, case_state::acknowledged, "", at_ms(1000)));
+    // Equal deadlines come by id, numerically (100 after 10 after 9).
+    put(*s, c, plain_case(100, 1, open, "", at_ms(2000)));
+    put(*s, c, plain_case(10, 1, case_state::escalated, "", at_ms(2000)));
+    put(*s, c, plain_case(9, 1, open, "", at_ms(2000)));
+    put(*s, c, plain_case(5, 1, open));                    // no deadline
+    put(*s, c, plain_case(6, 1, open, "", at_ms(-5000)));  // before the epoch
+    const auto expect_due = [&](std::int64_t now, std::size_t limit,
+                                const std::vector<std::uint64_t>& expected,
+                                here where = here::current()) {
+        expect_equal(c, due_cases(*s, c, now, limit, where), expected,
+                     fmt::format("due_cases({} ms, limit {})", now, limit), where);
+    };
+    expect_due(-5001, 100, {});
+    expect_due(999, 100, {6});
+    expect_due(1000, 100, {6, 2});
+    expect_due(2000, 100, {6, 2, 9, 10, 100});
+    expect_due(9000, 100, {6, 2, 9, 10, 100, 1});
+    expect_due(9000, 3, {6, 2, 9});
+    expect_due(9000, 0, {});
+
+    put(*s, c, plain_case(2, 2, case_state::resolved));                     // cleared
+    put(*s, c, plain_case(1, 2, open, "", at_ms(500)));                     // earlier
+    put(*s, c, plain_case(5, 2, open, "", at_ms(8000)));                    // set
+    put(*s, c, plain_case(9, 2, open, "", at_ms(2500)));                    // later
+    put(*s, c, plain_case(10, 2, case_state::escalated, "", at_ms(2000)));  // unchanged
+    put(*s, c, plain_case(6, 2, case_state::closed));                       // cleared
+    expect_due(9000, 100, {1, 10, 100, 9, 5});
+    expect_due(600, 100, {1});
+    expect_due(2000, 100, {1, 10, 100});
+    put(*s, c, plain_case(1, 3, case_state::closed));  // cleared again
+    expect_due(9000, 100, {10, 100, 9, 5});
+    expect_equal(c, in_state(*s, c, case_state::resolved), std::vector<std::uint64_t>{2},
+                 "a case whose deadline was cleared is still listed by state");
+}
+
+inline void idempotency_keeps_case_ref(const store_factory& make,
+                                       const conformance_options& /*options*/,
+                                       conformance_checker& c) {
+    const auto s = fresh(make, c);
+    idempotency_record with_case = record("acknowledge_case/abc", 7);
+    with_case.outcome.case_ref = case_id((std::uint64_t{1} << 63) - 5);
+    with_case.outcome.ticket = ticket_id(3);
+    idempotency_record zero_case = record("resolve_case/zero", 8);
+    zero_case.outcome.case_ref = case_id(0);  // set, even to zero
+    const idempotency_record without = record("place_order/none", 9);
+    const std::array<const idempotency_record*, 3> records = {&with_case, &zero_case, &without};
+    {
+        auto tx = begin(*s, c);
+        for (const idempotency_record* r : records) {
+            c.need(tx->put_idempotency(*r), "put_idempotency");
+        }
+        c.need(tx->commit(), "commit of three idempotency records");
+    }
+    for (const idempotency_record* r : records) {
+        const auto found = find_record(*s, c, r->key);
+        if (!found) {
+            c.fail(fmt::format("find_idempotency('{}') finds nothing after commit", r->key));
+        } else if (*found != *r) {
+            c.fail(
+                fmt::format("find_idempotency('{}') differs: case_ref {} (put {}), ticket {} "
+                            "(put {}), order {} (put {})",
+                            r->key, show(found->outcome.case_ref), show(r->outcome.case_ref),
+                            show(found->outcome.ticket), show(r->outcome.ticket),
+                            found->outcome.order, r->outcome.order));
+        }
+    }
+}
+
+inline void failed_commit_writes_no_case(const store_factory& make,
+                                         const conformance_options& /*options*/,
+                                         conformance_checker& c) {
+    enum class cause { cause_key, order_exists, case_version, idempotency_key, stock };
+    struct attempt {
+        cause why;
+        errc code;
+        std::optional<std::string_view> field;
+        std::string_view what;
+    };
+    const std::array<attempt, 5> attempts = {
+        attempt{cause::cause_key, errc::conflict, "case.cause_key",
+                "a case transaction whose last case takes a held cause"},
+        attempt{cause::order_exists, errc::conflict, std::nullopt,
+                "a case transaction inserting an order that exists"},
+        attempt{cause::case_version, errc::conflict, "case.version",
+                "a case transaction replacing a case at a stale version"},
+        attempt{cause::idempotency_key, errc::conflict, "idempotency_key",
+                "a case transaction storing an idempotency key that exists"},
+        attempt{cause::stock, errc::insufficient_stock, "cause",
+                "a case transaction whose reservation exceeds the stock"}};
+    for (const attempt& a : attempts) {
+        const auto s = fresh(make, c);
+        const exception_case held = plain_case(50, 1, case_state::open, "held", at_ms(4000));
+        {
+            writes w(begin(*s, c));
+            w << w.tx().put_case(held) << w.tx().put_order(plain_order(8))
+              << w.tx().put_idempotency(record("case/key", 8));
+            c.need(w.commit(), "committing the base");
+        }
+        writes w(begin(*s, c));
+        w << w.tx().put_case(plain_case(51, 1, case_state::escalated, "fresh", at_ms(10)))
+          << w.tx().put_case(plain_case(50, 2, case_state::closed, "held"))
+          << w.tx().put_order(plain_order(9));
+        switch (a.why) {
+            case cause::cause_key:
+                w << w.tx().put_case(plain_case(52, 1, case_state::open, "fresh"));
+                break;
+            case cause::order_exists:
+                w << w.tx().put_order(plain_order(8));
+                break;
+            case cause::case_version:
+                w << w.tx().put_case(plain_case(53, 2));
+                break;
+            case cause::idempotency_key:
+                w << w.tx().put_idempotency(record("case/key", 9));
+                break;
+            case cause::stock:
+                w << w.tx().change_stock(
+                    change("SKU-X", "WH-1", stock_operation::reserve, 1, "cause"));
+                break;
+        }
+        c.refused(w.commit(), a.code, a.field, a.what);
+        const std::string after = fmt::format("after {} failed", a.what);
+        expect_no_case(c, *s, 51, after);
+        expect_no_case(c, *s, 52, after);
+        expect_stored(c, *s, held, after);
+        expect_absent(c, *s, 9, after);
+        expect_equal(c, live_case_id(*s, c, "held"), std::uint64_t{50},
+                     fmt::format("{}: find_live_case('held')", after));
+        expect_equal(c, live_case_id(*s, c, "fresh"), std::uint64_t{0},
+                     fmt::format("{}: find_live_case('fresh')", after));
+        expect_equal(c, in_state(*s, c, case_state::open), std::vector<std::uint64_t>{50},
+                     fmt::format("{}: cases_in_state(open)", after));
+        expect_equal(c, in_state(*s, c, case_state::escalated), std::vector<std::uint64_t>{},
+                     fmt::format("{}: cases_in_state(escalated)", after));
+        expect_equal(c, due_cases(*s, c, 9000), std::vector<std::uint64_t>{50},
+                     fmt::format("{}: due_cases", after));
+        // The refused transaction reserved nothing: the held cause is still held and
+        // the fresh one is free.
+        c.refused(commit_case(*s, c, plain_case(54, 1, case_state::open, "held")), errc::conflict,
+                  "case.cause_key", fmt::format("{}: a second case for the held cause", after));
+        c.succeeded(commit_case(*s, c, plain_case(55, 1, case_state::open, "fresh")),
+                    fmt::format("{}: a case for the cause the refused one named", after));
+    }
+}
+
+inline void cause_key_race(const store_factory& make, const conformance_options& options,
+                           conformance_checker& c) {
+    const std::size_t threads = thread_count(options);
+    const auto s = fresh(make, c);
+    for (std::uint64_t round = 1; round <= 12; ++round) {
+        const std::string key = fmt::format("stock_shortage:order:{}", round);
+        std::atomic<std::size_t> won{0};
+        std::atomic<std::size_t> lost{0};
+        std::atomic<std::size_t> ready{0};
+        std::atomic<std::uint64_t> winner{0};
+        on_threads(threads, [&](std::size_t t) {
+            const exception_case mine = plain_case(round * 100 + t + 1, 1, case_state::open, key);
+            bool first_try = true;
+            for (int attempt = 0; attempt < 1000; ++attempt) {
+                auto tx = s->begin();
+                if (!c.succeeded(tx, "store::begin on a worker thread")) {
+                    ready += first_try ? 1U : 0U;  // never leave the others waiting
+                    return;
+                }
+                writes w(std::move(*tx));
+                w << w.tx().put_case(mine);
+                if (first_try) {  // every detector holds its case before any commits
+                    first_try = false;
+                    ++ready;
+                    while (ready.load() < threads) {
+                        std::this_thread::yield();
+                    }
+                }
+                const auto committed = w.commit();
+                if (committed.has_value()) {
+                    ++won;
+                    winner = mine.id.value();
+                    return;
+                }
+                if (!retryable(committed.error())) {
+                    c.fail(
+                        fmt::format("a detector losing the race for a cause was refused with "
+                                    "{}, expected conflict on field 'case.cause_key'",
+                                    to_string(committed.error())));
+                    return;
+                }
+                // A conflict is a loss only if another case holds the cause by now.
+                auto reader = s->begin();
+                if (reader.has_value()) {
+                    const auto held = (*reader)->find_live_case(key);
+                    if (held.has_value() && held->has_value() && (*held)->id != mine.id) {
+                        if (committed.error().field != "case.cause_key") {
+                            c.fail(
+                                fmt::format("a detector lost the race for a cause with {}, "
+                                            "expected field 'case.cause_key'",
+                                            to_string(committed.error())));
+                        }
+                        ++lost;
+                        return;
+                    }
+                }
+            }
+            c.fail("a detector kept getting conflicts while no other case held the cause");
+        });
+        c.check(won.load() == 1 && lost.load() == threads - 1,
+                fmt::format("{} detectors of cause '{}': {} won, {} lost; exactly one must win",
+                            threads, key, won.load(), lost.load()));
+        expect_equal(c, live_case_id(*s, c, key), winner.load(),
+                     fmt::format("find_live_case('{}') after the race", key));
+        std::size_t stored = 0;
+        for (std::uint64_t t = 0; t < threads; ++t) {
+            stored += load_case(*s, c, round * 100 + t + 1).has_value() ? 1U : 0U;
+        }
+        c.check(stored == 1, fmt::format("{} cases of cause '{}' are stored after the race, "
+                                         "expected 1",
+                                         stored, key));
+        if (!c.passed()) {
+            return;
+        }
+    }
+}
+
+// ---- scenarios: the order archive -----------------------------------------------------------
+
+inline void archive_moves_orders(const store_factory& make, const conformance_options& /*options*/,
+                                 conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const order closed = plain_order(1, 1, order_state::closed, at_ms(3000));
+    const order cancelled = plain_order(2, 1, order_state::cancelled, at_ms(1000));
+    const order other_closed = plain_order(3, 1, order_state::closed, at_ms(2000));
+    const order paid = plain_order(4, 1, order_state::paid, at_ms(2500));
+    order closed_later = plain_order(5, 2, order_state::closed);  // archived at version 2
+    const std::vector<timeline_entry> history = {
+        entry(order_event::placed, "placed", at_ms(500)),
+        entry(order_event::cancelled, tricky_text, at_ms(900), order_state::pending_review,
+              order_state::cancelled)};
+    {
+        writes w(begin(*s, c));
+        w << w.tx().put_order(closed) << w.tx().put_order(cancelled)
+          << w.tx().put_order(other_closed) << w.tx().put_order(paid)
+          << w.tx().put_order(plain_order(5)) << w.tx().append_timeline(order_id(2), history[0])
+          << w.tx().append_timeline(order_id(2), history[1])
+          << w.tx().enqueue(note(2, "cancelled, refund on its way"));
+        c.need(w.commit(), "committing the orders");
+    }
+    put(*s, c, closed_later);
+    const auto outbox_before = outbox_ids(*s, c, 2);
+    c.require(outbox_before.size() == 1, "the cancelled order's notification is in its outbox");
+    {
+        writes w(begin(*s, c));
+        w << w.tx().archive_order(order_id(1), 1) << w.tx().archive_order(order_id(2), 1)
+          << w.tx().archive_order(order_id(5), 2);
+        c.need(w.commit(), "archiving a closed, a cancelled and a twice-written order");
+    }
+    expect_equal(c, in_state(*s, c, order_state::closed), std::vector<std::uint64_t>{3},
+                 "orders_in_state(closed) leaves out archived orders");
+    expect_equal(c, in_state(*s, c, order_state::cancelled), std::vector<std::uint64_t>{},
+                 "orders_in_state(cancelled) leaves out archived orders");
+    expect_equal(c, due(*s, c, 9000), std::vector<std::uint64_t>{3, 4},
+                 "due_orders leaves out archived orders");
+    expect_equal(c, archived(*s, c), std::vector<std::uint64_t>{1, 2, 5},
+                 "archived_orders lists the archived orders");
+    expect_stored(c, *s, closed, "load_order of an archived order");
+    expect_stored(c, *s, cancelled, "load_order of an archived order");
+    expect_stored(c, *s, closed_later, "load_order of an order archived at version 2");
+    {
+        auto tx = begin(*s, c);
+        expect_order(c, c.need(tx->find_order(order_id(2)), "find_order"), cancelled,
+                     "find_order of an archived order");
+    }
+    const auto got = timeline_of(*s, c, 2);
+    if (got != history) {
+        c.fail(fmt::format("timeline of an archived order: expected {}, got {}",
+                           timeline_text(history), timeline_text(got)));
+    }
+    expect_equal(c, outbox_ids(*s, c, 2), outbox_before, "outbox_of an archived order");
+
+    // Ids whose text order differs from their numeric order, and the largest ones.
+    std::vector<std::uint64_t> all = {1, 2, 5};
+    const std::vector<std::uint64_t> more = {
+        9, 10, 100, 1000, (std::uint64_t{1} << 62) + 1, (std::uint64_t{1} << 63) - 1};
+    {
+        auto tx = begin(*s, c);
+        for (const std::uint64_t id : more) {
+            c.need(tx->put_order(plain_order(id, 1, order_state::closed)), "put_order");
+        }
+        c.need(tx->commit(), "committing more closed orders");
+    }
+    {
+        auto tx = begin(*s, c);
+        for (const std::uint64_t id : more) {
+            c.need(tx->archive_order(order_id(id), 1), "archive_order");
+        }
+        c.need(tx->commit(), "archiving them");
+    }
+    all.insert(all.end(), more.begin(), more.end());
+    std::sort(all.begin(), all.end());
+    const auto slice = [&](std::size_t from, std::size_t count) {
+        return std::vector<std::uint64_t>(
+            all.begin() + static_cast<std::ptrdiff_t>(std::min(from, all.size())),
+            all.begin() + static_cast<std::ptrdiff_t>(std::min(from + count, all.size())));
+    };
+    expect_equal(c, archived(*s, c), all, "archived_orders: every archived id, ascending");
+    expect_equal(c, archived(*s, c, 0, 3), slice(0, 3), "archived_orders with limit 3");
+    expect_equal(c, archived(*s, c, 5, 2), slice(3, 2), "archived_orders after an archived id");
+    expect_equal(c, archived(*s, c, 6, 2), slice(3, 2), "archived_orders after an id not archived");
+    expect_equal(c, archived(*s, c, 100, 10), slice(6, 10),
+                 "archived_orders after 100 (numeric, not text, order)");
+    expect_equal(c, archived(*s, c, all.back(), 10), std::vector<std::uint64_t>{},
+                 "archived_orders after the largest id");
+    expect_equal(c, archived(*s, c, 0, 0), std::vector<std::uint64_t>{},
+                 "archived_orders with limit 0");
+    std::vector<std::uint64_t> paged;
+    for (std::uint64_t after = 0;;) {
+        const auto page = archived(*s, c, after, 2);
+        if (page.empty() || paged.size() > all.size()) {
+            break;
+        }
+        paged.insert(paged.end(), page.begin(), page.end());
+        after = page.back();
+    }
+    expect_equal(c, paged, all, "archived_orders paged two at a time");
+    expect_equal(c, in_state(*s, c, order_state::closed), std::vector<std::uint64_t>{3},
+                 "orders_in_state(closed) after more were archived");
+    expect_stored(c, *s, paid, "an order left live beside archived ones");
+}
+
+inline void archive_refusals(const store_factory& make, const conformance_options& /*options*/,
+                             conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const order paid = plain_order(1, 1, order_state::paid);
+    const order cancelled = plain_order(2, 2, order_state::cancelled, at_ms(700));
+    put(*s, c, paid);
+    put(*s, c, plain_order(2));
+    put(*s, c, cancelled);
+    put(*s, c, plain_order(3, 1, order_state::closed));
+    {
+        writes w(begin(*s, c));
+        w << w.tx().put_idempotency(record("archive/key", 3));
+        c.need(w.commit(), "committing an idempotency key");
+    }
+    const auto nothing_archived = [&](std::string_view what, here where = here::current()) {
+        const std::string after = fmt::format("after {} was refused", what);
+        expect_equal(c, archived(*s, c, 0, 100, where), std::vector<std::uint64_t>{},
+                     fmt::format("{}: archived_orders", after), where);
+        expect_equal(c, in_state(*s, c, order_state::cancelled, 0, 100, where),
+                     std::vector<std::uint64_t>{2},
+                     fmt::format("{}: orders_in_state(cancelled)", after), where);
+        expect_equal(c, in_state(*s, c, order_state::paid, 0, 100, where),
+                     std::vector<std::uint64_t>{1}, fmt::format("{}: orders_in_state(paid)", after),
+                     where);
+        expect_equal(c, due(*s, c, 9000, 100, where), std::vector<std::uint64_t>{2},
+                     fmt::format("{}: due_orders", after), where);
+        expect_absent(c, *s, 9, after, where);
+    };
+    // Refusals name their field; the other writes of the transaction are not made.
+    const auto attempt = [&](std::uint64_t id, std::uint64_t version, errc code,
+                             std::string_view field, std::string_view what,
+                             here where = here::current()) {
+        writes w(begin(*s, c, where));
+        w << w.tx().put_order(plain_order(9)) << w.tx().archive_order(order_id(id), version);
+        c.refused(w.commit(), code, field, what, where);
+        nothing_archived(what, where);
+    };
+    attempt(1, 1, errc::invalid_value, "state", "archiving a paid order");
+    attempt(2, 1, errc::conflict, "version", "archiving an order at a stale version");
+    attempt(2, 3, errc::conflict, "version", "archiving an order at a future version");
+    attempt(99, 1, errc::conflict, "version", "archiving an order that does not exist");
+    for (const order_state live : {order_state::pending_review, order_state::delivered,
+                                   order_state::completed, order_state::on_hold}) {
+        put(*s, c, plain_order(20 + static_cast<std::uint64_t>(live), 1, live));
+        c.refused(commit_archive(*s, c, 20 + static_cast<std::uint64_t>(live), 1),
+                  errc::invalid_value, "state",
+                  fmt::format("archiving an order in state {}", live));
+    }
+
+    // A failed transaction archives nothing, whichever of its writes fails.
+    {
+        writes w(begin(*s, c));
+        w << w.tx().archive_order(order_id(2), 2) << w.tx().put_order(plain_order(1));
+        c.refused(w.commit(), errc::conflict, std::nullopt,
+                  "archiving beside an insert of an order that exists");
+        nothing_archived("archiving beside an insert of an order that exists");
+    }
+    {
+        writes w(begin(*s, c));
+        w << w.tx().archive_order(order_id(2), 2)
+          << w.tx().append_timeline(order_id(2), entry(order_event::placed, "late"))
+          << w.tx().put_idempotency(record("archive/key", 2));
+        c.refused(w.commit(), errc::conflict, "idempotency_key",
+                  "archiving beside an idempotency key that exists");
+        nothing_archived("archiving beside an idempotency key that exists");
+        c.check(timeline_of(*s, c, 2).empty(),
+                "the timeline entry of a refused archiving transaction was written");
+    }
+    {
+        writes w(begin(*s, c));
+        w << w.tx().archive_order(order_id(2), 2)
+          << w.tx().change_stock(change("SKU-X", "WH-1", stock_operation::reserve, 1, "archive"));
+        c.refused(w.commit(), errc::insufficient_stock, "archive",
+                  "archiving beside a reservation the stock cannot cover");
+        nothing_archived("archiving beside a reservation the stock cannot cover");
+    }
+    {
+        writes w(begin(*s, c));
+        w << w.tx().archive_order(order_id(2), 2) << w.tx().archive_order(order_id(1), 1);
+        c.refused(w.commit(), errc::invalid_value, "state",
+                  "archiving a cancelled order beside a paid one");
+        nothing_archived("archiving a cancelled order beside a paid one");
+    }
+    expect_stored(c, *s, cancelled, "the cancelled order after refused archiving");
+
+    // Archived, the order can no longer change nor be archived again.
+    c.succeeded(commit_archive(*s, c, 2, 2), "archiving the cancelled order");
+    expect_equal(c, archived(*s, c), std::vector<std::uint64_t>{2}, "archived_orders");
+    c.refused(commit_archive(*s, c, 2, 2), errc::conflict, "version",
+              "archiving an archived order again");
+    c.refused(commit_order(*s, c, plain_order(2, 3, order_state::paid)), errc::conflict, "version",
+              "put_order of the next version of an archived order");
+    c.refused(commit_order(*s, c, plain_order(2, 1, order_state::paid)), errc::conflict, "id",
+              "put_order of version 1 of an archived order's id");
+    expect_stored(c, *s, cancelled, "the archived order after refused puts");
+    expect_equal(c, in_state(*s, c, order_state::paid), std::vector<std::uint64_t>{1},
+                 "orders_in_state(paid) after refused puts of an archived order");
+    expect_equal(
+        c, in_state(*s, c, order_state::pending_review),
+        std::vector<std::uint64_t>{20 + static_cast<std::uint64_t>(order_state::pending_review)},
+        "orders_in_state(pending_review) after refused puts of an archived order");
+    expect_equal(c, archived(*s, c), std::vector<std::uint64_t>{2},
+                 "archived_orders after refused puts");
+}
+
 inline std::optional<std::uint64_t> environment_number(const char* name) {
     const char* text = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): read at start-up
     if (text == nullptr || *text == '\0') {
@@ -7600,7 +8623,7 @@ inline std::optional<std::uint64_t> environment_number(const char* name) {
 }
 
 /// Every scenario, in the order they run.
-inline constexpr std::array<conformance_scenario, 53> scenarios = {{
+inline constexpr std::array<conformance_scenario, 64> scenarios = {{
     {"order round trip keeps every field", &order_round_trip},
     {"order versions: insert at 1 and replace n-1 with n", &order_versions},
     {"order shipments round trip in inserts and replacements", &order_shipments_round_trip},
@@ -7644,6 +8667,17 @@ inline constexpr std::array<conformance_scenario, 53> scenarios = {{
     {"shipment ticket round trips and can be cleared", &shipment_ticket_round_trip},
     {"a failed commit writes no ticket and applies no returned stock",
      &failed_commit_writes_no_ticket},
+    {"case round trip keeps every field and the notes and timeline", &case_round_trip},
+    {"case versions: insert at 1 and replace n-1 with n", &case_versions},
+    {"one cause has at most one live case", &case_cause_keys},
+    {"find_live_case finds the live case of a cause only", &find_live_cases},
+    {"cases_in_state lists ascending ids and follows state changes", &cases_in_state_index},
+    {"due_cases lists deadlines earliest first with ties by id", &due_cases_index},
+    {"idempotency records keep the case a command concerned", &idempotency_keeps_case_ref},
+    {"a failed commit writes no case and takes no cause", &failed_commit_writes_no_case},
+    {"archived orders leave the live indexes and stay readable", &archive_moves_orders},
+    {"archiving refuses a wrong version or an order not ended and writes nothing",
+     &archive_refusals},
     {"outbox ids are unique and increasing and entries keep every field", &outbox_ids_and_content},
     {"claims hand out the oldest due notifications under a lease", &claims_and_leases},
     {"mark_delivered is final and refuses unknown ids", &mark_delivered_rules},
@@ -7656,6 +8690,7 @@ inline constexpr std::array<conformance_scenario, 53> scenarios = {{
     {"of concurrent writers of one shipment version exactly one wins",
      &same_version_shipment_writers},
     {"of threads flagging one low stock row exactly one wins", &low_stock_flag_race},
+    {"of detectors opening a case for one cause exactly one wins", &cause_key_race},
     {"concurrent claims never hand one notification out twice", &concurrent_claims},
     {"parallel commits over many rows keep every row's books", &parallel_commits},
     {"engine: seeded random commands keep every invariant", &engine_random_commands},

@@ -5,8 +5,8 @@
 //
 // Lock order, the one rule that keeps commits free of deadlock: order
 // shards, then the shipment table, then the transfer table, then the ticket
-// table, then SKU shards, then idempotency shards (each ascending), then the
-// outbox, then stock rows
+// table, then the case table, then SKU shards, then idempotency shards (each
+// ascending), then the outbox, then stock rows
 // (by sku, then warehouse). A stock shard's lock is only ever held alone, to find or insert
 // a row, never while any other lock is held or taken. Reads take one lock at
 // a time.
@@ -86,12 +86,16 @@ struct order_slot {
 };
 
 /// Orders whose id hashes here, with this shard's part of the read indexes,
-/// kept in step with the orders under the same lock.
+/// kept in step with the orders under the same lock. An archived order
+/// moves with its timeline from `slots` to `archived` and leaves both indexes;
+/// it stays in the same shard, so a commit that archives it locks nothing new.
 struct alignas(64) order_shard {
     std::mutex mutex;                                     ///< Guards everything below.
-    std::unordered_map<order_id, order_slot> slots;       ///< By id.
+    std::unordered_map<order_id, order_slot> slots;       ///< Live orders by id.
     std::set<std::pair<order_state, order_id>> by_state;  ///< For orders_in_state.
     std::set<std::pair<timestamp, order_id>> by_due;      ///< For due_orders.
+    /// Archived orders, ascending by id for archived_orders; `current` is always set.
+    std::map<order_id, order_slot> archived;
 };
 
 /// Every shipment, with its read indexes, behind one lock. Not sharded: a
@@ -127,12 +131,6 @@ struct alignas(64) ticket_table {
     std::set<std::pair<timestamp, ticket_id>> by_due;        ///< For due_tickets.
 };
 
-/// Catalogue entries whose id hashes here.
-struct alignas(64) sku_shard {
-    std::mutex mutex;                               ///< Guards skus.
-    std::unordered_map<sku_id, orderly::sku> skus;  ///< By id.
-};
-
 /// Hashes keys as text, so a std::string_view finds a std::string key
 /// without copying it.
 struct text_hash {
@@ -141,6 +139,25 @@ struct text_hash {
     std::size_t operator()(std::string_view text) const noexcept {
         return std::hash<std::string_view>{}(text);
     }
+};
+
+/// Every exception case, with its read indexes, behind one lock, like the
+/// tickets. `live_by_cause` maps the cause_key of every live case with a
+/// non-empty key to that case, so a commit checks "one live case per cause"
+/// with one lookup under the same lock that writes the case.
+struct alignas(64) case_table {
+    std::mutex mutex;                                   ///< Guards everything below.
+    std::unordered_map<case_id, exception_case> cases;  ///< By id.
+    std::set<std::pair<case_state, case_id>> by_state;  ///< For cases_in_state.
+    std::set<std::pair<timestamp, case_id>> by_due;     ///< For due_cases.
+    /// Live cases by cause_key (cases with an empty key are not in it).
+    std::unordered_map<std::string, case_id, text_hash, std::equal_to<>> live_by_cause;
+};
+
+/// Catalogue entries whose id hashes here.
+struct alignas(64) sku_shard {
+    std::mutex mutex;                               ///< Guards skus.
+    std::unordered_map<sku_id, orderly::sku> skus;  ///< By id.
 };
 
 /// Idempotency records whose key hashes here.
@@ -190,12 +207,28 @@ struct pending_ticket {
     std::uint64_t stored_version;  ///< Required committed version.
 };
 
+/// A case a transaction puts, with the version the store must hold for it
+/// at commit (0: the case must not exist).
+struct pending_case {
+    exception_case value;          ///< What to store.
+    std::uint64_t stored_version;  ///< Required committed version.
+};
+
+/// An order a transaction archives, with the version the live order must
+/// have at commit.
+struct pending_archive {
+    order_id id;            ///< Which order.
+    std::uint64_t version;  ///< Required live version.
+};
+
 /// Everything a transaction writes, buffered until commit, in call order.
 struct write_set {
     std::vector<pending_order> orders;                          ///< put_order.
     std::vector<pending_shipment> shipments;                    ///< put_shipment.
     std::vector<pending_transfer> transfers;                    ///< put_transfer.
     std::vector<pending_ticket> tickets;                        ///< put_ticket.
+    std::vector<pending_case> cases;                            ///< put_case.
+    std::vector<pending_archive> archives;                      ///< archive_order.
     std::vector<std::pair<order_id, timeline_entry>> timeline;  ///< append_timeline.
     std::vector<orderly::sku> skus;                             ///< put_sku.
     std::vector<stock_change> stock;                            ///< change_stock.
@@ -204,14 +237,15 @@ struct write_set {
 };
 
 /// The store's data: four sharded maps, the shipments, the transfers, the
-/// tickets and the outbox. A plain struct in detail (memory_store::state only derives from
-/// it) so the helpers in memory_store.cpp can name it.
+/// tickets, the exception cases and the outbox. A plain struct in detail (memory_store::state only
+/// derives from it) so the helpers in memory_store.cpp can name it.
 struct store_data {
     std::array<stock_shard, shard_count> stock;              ///< Stock rows.
     std::array<order_shard, shard_count> orders;             ///< Orders and timelines.
     shipment_table shipments;                                ///< Shipments.
     transfer_table transfers;                                ///< Stock transfers.
     ticket_table tickets;                                    ///< After-sales tickets.
+    case_table cases;                                        ///< Exception cases.
     std::array<sku_shard, shard_count> skus;                 ///< The catalogue.
     std::array<idempotency_shard, shard_count> idempotency;  ///< Idempotency records.
     outbox_state outbox;                                     ///< Notifications.

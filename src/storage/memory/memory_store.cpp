@@ -284,7 +284,7 @@ void apply_stock(const stock_plan& plan, const std::vector<stock_change>& change
 // ---- commit: shards --------------------------------------------------------
 
 // The order, SKU and idempotency shards a write set touches, as bit masks,
-// and whether it puts a shipment, a transfer or a ticket.
+// and whether it puts a shipment, a transfer, a ticket or a case.
 struct shard_masks {
     std::uint64_t orders{0};
     std::uint64_t skus{0};
@@ -292,6 +292,7 @@ struct shard_masks {
     bool shipments{false};
     bool transfers{false};
     bool tickets{false};
+    bool cases{false};
 };
 
 shard_masks masks_of(const write_set& writes) {
@@ -302,9 +303,13 @@ shard_masks masks_of(const write_set& writes) {
     for (const auto& [id, entry] : writes.timeline) {
         masks.orders |= bit_of(shard_index(id));
     }
+    for (const pending_archive& pending : writes.archives) {
+        masks.orders |= bit_of(shard_index(pending.id));
+    }
     masks.shipments = !writes.shipments.empty();
     masks.transfers = !writes.transfers.empty();
     masks.tickets = !writes.tickets.empty();
+    masks.cases = !writes.cases.empty();
     for (const sku& entry : writes.skus) {
         masks.skus |= bit_of(shard_index(entry.id));
     }
@@ -315,8 +320,8 @@ shard_masks masks_of(const write_set& writes) {
 }
 
 // Holds the shard locks of a commit: order shards, then the shipment table,
-// then the transfer table, then the ticket table, then SKU shards, then
-// idempotency shards, each ascending.
+// then the transfer table, then the ticket table, then the case table, then
+// SKU shards, then idempotency shards, each ascending.
 class shard_locks {
 public:
     shard_locks(store_data& data, shard_masks masks) : data_(data), masks_(masks) {
@@ -330,6 +335,9 @@ public:
         if (masks_.tickets) {
             data_.tickets.mutex.lock();
         }
+        if (masks_.cases) {
+            data_.cases.mutex.lock();
+        }
         for_each_shard(masks_.skus, [this](std::size_t i) { data_.skus[i].mutex.lock(); });
         for_each_shard(masks_.idempotency,
                        [this](std::size_t i) { data_.idempotency[i].mutex.lock(); });
@@ -338,6 +346,9 @@ public:
         for_each_shard(masks_.idempotency,
                        [this](std::size_t i) { data_.idempotency[i].mutex.unlock(); });
         for_each_shard(masks_.skus, [this](std::size_t i) { data_.skus[i].mutex.unlock(); });
+        if (masks_.cases) {
+            data_.cases.mutex.unlock();
+        }
         if (masks_.tickets) {
             data_.tickets.mutex.unlock();
         }
@@ -374,7 +385,15 @@ result<void> check_idempotency(const store_data& data, const write_set& writes) 
 result<void> check_orders(const store_data& data, const write_set& writes) {
     for (const pending_order& pending : writes.orders) {
         const order_id id = pending.value.id;
-        const auto& slots = data.orders[shard_index(id)].slots;
+        const order_shard& shard = data.orders[shard_index(id)];
+        if (shard.archived.contains(id)) {
+            return pending.stored_version == 0
+                       ? error{errc::conflict, "id",
+                               fmt::format("order {} already exists (archived)", id)}
+                       : error{errc::conflict, "version",
+                               fmt::format("order {} is archived and can no longer change", id)};
+        }
+        const auto& slots = shard.slots;
         const auto slot = slots.find(id);
         const std::uint64_t stored =
             slot != slots.end() && slot->second.current ? slot->second.current->version : 0;
@@ -477,6 +496,119 @@ result<void> check_tickets(const store_data& data, const write_set& writes) {
     return {};
 }
 
+// The same rule again, with the fields a case's conflict names.
+result<void> check_case_versions(const case_table& table, const std::vector<pending_case>& cases) {
+    for (const pending_case& pending : cases) {
+        const case_id id = pending.value.id;
+        const auto found = table.cases.find(id);
+        const std::uint64_t stored = found != table.cases.end() ? found->second.version : 0;
+        if (stored == pending.stored_version) {
+            continue;
+        }
+        if (pending.stored_version == 0) {
+            return error{errc::conflict, "case.id", fmt::format("case {} already exists", id)};
+        }
+        if (stored == 0) {
+            return error{errc::conflict, "case.version",
+                         fmt::format("case {} does not exist, so version {} cannot replace it", id,
+                                     pending.stored_version + 1)};
+        }
+        return error{errc::conflict, "case.version",
+                     fmt::format("case {} was changed meanwhile: version {} is stored, {} was "
+                                 "read",
+                                 id, stored, pending.stored_version)};
+    }
+    return {};
+}
+
+bool claims_cause(const exception_case& c) noexcept {
+    return case_live(c.state) && !c.cause_key.empty();
+}
+
+error cause_taken(const exception_case& c, case_id holder) {
+    return error{errc::conflict, "case.cause_key",
+                 fmt::format("case {} cannot be live for cause '{}': live case {} holds it", c.id,
+                             c.cause_key, holder)};
+}
+
+// One cause, at most one live case, counting the cases as this transaction
+// leaves them: a committed holder that this transaction also puts gives the
+// key up or keeps it, and a holder that keeps it meets the claimant in the
+// pairwise loop. Few cases per transaction, so the quadratic loops are cheap.
+result<void> check_cause_keys(const case_table& table, const std::vector<pending_case>& cases) {
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+        const exception_case& claimant = cases[i].value;
+        if (!claims_cause(claimant)) {
+            continue;
+        }
+        for (std::size_t j = 0; j < i; ++j) {
+            const exception_case& other = cases[j].value;
+            if (claims_cause(other) && other.cause_key == claimant.cause_key) {
+                return cause_taken(claimant, other.id);
+            }
+        }
+        const auto holder = table.live_by_cause.find(claimant.cause_key);
+        if (holder == table.live_by_cause.end() || holder->second == claimant.id) {
+            continue;
+        }
+        const bool holder_rewritten = std::any_of(
+            cases.begin(), cases.end(),
+            [&](const pending_case& pending) { return pending.value.id == holder->second; });
+        if (!holder_rewritten) {
+            return cause_taken(claimant, holder->second);
+        }
+    }
+    return {};
+}
+
+result<void> check_cases(const store_data& data, const write_set& writes) {
+    if (auto checked = check_case_versions(data.cases, writes.cases); checked.has_error()) {
+        return checked;
+    }
+    return check_cause_keys(data.cases, writes.cases);
+}
+
+// An archive needs the live order at the version read and in an ended state,
+// judged as the transaction's own puts leave it (they apply first), so a
+// transaction may close an order and archive it at once.
+result<void> check_archives(const store_data& data, const write_set& writes) {
+    for (const pending_archive& pending : writes.archives) {
+        const order_id id = pending.id;
+        const order_shard& shard = data.orders[shard_index(id)];
+        const order* live = nullptr;
+        for (const pending_order& put : writes.orders) {
+            if (put.value.id == id) {
+                live = &put.value;
+            }
+        }
+        if (live == nullptr) {
+            const auto slot = shard.slots.find(id);
+            if (slot != shard.slots.end() && slot->second.current) {
+                live = &*slot->second.current;
+            }
+        }
+        if (live == nullptr) {
+            return error{
+                errc::conflict, "version",
+                shard.archived.contains(id)
+                    ? fmt::format("order {} is already archived", id)
+                    : fmt::format("order {} does not exist, so it cannot be archived", id)};
+        }
+        if (live->version != pending.version) {
+            return error{errc::conflict, "version",
+                         fmt::format("order {} was changed meanwhile: version {} is stored, {} was "
+                                     "read",
+                                     id, live->version, pending.version)};
+        }
+        if (live->state != order_state::closed && live->state != order_state::cancelled) {
+            return error{errc::invalid_value, "state",
+                         fmt::format("order {} is {}: only a closed or cancelled order is archived",
+                                     id, live->state)};
+        }
+    }
+    return {};
+}
+
 // ---- commit: apply (everything locked, every check passed) ------------------
 
 // Stores the order and moves its index entries only when its state or
@@ -534,6 +666,51 @@ void apply_indexed(Rows& rows, Table& table, T value) {
     rows.insert_or_assign(id, std::move(value));
 }
 
+// Stores the cases and keeps the cause index in step. The keys of the cases
+// being rewritten are released first, so a key handed from one case to
+// another in one transaction lands on its new holder whatever the put order.
+void apply_cases(case_table& table, std::vector<pending_case>& cases) {
+    for (const pending_case& pending : cases) {
+        const auto found = table.cases.find(pending.value.id);
+        if (found == table.cases.end() || !claims_cause(found->second)) {
+            continue;
+        }
+        const auto holder = table.live_by_cause.find(found->second.cause_key);
+        if (holder != table.live_by_cause.end() && holder->second == found->second.id) {
+            table.live_by_cause.erase(holder);
+        }
+    }
+    for (pending_case& pending : cases) {
+        if (claims_cause(pending.value)) {
+            table.live_by_cause.insert_or_assign(pending.value.cause_key, pending.value.id);
+        }
+        apply_indexed(table.cases, table, std::move(pending.value));
+    }
+}
+
+// Appends to the archived order's timeline when it is archived, else to the live slot.
+void apply_timeline(order_shard& shard, order_id id, timeline_entry&& entry) {
+    if (const auto archived = shard.archived.find(id); archived != shard.archived.end()) {
+        archived->second.timeline.push_back(std::move(entry));
+        return;
+    }
+    shard.slots[id].timeline.push_back(std::move(entry));
+}
+
+// Moves a live order (checked: present) and its timeline out of the live
+// table and its indexes into the archive.
+void apply_archive(order_shard& shard, order_id id) {
+    const auto found = shard.slots.find(id);
+    assert(found != shard.slots.end() && found->second.current);
+    const order& current = *found->second.current;
+    shard.by_state.erase({current.state, id});
+    if (current.due_at) {
+        shard.by_due.erase({*current.due_at, id});
+    }
+    shard.archived.insert_or_assign(id, std::move(found->second));
+    shard.slots.erase(found);
+}
+
 void apply_notifications(outbox_state& outbox, std::vector<notification>& notes) {
     for (notification& note : notes) {
         const std::uint64_t id = outbox.next_id++;
@@ -564,8 +741,13 @@ void apply_writes(store_data& data, write_set& writes) {
     for (pending_ticket& pending : writes.tickets) {
         apply_indexed(data.tickets.tickets, data.tickets, std::move(pending.value));
     }
+    apply_cases(data.cases, writes.cases);
     for (auto& [id, entry] : writes.timeline) {
-        data.orders[shard_index(id)].slots[id].timeline.push_back(std::move(entry));
+        apply_timeline(data.orders[shard_index(id)], id, std::move(entry));
+    }
+    // After the puts and the timeline, so that what they wrote moves too.
+    for (const pending_archive& pending : writes.archives) {
+        apply_archive(data.orders[shard_index(pending.id)], pending.id);
     }
     for (sku& entry : writes.skus) {
         const sku_id id = entry.id;
@@ -617,6 +799,12 @@ result<void> commit(store_data& data, write_set& writes) {
     if (auto checked = check_tickets(data, writes); checked.has_error()) {
         return checked;
     }
+    if (auto checked = check_cases(data, writes); checked.has_error()) {
+        return checked;
+    }
+    if (auto checked = check_archives(data, writes); checked.has_error()) {
+        return checked;
+    }
     // Commits that enqueue nothing never touch the outbox lock.
     std::unique_lock outbox_lock(data.outbox.mutex, std::defer_lock);
     if (!writes.notifications.empty()) {
@@ -637,18 +825,42 @@ result<void> commit(store_data& data, write_set& writes) {
 namespace orderly::detail::memory {
 namespace {
 
+// The live or archived slot of an order, or null; the shard lock is held by the caller.
+const order_slot* slot_of(const order_shard& shard, order_id id) {
+    if (const auto slot = shard.slots.find(id); slot != shard.slots.end()) {
+        return &slot->second;
+    }
+    const auto archived = shard.archived.find(id);
+    return archived == shard.archived.end() ? nullptr : &archived->second;
+}
+
 std::optional<order> load_order(store_data& data, order_id id) {
     order_shard& shard = data.orders[shard_index(id)];
     const std::lock_guard lock(shard.mutex);
-    const auto slot = shard.slots.find(id);
-    return slot == shard.slots.end() ? std::nullopt : slot->second.current;
+    const order_slot* slot = slot_of(shard, id);
+    return slot == nullptr ? std::nullopt : slot->current;
 }
 
 std::vector<timeline_entry> load_timeline(store_data& data, order_id id) {
     order_shard& shard = data.orders[shard_index(id)];
     const std::lock_guard lock(shard.mutex);
-    const auto slot = shard.slots.find(id);
-    return slot == shard.slots.end() ? std::vector<timeline_entry>{} : slot->second.timeline;
+    const order_slot* slot = slot_of(shard, id);
+    return slot == nullptr ? std::vector<timeline_entry>{} : slot->timeline;
+}
+
+// The same merge as ids_in_state, over each shard's archive.
+std::vector<order_id> archived_ids(store_data& data, order_id after, std::size_t limit) {
+    std::vector<order_id> ids;
+    for (order_shard& shard : data.orders) {
+        const std::lock_guard lock(shard.mutex);
+        auto it = shard.archived.upper_bound(after);
+        for (std::size_t taken = 0; taken < limit && it != shard.archived.end(); ++taken, ++it) {
+            ids.push_back(it->first);
+        }
+    }
+    std::sort(ids.begin(), ids.end());
+    ids.resize(std::min(ids.size(), limit));
+    return ids;
 }
 
 // Each shard yields its first `limit` ids; the smallest `limit` of those are
@@ -762,6 +974,50 @@ std::vector<ticket_id> ticket_ids_in_state(store_data& data, ticket_state state,
 std::vector<ticket_id> ticket_ids_due(store_data& data, timestamp now, std::size_t limit) {
     std::vector<ticket_id> ids;
     ticket_table& table = data.tickets;
+    const std::lock_guard lock(table.mutex);
+    for (auto it = table.by_due.begin();
+         ids.size() < limit && it != table.by_due.end() && it->first <= now; ++it) {
+        ids.push_back(it->second);
+    }
+    return ids;
+}
+
+std::optional<exception_case> load_case(store_data& data, case_id id) {
+    case_table& table = data.cases;
+    const std::lock_guard lock(table.mutex);
+    const auto found = table.cases.find(id);
+    return found == table.cases.end() ? std::nullopt : std::optional<exception_case>(found->second);
+}
+
+std::optional<exception_case> load_live_case(store_data& data, std::string_view cause_key) {
+    if (cause_key.empty()) {
+        return std::nullopt;
+    }
+    case_table& table = data.cases;
+    const std::lock_guard lock(table.mutex);
+    const auto holder = table.live_by_cause.find(cause_key);
+    if (holder == table.live_by_cause.end()) {
+        return std::nullopt;
+    }
+    const auto found = table.cases.find(holder->second);
+    return found == table.cases.end() ? std::nullopt : std::optional<exception_case>(found->second);
+}
+
+std::vector<case_id> case_ids_in_state(store_data& data, case_state state, case_id after,
+                                       std::size_t limit) {
+    std::vector<case_id> ids;
+    case_table& table = data.cases;
+    const std::lock_guard lock(table.mutex);
+    for (auto it = table.by_state.upper_bound({state, after});
+         ids.size() < limit && it != table.by_state.end() && it->first == state; ++it) {
+        ids.push_back(it->second);
+    }
+    return ids;
+}
+
+std::vector<case_id> case_ids_due(store_data& data, timestamp now, std::size_t limit) {
+    std::vector<case_id> ids;
+    case_table& table = data.cases;
     const std::lock_guard lock(table.mutex);
     for (auto it = table.by_due.begin();
          ids.size() < limit && it != table.by_due.end() && it->first <= now; ++it) {
@@ -900,6 +1156,14 @@ public:
         return memory::load_ticket(data_, id);
     }
     result<void> put_ticket(const ticket& t) override;
+    result<std::optional<exception_case>> find_case(case_id id) override {
+        return memory::load_case(data_, id);
+    }
+    result<std::optional<exception_case>> find_live_case(std::string_view cause_key) override {
+        return memory::load_live_case(data_, cause_key);
+    }
+    result<void> put_case(const exception_case& c) override;
+    result<void> archive_order(order_id id, std::uint64_t version) override;
     result<std::optional<sku>> find_sku(const sku_id& id) override {
         return memory::load_sku(data_, id);
     }
@@ -1027,6 +1291,41 @@ result<void> memory_store::transaction::put_ticket(const ticket& t) {
     return {};
 }
 
+// The same rule as put_order: a second put of one case must follow the first.
+result<void> memory_store::transaction::put_case(const exception_case& c) {
+    assert_open();
+    if (c.version == 0) {
+        return error{errc::invalid_value, "case.version", "a case's version starts at 1"};
+    }
+    for (memory::pending_case& pending : writes_.cases) {
+        if (pending.value.id != c.id) {
+            continue;
+        }
+        if (c.version != pending.value.version + 1) {
+            return error{errc::conflict, "case.version",
+                         fmt::format("case {} is already put at version {} in this transaction",
+                                     c.id, pending.value.version)};
+        }
+        pending.value = c;
+        return {};
+    }
+    writes_.cases.push_back(memory::pending_case{.value = c, .stored_version = c.version - 1});
+    return {};
+}
+
+// Checked at commit; archiving one order twice in a transaction is refused now.
+result<void> memory_store::transaction::archive_order(order_id id, std::uint64_t version) {
+    assert_open();
+    for (const memory::pending_archive& pending : writes_.archives) {
+        if (pending.id == id) {
+            return error{errc::conflict, "version",
+                         fmt::format("order {} is already archived in this transaction", id)};
+        }
+    }
+    writes_.archives.push_back(memory::pending_archive{.id = id, .version = version});
+    return {};
+}
+
 result<void> memory_store::transaction::put_idempotency(const idempotency_record& record) {
     assert_open();
     for (const idempotency_record& pending : writes_.idempotency) {
@@ -1134,6 +1433,23 @@ result<std::vector<ticket_id>> memory_store::tickets_in_state(ticket_state wante
 
 result<std::vector<ticket_id>> memory_store::due_tickets(timestamp now, std::size_t limit) {
     return memory::ticket_ids_due(*state_, now, limit);
+}
+
+result<std::optional<exception_case>> memory_store::load_case(case_id id) {
+    return memory::load_case(*state_, id);
+}
+
+result<std::vector<case_id>> memory_store::cases_in_state(case_state wanted, case_id after,
+                                                          std::size_t limit) {
+    return memory::case_ids_in_state(*state_, wanted, after, limit);
+}
+
+result<std::vector<case_id>> memory_store::due_cases(timestamp now, std::size_t limit) {
+    return memory::case_ids_due(*state_, now, limit);
+}
+
+result<std::vector<order_id>> memory_store::archived_orders(order_id after, std::size_t limit) {
+    return memory::archived_ids(*state_, after, limit);
 }
 
 result<std::vector<notification>> memory_store::claim_notifications(timestamp now, duration lease,

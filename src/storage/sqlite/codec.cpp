@@ -1,11 +1,12 @@
-// The JSON bodies of an order, a shipment and an after-sales ticket. The
-// writer emits keys in one fixed order and the reader expects that order
-// (whitespace and every JSON string escape are accepted), so decoding is a
-// single forward pass with no tree. Any change of shape is a schema migration
-// that rewrites the bodies, or, as with the order's "shipments" (schema
-// version 2), its "tickets" and "rating" and the shipment's "ticket" (schema
-// version 3), a key added last that the reader treats as empty when a body
-// ends before it.
+// The JSON bodies of an order, a shipment, an after-sales ticket and an
+// exception case. The writer emits keys in one fixed order and the reader
+// expects that order (whitespace and every JSON string escape are accepted),
+// so decoding is a single forward pass with no tree. Any change of shape is a
+// schema migration that rewrites the bodies, or, as with the order's
+// "shipments" (schema version 2), its "tickets" and "rating" and the
+// shipment's "ticket" (schema version 3), a key added last that the reader
+// treats as empty when a body ends before it. Case bodies (schema version 4)
+// have no such optional key yet: every key is required.
 
 #include "codec.hpp"
 
@@ -1373,6 +1374,166 @@ result<ticket> decode_ticket(std::string_view body) {
         t.number = *number;
     }
     return t;
+}
+
+// ---- exception cases -------------------------------------------------------------
+
+namespace {
+
+void write_case_notes(writer& w, const std::vector<case_note>& notes) {
+    w.open_array();
+    for (const case_note& n : notes) {
+        w.open_object();
+        w.key("at"), w.time(n.at);
+        w.key("author_id"), w.text(n.author.id);
+        w.key("author_role"), w.enumeration(n.author.role);
+        w.key("text"), w.text(n.text);
+        w.close_object();
+    }
+    w.close_array();
+}
+
+void write_case_timeline(writer& w, const std::vector<case_entry>& entries) {
+    w.open_array();
+    for (const case_entry& e : entries) {
+        w.open_object();
+        w.key("at"), w.time(e.at);
+        w.key("actor_id"), w.text(e.actor.id);
+        w.key("actor_role"), w.enumeration(e.actor.role);
+        w.key("event"), w.enumeration(e.event);
+        w.key("from");
+        if (e.from) {
+            w.enumeration(*e.from);
+        } else {
+            w.null();
+        }
+        w.key("to"), w.enumeration(e.to);
+        w.key("note"), w.text(e.note);
+        w.close_object();
+    }
+    w.close_array();
+}
+
+}  // namespace
+
+void encode_case(const exception_case& c, std::string& out) {
+    writer w(out);
+    w.open_object();
+    w.key("id"), w.unsigned_number(c.id.value());
+    w.key("version"), w.unsigned_number(c.version);
+    w.key("type"), w.enumeration(c.type);
+    w.key("priority"), w.enumeration(c.priority);
+    w.key("state"), w.enumeration(c.state);
+    w.key("escalated_from"), w.enumeration(c.escalated_from);
+    w.key("cause_key"), w.text(c.cause_key);
+    w.key("title"), w.text(c.title);
+    w.key("order"), w.id(c.order);
+    w.key("shipment"), w.id(c.shipment);
+    w.key("ticket"), w.id(c.ticket);
+    w.key("sku"), w.text(c.sku.value());
+    w.key("warehouse"), w.text(c.warehouse.value());
+    w.key("carrier"), w.text(c.carrier.value());
+    w.key("merchant"), w.text(c.merchant.value());
+    w.key("owner"), w.text(c.owner);
+    w.key("notes"), write_case_notes(w, c.notes);
+    w.key("timeline"), write_case_timeline(w, c.timeline);
+    w.key("resolution"), w.text(c.resolution);
+    w.key("resolution_code"), w.text(c.resolution_code);
+    w.key("escalations"), w.unsigned_number(c.escalations);
+    w.key("opened_at"), w.time(c.opened_at);
+    w.key("updated_at"), w.time(c.updated_at);
+    w.key("due_at"), w.time(c.due_at);
+    w.key("resolved_at"), w.time(c.resolved_at);
+    w.key("closed_at"), w.time(c.closed_at);
+    w.close_object();
+}
+
+namespace {
+
+std::vector<case_note> read_case_notes(reader& r) {
+    std::vector<case_note> notes;
+    r.open_array();
+    while (r.more()) {
+        case_note n;
+        r.open_object();
+        r.key("at"), n.at = r.time();
+        r.key("author_id"), n.author.id = r.text();
+        r.key("author_role"), n.author.role = r.enumeration(all_roles.back(), "notes.author_role");
+        r.key("text"), n.text = r.text();
+        r.close_object();
+        notes.push_back(std::move(n));
+    }
+    return notes;
+}
+
+std::vector<case_entry> read_case_timeline(reader& r) {
+    std::vector<case_entry> entries;
+    r.open_array();
+    while (r.more()) {
+        case_entry e;
+        r.open_object();
+        r.key("at"), e.at = r.time();
+        r.key("actor_id"), e.actor.id = r.text();
+        r.key("actor_role"), e.actor.role = r.enumeration(all_roles.back(), "timeline.actor_role");
+        r.key("event"), e.event = r.enumeration(all_case_events.back(), "timeline.event");
+        r.key("from");
+        if (!r.null()) {
+            e.from = r.enumeration(all_case_states.back(), "timeline.from");
+        }
+        r.key("to"), e.to = r.enumeration(all_case_states.back(), "timeline.to");
+        r.key("note"), e.note = r.text();
+        r.close_object();
+        entries.push_back(std::move(e));
+    }
+    return entries;
+}
+
+// Everything after the title, into `c`.
+void read_case_progress(reader& r, exception_case& c) {
+    r.key("order"), c.order = r.optional_id<order_id>();
+    r.key("shipment"), c.shipment = r.optional_id<shipment_id>();
+    r.key("ticket"), c.ticket = r.optional_id<ticket_id>();
+    r.key("sku"), c.sku = sku_id(r.text());
+    r.key("warehouse"), c.warehouse = warehouse_id(r.text());
+    r.key("carrier"), c.carrier = carrier_id(r.text());
+    r.key("merchant"), c.merchant = merchant_id(r.text());
+    r.key("owner"), c.owner = r.text();
+    r.key("notes"), c.notes = read_case_notes(r);
+    r.key("timeline"), c.timeline = read_case_timeline(r);
+    r.key("resolution"), c.resolution = r.text();
+    r.key("resolution_code"), c.resolution_code = r.text();
+    r.key("escalations"), c.escalations = r.unsigned_32("escalations");
+    r.key("opened_at"), c.opened_at = r.time();
+    r.key("updated_at"), c.updated_at = r.time();
+    r.key("due_at"), c.due_at = r.optional_time();
+    r.key("resolved_at"), c.resolved_at = r.optional_time();
+    r.key("closed_at"), c.closed_at = r.optional_time();
+}
+
+}  // namespace
+
+result<exception_case> decode_case(std::string_view body) {
+    reader r(body);
+    exception_case c;
+    r.open_object();
+    r.key("id"), c.id = case_id(r.unsigned_number());
+    r.key("version"), c.version = r.unsigned_number();
+    r.key("type"), c.type = r.enumeration(all_case_types.back(), "type");
+    r.key("priority"), c.priority = r.enumeration(all_case_priorities.back(), "priority");
+    r.key("state"), c.state = r.enumeration(all_case_states.back(), "state");
+    r.key("escalated_from"),
+        c.escalated_from = r.enumeration(all_case_states.back(), "escalated_from");
+    r.key("cause_key"), c.cause_key = r.text();
+    r.key("title"), c.title = r.text();
+    read_case_progress(r, c);
+    r.close_object();
+    r.finish();
+    if (!r.ok()) {
+        return error{
+            errc::storage_failure, "body",
+            fmt::format("case {} has a stored body that does not decode: {}", c.id, r.problem())};
+    }
+    return c;
 }
 
 void encode_details(const detail_pairs& details, std::string& out) {

@@ -1,21 +1,22 @@
 #pragma once
-// How SqliteStore turns an order, a shipment, an after-sales ticket (and a
-// notification's details) into the JSON text of a column and back. A body
-// holds every field of its order, shipment or ticket, so a row decodes from
-// its body alone; the orders, shipments and tickets tables repeat a few
-// fields as columns for indexes and host queries. A shipment's tracking
-// history, and a ticket's return parcel's, is stored as its raw carrier events
-// and the label's creation time, and rebuilt on reading
-// (rebuild_tracking_history), so the derived `superseded` and `state_after`
-// are never stored and always agree with the tracking machine. Enumerations are written as
-// their stable numbers, money as its exact text ("12.50 CNY"), time as Unix
-// milliseconds. A body that does not decode is reported as
-// errc::storage_failure naming the order, shipment or ticket: the file was
-// changed outside orderly.
+// How SqliteStore turns an order, a shipment, an after-sales ticket, an
+// exception case (and a notification's details) into the JSON text of a
+// column and back. A body holds every field of its order, shipment, ticket or
+// case, so a row decodes from its body alone; the orders, shipments, tickets
+// and cases tables repeat a few fields as columns for indexes and host
+// queries. A shipment's tracking history, and a ticket's return parcel's, is
+// stored as its raw carrier events and the label's creation time, and rebuilt
+// on reading (rebuild_tracking_history), so the derived `superseded` and
+// `state_after` are never stored and always agree with the tracking machine.
+// Enumerations are written as their stable numbers, money as its exact text
+// ("12.50 CNY"), time as Unix milliseconds. A body that does not decode is
+// reported as errc::storage_failure naming the order, shipment, ticket or
+// case: the file was changed outside orderly.
 
 #include <orderly/aftersales/ticket.hpp>
 #include <orderly/core/error.hpp>
 #include <orderly/fulfilment/shipment.hpp>
+#include <orderly/ops/exception_case.hpp>
 #include <orderly/order/order.hpp>
 
 #include <cstdint>
@@ -44,6 +45,12 @@ void encode_shipment(const shipment& s, std::string& out);
 // Appends the ticket's JSON body to `out` (cleared first).
 void encode_ticket(const ticket& t, std::string& out);
 [[nodiscard]] result<ticket> decode_ticket(std::string_view body);
+
+// Appends the exception case's JSON body to `out` (cleared first): every
+// field of exception_case. The reader refuses a body with a key missing,
+// added or out of order.
+void encode_case(const exception_case& c, std::string& out);
+[[nodiscard]] result<exception_case> decode_case(std::string_view body);
 
 void encode_details(const detail_pairs& details, std::string& out);
 [[nodiscard]] result<detail_pairs> decode_details(std::string_view text);

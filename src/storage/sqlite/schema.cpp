@@ -4,6 +4,8 @@
 
 #include "schema.hpp"
 
+#include <orderly/ops/exception_case.hpp>
+
 #include <fmt/format.h>
 
 #include <array>
@@ -188,7 +190,66 @@ ALTER TABLE idempotency ADD COLUMN ticket INTEGER;
 ALTER TABLE idempotency ADD COLUMN ticket_status INTEGER;
 )sql";
 
-constexpr std::array<migration, 3> migrations = {{{1, version_1}, {2, version_2}, {3, version_3}}};
+// Version 4: exception cases, the order archive (R-32) and the case an
+// idempotency record names. A case, like a ticket, is its JSON `body` (see
+// codec.hpp); state, cause_key and due_at repeat fields for cases_in_state,
+// due_cases and find_live_case. The partial unique index cases_live_cause is
+// the rule "one cause has at most one live case" (state 5 is closed): SQLite
+// refuses the second live case of a cause whichever process writes it. An
+// archived order and its timeline move, row for row, to archived_orders and
+// archived_timeline (same columns as orders and timeline), so the live tables
+// and their indexes stay the size of the live work. Idempotency records of
+// earlier versions name no case.
+constexpr const char* version_4 = R"sql(
+CREATE TABLE cases (
+    id        INTEGER PRIMARY KEY,
+    version   INTEGER NOT NULL CHECK (version >= 1),
+    state     INTEGER NOT NULL,
+    cause_key TEXT NOT NULL,
+    due_at    INTEGER,
+    body      TEXT NOT NULL
+) STRICT;
+CREATE INDEX cases_by_state ON cases (state, id);
+CREATE INDEX cases_by_due ON cases (due_at, id) WHERE due_at IS NOT NULL;
+CREATE UNIQUE INDEX cases_live_cause ON cases (cause_key) WHERE state <> 5 AND cause_key <> '';
+
+CREATE TABLE archived_orders (
+    id         INTEGER PRIMARY KEY,
+    number     INTEGER NOT NULL,
+    version    INTEGER NOT NULL CHECK (version >= 1),
+    state      INTEGER NOT NULL,
+    channel    INTEGER NOT NULL,
+    customer   TEXT NOT NULL,
+    merchant   TEXT NOT NULL,
+    total      TEXT NOT NULL,
+    currency   TEXT NOT NULL,
+    placed_at  INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    due_at     INTEGER,
+    body       TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE archived_timeline (
+    order_id   INTEGER NOT NULL,
+    seq        INTEGER NOT NULL,
+    at         INTEGER NOT NULL,
+    actor_id   TEXT NOT NULL,
+    actor_role INTEGER NOT NULL,
+    event      INTEGER NOT NULL,
+    from_state INTEGER,
+    to_state   INTEGER NOT NULL,
+    reason     TEXT NOT NULL,
+    PRIMARY KEY (order_id, seq)
+) STRICT, WITHOUT ROWID;
+
+ALTER TABLE idempotency ADD COLUMN case_ref INTEGER;
+)sql";
+
+constexpr std::array<migration, 4> migrations = {
+    {{1, version_1}, {2, version_2}, {3, version_3}, {4, version_4}}};
+
+// cases_live_cause names the closed state by its stored number.
+static_assert(static_cast<int>(case_state::closed) == 5, "cases_live_cause assumes closed is 5");
 
 static_assert(migrations.back().to_version == sqlite_store::schema_version,
               "the last migration must reach sqlite_store::schema_version");

@@ -198,6 +198,10 @@ result<void> check_ticket_id(ticket_id id) {
     return check_stored_id(id, "ticket.id", "ticket");
 }
 
+result<void> check_case_id(case_id id) {
+    return check_stored_id(id, "case.id", "case");
+}
+
 std::int64_t clamp_limit(std::size_t limit) noexcept {
     return limit > static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())
                ? std::numeric_limits<std::int64_t>::max()
@@ -231,7 +235,7 @@ result<std::vector<T>> read_rows(statement& q, ReadRow&& read_row) {
     }
 }
 
-// One aggregate kept as a JSON body (orders, shipments, tickets), or nothing.
+// One aggregate kept as a JSON body (orders, shipments, tickets, cases), or nothing.
 template <class T, class Id, class Decode>
 result<std::optional<T>> read_body(connection& c, const char* sql, Id id, Decode&& decode) {
     if (auto ok = check_stored_id(id, "id", "stored"); !ok) {
@@ -256,9 +260,12 @@ result<std::optional<T>> read_body(connection& c, const char* sql, Id id, Decode
     return std::optional<T>(std::move(*decoded));
 }
 
+// A live order, or else an archived one: an order is in one table or the other.
 result<std::optional<order>> read_order(connection& c, order_id id) {
-    return read_body<order>(c, "SELECT body FROM orders WHERE id = ?1", id,
-                            [](std::string_view body) { return decode_order(body); });
+    return read_body<order>(c,
+                            "SELECT body FROM orders WHERE id = ?1 UNION ALL "
+                            "SELECT body FROM archived_orders WHERE id = ?1 LIMIT 1",
+                            id, [](std::string_view body) { return decode_order(body); });
 }
 
 result<std::optional<shipment>> read_shipment(connection& c, shipment_id id) {
@@ -271,13 +278,48 @@ result<std::optional<ticket>> read_ticket(connection& c, ticket_id id) {
                              [](std::string_view body) { return decode_ticket(body); });
 }
 
+result<std::optional<exception_case>> read_case(connection& c, case_id id) {
+    return read_body<exception_case>(c, "SELECT body FROM cases WHERE id = ?1", id,
+                                     [](std::string_view body) { return decode_case(body); });
+}
+
+// The live case of a cause. The WHERE repeats cases_live_cause's condition
+// word for word, so SQLite reads that partial index.
+result<std::optional<exception_case>> read_live_case(connection& c, std::string_view cause_key) {
+    if (cause_key.empty()) {
+        return std::optional<exception_case>();
+    }
+    auto q =
+        c.prepare("SELECT body FROM cases WHERE cause_key = ?1 AND state <> 5 AND cause_key <> ''");
+    if (!q) {
+        return std::move(q).error();
+    }
+    q->bind(1, cause_key);
+    auto row = q->step();
+    if (!row) {
+        return std::move(row).error();
+    }
+    if (!*row) {
+        return std::optional<exception_case>();
+    }
+    auto decoded = decode_case(q->text(0));
+    if (!decoded) {
+        return std::move(decoded).error();
+    }
+    return std::optional<exception_case>(std::move(*decoded));
+}
+
 result<std::vector<timeline_entry>> read_timeline(connection& c, order_id id) {
     if (auto ok = check_order_id(id); !ok) {
         return std::vector<timeline_entry>();
     }
+    // An order's timeline is live or archived as a whole (archive_order moves it).
     auto q = c.prepare(
-        "SELECT at, actor_id, actor_role, event, from_state, to_state, reason FROM timeline "
-        "WHERE order_id = ?1 ORDER BY seq");
+        "SELECT at, actor_id, actor_role, event, from_state, to_state, reason FROM ("
+        "SELECT seq, at, actor_id, actor_role, event, from_state, to_state, reason "
+        "FROM timeline WHERE order_id = ?1 UNION ALL "
+        "SELECT seq, at, actor_id, actor_role, event, from_state, to_state, reason "
+        "FROM archived_timeline WHERE order_id = ?1) ORDER BY seq");
     if (!q) {
         return std::move(q).error();
     }
@@ -311,7 +353,7 @@ result<std::vector<Id>> read_ids(statement& q) {
     return read_rows<Id>(q, [](statement& r) { return Id(loaded(r.integer(0))); });
 }
 
-// Ids in a state after `after`, ascending: orders, shipments, transfers, tickets.
+// Ids in a state after `after`, ascending: orders, shipments, transfers, tickets, cases.
 // `sql` is "SELECT id FROM <table> WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT ?3".
 template <class Id>
 result<std::vector<Id>> ids_in_state(connection& c, const char* sql, std::int64_t state, Id after,
@@ -477,7 +519,8 @@ result<std::optional<stock_transfer>> read_transfer(connection& c, transfer_id i
 result<std::optional<idempotency_record>> read_idempotency(connection& c, std::string_view key) {
     auto q = c.prepare(
         "SELECT fingerprint, order_id, number, state, payment, repeated, created_at, shipment, "
-        "shipment_status, transfer, ticket, ticket_status FROM idempotency WHERE key = ?1");
+        "shipment_status, transfer, ticket, ticket_status, case_ref FROM idempotency "
+        "WHERE key = ?1");
     if (!q) {
         return std::move(q).error();
     }
@@ -535,6 +578,9 @@ result<std::optional<idempotency_record>> read_idempotency(connection& c, std::s
         }
         outcome.ticket_status = *st;
     }
+    if (!q->is_null(12)) {
+        outcome.case_ref = case_id(loaded(q->integer(12)));
+    }
     return std::optional<idempotency_record>(
         idempotency_record{.key = std::string(key),
                            .fingerprint = loaded(q->integer(0)),
@@ -586,7 +632,9 @@ struct write_set {
     std::vector<shipment> shipments;
     std::vector<stock_transfer> transfers;
     std::vector<ticket> tickets;
+    std::vector<exception_case> cases;
     std::vector<std::pair<order_id, timeline_entry>> timeline;
+    std::vector<std::pair<order_id, std::uint64_t>> archives;  // id, version
     std::vector<sku> skus;
     std::vector<stock_change> stock;
     std::vector<notification> notes;
@@ -717,6 +765,8 @@ result<void> run_versioned(statement& q, std::string_view prefix, std::string_vi
                              id, version - 1)};
 }
 
+// An archived id is taken: inserting it again is refused as a live duplicate
+// is (field "id"), and an update finds no live row (field "version").
 result<void> apply_order(connection& c, const order& o, std::string& body) {
     if (auto ok = check_order_id(o.id); !ok) {
         return ok;
@@ -728,7 +778,8 @@ result<void> apply_order(connection& c, const order& o, std::string& body) {
     auto q = insert ? c.prepare(
                           "INSERT INTO orders (id, number, version, state, channel, customer, "
                           "merchant, total, currency, placed_at, updated_at, due_at, body) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+                          "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 "
+                          "WHERE NOT EXISTS (SELECT 1 FROM archived_orders WHERE id = ?1) "
                           "ON CONFLICT (id) DO NOTHING")
                     : c.prepare(
                           "UPDATE orders SET number = ?2, version = ?3, state = ?4, channel = ?5, "
@@ -835,6 +886,117 @@ result<void> apply_ticket(connection& c, const ticket& t, std::string& body) {
     return run_versioned(*q, "ticket.", "ticket", t.id, t.version);
 }
 
+// The version rule of apply_order, with the fields a case's conflict names. A
+// second live case of a cause breaks the unique index cases_live_cause: that
+// constraint failure is the conflict "case.cause_key".
+result<void> apply_case(connection& c, const exception_case& k, std::string& body) {
+    if (auto ok = check_case_id(k.id); !ok) {
+        return ok;
+    }
+    encode_case(k, body);
+    const bool insert = k.version == 1;
+    auto q = insert ? c.prepare(
+                          "INSERT INTO cases (id, version, state, cause_key, due_at, body) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING")
+                    : c.prepare(
+                          "UPDATE cases SET version = ?2, state = ?3, cause_key = ?4, "
+                          "due_at = ?5, body = ?6 WHERE id = ?1 AND version = ?2 - 1");
+    if (!q) {
+        return std::move(q).error();
+    }
+    q->bind(1, stored(k.id.value()))
+        .bind(2, stored(k.version))
+        .bind(3, static_cast<std::int64_t>(k.state))
+        .bind(4, k.cause_key)
+        .bind(6, body);
+    bind_time(*q, 5, k.due_at);
+    auto done = run_versioned(*q, "case.", "case", k.id, k.version);
+    if (!done && done.error().code == errc::conflict && done.error().field.empty()) {
+        return error{
+            errc::conflict, "case.cause_key",
+            fmt::format("another live case holds the cause '{}' of case {}", k.cause_key, k.id)};
+    }
+    return done;
+}
+
+// The transaction's cases in order, except that a case whose cause is still
+// held by a live case waits until the others are written (with every later
+// write of the same case): a transaction that closes one case of a cause and
+// opens the next succeeds whichever it put first.
+result<void> apply_cases(connection& c, const std::vector<exception_case>& cases,
+                         std::string& body) {
+    std::vector<const exception_case*> waiting;
+    for (const exception_case& k : cases) {
+        const bool follows = std::any_of(waiting.begin(), waiting.end(),
+                                         [&](const exception_case* w) { return w->id == k.id; });
+        if (!follows) {
+            auto done = apply_case(c, k, body);
+            if (done) {
+                continue;
+            }
+            if (done.error().field != "case.cause_key") {
+                return done;
+            }
+        }
+        waiting.push_back(&k);
+    }
+    for (const exception_case* k : waiting) {
+        if (auto done = apply_case(c, *k, body); !done) {
+            return done;
+        }
+    }
+    return {};
+}
+
+// Moves an ended order and its timeline to the archive tables, if it is live
+// at `version`.
+result<void> apply_archive(connection& c, order_id id, std::uint64_t version) {
+    if (auto ok = check_order_id(id); !ok) {
+        return ok;
+    }
+    auto q = c.prepare("SELECT version, state FROM orders WHERE id = ?1");
+    if (!q) {
+        return std::move(q).error();
+    }
+    q->bind(1, stored(id.value()));
+    auto row = q->step();
+    if (!row) {
+        return std::move(row).error();
+    }
+    if (!*row || loaded(q->integer(0)) != version) {
+        return error{errc::conflict, "version",
+                     *row ? fmt::format("order {} is stored at version {}, not {}", id,
+                                        q->integer(0), version)
+                          : fmt::format("order {} is not a live order (unknown or archived)", id)};
+    }
+    const std::int64_t state = q->integer(1);
+    if (state != static_cast<std::int64_t>(order_state::closed) &&
+        state != static_cast<std::int64_t>(order_state::cancelled)) {
+        return error{
+            errc::invalid_value, "state",
+            fmt::format("order {} has not ended (closed or cancelled), so it stays live", id)};
+    }
+    for (const char* sql :
+         {"INSERT INTO archived_orders (id, number, version, state, channel, customer, merchant, "
+          "total, currency, placed_at, updated_at, due_at, body) SELECT id, number, version, "
+          "state, channel, customer, merchant, total, currency, placed_at, updated_at, due_at, "
+          "body FROM orders WHERE id = ?1",
+          "INSERT INTO archived_timeline (order_id, seq, at, actor_id, actor_role, event, "
+          "from_state, to_state, reason) SELECT order_id, seq, at, actor_id, actor_role, event, "
+          "from_state, to_state, reason FROM timeline WHERE order_id = ?1",
+          "DELETE FROM timeline WHERE order_id = ?1", "DELETE FROM orders WHERE id = ?1"}) {
+        auto move = c.prepare(sql);
+        if (!move) {
+            return std::move(move).error();
+        }
+        move->bind(1, stored(id.value()));
+        if (auto done = move->run(); !done) {
+            return done;
+        }
+    }
+    return {};
+}
+
 result<void> apply_timeline(connection& c, order_id id, const timeline_entry& e) {
     auto q = c.prepare(
         "INSERT INTO timeline (order_id, seq, at, actor_id, actor_role, event, from_state, "
@@ -895,8 +1057,9 @@ result<void> apply_sku(connection& c, const sku& s) {
 result<void> apply_idempotency(connection& c, const idempotency_record& r) {
     auto q = c.prepare(
         "INSERT INTO idempotency (key, fingerprint, order_id, number, state, payment, repeated, "
-        "created_at, shipment, shipment_status, transfer, ticket, ticket_status) VALUES (?1, ?2, "
-        "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (key) DO NOTHING");
+        "created_at, shipment, shipment_status, transfer, ticket, ticket_status, case_ref) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+        "ON CONFLICT (key) DO NOTHING");
     if (!q) {
         return std::move(q).error();
     }
@@ -937,6 +1100,11 @@ result<void> apply_idempotency(connection& c, const idempotency_record& r) {
     } else {
         q->bind_null(13);
     }
+    if (r.outcome.case_ref) {
+        q->bind(14, stored(r.outcome.case_ref->value()));
+    } else {
+        q->bind_null(14);
+    }
     if (auto done = q->run(); !done) {
         return done;
     }
@@ -967,9 +1135,11 @@ result<void> apply_note(connection& c, const notification& n, std::string& detai
 }
 
 // Everything a transaction wrote, checked and applied in the open write
-// transaction. Keys first, then versions (orders, shipments, transfers, tickets), then stock
-// (as memory_store): a racing retry of the same request finds its key taken
-// (conflict, re-run, replay) rather than the stock its twin just reserved.
+// transaction. Keys first, then versions (orders, shipments, transfers,
+// tickets, cases), then stock (as memory_store): a racing retry of the same
+// request finds its key taken (conflict, re-run, replay) rather than the stock
+// its twin just reserved. Archives come after the timeline, so an order's
+// last entries move with it.
 result<void> apply(connection& c, const write_set& w) {
     for (const idempotency_record& record : w.idempotency) {
         if (auto r = apply_idempotency(c, record); !r) {
@@ -997,6 +1167,9 @@ result<void> apply(connection& c, const write_set& w) {
             return r;
         }
     }
+    if (auto r = apply_cases(c, w.cases, scratch); !r) {
+        return r;
+    }
     for (const stock_change& change : w.stock) {
         if (auto r = apply_stock(c, change); !r) {
             return r;
@@ -1004,6 +1177,11 @@ result<void> apply(connection& c, const write_set& w) {
     }
     for (const auto& [id, entry] : w.timeline) {
         if (auto r = apply_timeline(c, id, entry); !r) {
+            return r;
+        }
+    }
+    for (const auto& [id, version] : w.archives) {
+        if (auto r = apply_archive(c, id, version); !r) {
             return r;
         }
     }
@@ -1128,6 +1306,23 @@ public:
             return error{errc::invalid_value, "ticket.version", "a ticket's version starts at 1"};
         }
         writes_.tickets.push_back(t);
+        return {};
+    }
+    result<std::optional<exception_case>> find_case(case_id id) override {
+        return read_case(*c_, id);
+    }
+    result<std::optional<exception_case>> find_live_case(std::string_view cause_key) override {
+        return read_live_case(*c_, cause_key);
+    }
+    result<void> put_case(const exception_case& k) override {
+        if (k.version == 0) {
+            return error{errc::invalid_value, "case.version", "a case's version starts at 1"};
+        }
+        writes_.cases.push_back(k);
+        return {};
+    }
+    result<void> archive_order(order_id id, std::uint64_t version) override {
+        writes_.archives.emplace_back(id, version);
         return {};
     }
     result<std::optional<sku>> find_sku(const sku_id& id) override { return read_sku(*c_, id); }
@@ -1509,6 +1704,42 @@ result<std::vector<ticket_id>> sqlite_store::due_tickets(timestamp now, std::siz
             "SELECT id FROM tickets WHERE due_at IS NOT NULL AND due_at <= ?1 "
             "ORDER BY due_at, id LIMIT ?2",
             now, limit);
+    });
+}
+
+result<std::optional<exception_case>> sqlite_store::load_case(case_id id) {
+    return with_connection(state_, [&](connection& c) { return read_case(c, id); });
+}
+
+result<std::vector<case_id>> sqlite_store::cases_in_state(case_state wanted, case_id after,
+                                                          std::size_t limit) {
+    return with_connection(state_, [&](connection& c) {
+        return ids_in_state(
+            c, "SELECT id FROM cases WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+            static_cast<std::int64_t>(wanted), after, limit);
+    });
+}
+
+result<std::vector<case_id>> sqlite_store::due_cases(timestamp now, std::size_t limit) {
+    return with_connection(state_, [&](connection& c) {
+        return due_ids<case_id>(c,
+                                "SELECT id FROM cases WHERE due_at IS NOT NULL AND due_at <= ?1 "
+                                "ORDER BY due_at, id LIMIT ?2",
+                                now, limit);
+    });
+}
+
+result<std::vector<order_id>> sqlite_store::archived_orders(order_id after, std::size_t limit) {
+    return with_connection(state_, [&](connection& c) -> result<std::vector<order_id>> {
+        if (after.value() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+            return std::vector<order_id>();
+        }
+        auto q = c.prepare("SELECT id FROM archived_orders WHERE id > ?1 ORDER BY id LIMIT ?2");
+        if (!q) {
+            return std::move(q).error();
+        }
+        q->bind(1, stored(after.value())).bind(2, clamp_limit(limit));
+        return read_ids<order_id>(*q);
     });
 }
 
