@@ -215,18 +215,34 @@ result<std::optional<settlement_input>> settlement_input_from(store& st, const o
     }
     std::vector<std::string> categories;
     categories.reserve(o.lines.size());
+    // The merchant paid is the order's; an order placed without one is paid
+    // to the merchant whose SKUs it holds.
+    std::set<merchant_id> sellers;
     for (const auto& line : o.lines) {
         auto entry = st.load_sku(line.sku);
         if (!entry) {
             return std::move(entry).error();
         }
         categories.push_back(*entry ? (*entry)->category : std::string());
+        if (*entry && !(*entry)->merchant.empty()) {
+            sellers.insert((*entry)->merchant);
+        }
+    }
+    order paid = o;
+    if (paid.merchant.empty()) {
+        if (sellers.size() != 1) {
+            return error{errc::missing_value, "merchant",
+                         fmt::format("order {} names no merchant and its SKUs belong to {} "
+                                     "merchants: settlement needs one merchant per order",
+                                     o.id, sellers.size())};
+        }
+        paid.merchant = *sellers.begin();
     }
     auto refunds = refunds_of(st, o);
     if (!refunds) {
         return std::move(refunds).error();
     }
-    auto input = settlement_input_of(o, categories, *completed, *refunds, rules);
+    auto input = settlement_input_of(paid, categories, *completed, *refunds, rules);
     if (!input) {
         error e = std::move(input).error();
         e.message = fmt::format("order {}: {}", o.id, e.message);

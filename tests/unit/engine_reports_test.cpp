@@ -631,6 +631,37 @@ TEST_CASE("statements settled through the engine reconcile with the payments, to
     CHECK(all.clawbacks > 0);
 }
 
+TEST_CASE("an order placed without a merchant is settled to the merchant of its goods") {
+    for (const bool mixed : {false, true}) {
+        CAPTURE(mixed);
+        reports_fixture f;
+        const timestamp from = f.clock.now();
+        const order_id id = mixed ? f.place("", {{"tea", 1}, {"car", 1}})   // m-1 and m-2
+                                  : f.place("", {{"tea", 2}, {"mug", 1}});  // both m-1
+        CHECK(f.load(id).merchant.empty());
+        f.pay(id);
+        (void)f.deliver(id);
+        f.complete(id);
+        const settlement_period period{from, f.clock.now() + std::chrono::days(8)};
+        auto run = f.engine->settle_period(admin, period);
+        if (mixed) {
+            // Goods of two merchants cannot be paid to one: refused, naming the field.
+            refused(run, errc::missing_value, "merchant");
+            continue;
+        }
+        REQUIRE_MESSAGE(run.has_value(), (run ? "" : to_string(run.error())));
+        REQUIRE(run->statements.statements.size() == 1);
+        const statement& st = run->statements.statements.front();
+        CHECK(st.merchant == merchant_id("m-1"));
+        REQUIRE(st.orders.size() == 1);
+        CHECK(st.orders.front().order == id);
+        CHECK(reconcile(report_options().settlement, run->inputs,
+                        std::vector<period_settlement>{run->statements})
+                  .value()
+                  .empty());
+    }
+}
+
 TEST_CASE("cases are read most urgent first, and the library finds resolved ones") {
     reports_fixture f;
     auto open = [&](case_priority priority, std::string title) {

@@ -453,7 +453,10 @@ public:
                                                        timestamp to) const;
     /// Every merchant's statement of `period` under
     /// settings::settlement, from the orders completed before its end (live
-    /// and archived), their SKUs' categories and their refunds.
+    /// and archived), their SKUs' categories and their refunds. An order
+    /// placed without a merchant is paid to the merchant its SKUs belong to;
+    /// when they belong to several, the period is refused (missing_value,
+    /// "merchant"): settlement needs one merchant per order.
     [[nodiscard]] result<store_settlement> settle_period(const actor& who,
                                                          const settlement_period& period) const;
     /// Moves closed and cancelled orders whose last change is older than

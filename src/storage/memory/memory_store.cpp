@@ -863,37 +863,59 @@ std::vector<order_id> archived_ids(store_data& data, order_id after, std::size_t
     return ids;
 }
 
-// Each shard yields its first `limit` ids; the smallest `limit` of those are
-// the answer, as no id a shard left out can be smaller than the ones it gave.
-std::vector<order_id> ids_in_state(store_data& data, order_state state, order_id after,
-                                   std::size_t limit) {
-    std::vector<order_id> ids;
+// The `limit` smallest keys over every order shard, ascending. Each shard's
+// run (from `first` while `in_run`) is ascending, so a shard stops as soon
+// as its next key is not below the largest kept one once `limit` are kept:
+// a page costs about `limit` heap steps, not the whole state's size.
+template <class Key, class Index, class First, class InRun>
+std::vector<Key> smallest_over_shards(store_data& data, std::size_t limit, Index index, First first,
+                                      InRun in_run) {
+    std::vector<Key> kept;  // a max-heap of at most `limit` keys
+    if (limit == 0) {
+        return kept;
+    }
     for (order_shard& shard : data.orders) {
         const std::lock_guard lock(shard.mutex);
-        auto it = shard.by_state.upper_bound({state, after});
-        for (std::size_t taken = 0;
-             taken < limit && it != shard.by_state.end() && it->first == state; ++taken, ++it) {
-            ids.push_back(it->second);
+        const auto& entries = shard.*index;
+        for (auto it = first(entries); it != entries.end() && in_run(*it); ++it) {
+            const Key key = *it;
+            if (kept.size() == limit) {
+                if (!(key < kept.front())) {
+                    break;  // this shard has nothing smaller left
+                }
+                std::pop_heap(kept.begin(), kept.end());
+                kept.back() = key;
+            } else {
+                kept.push_back(key);
+            }
+            std::push_heap(kept.begin(), kept.end());
         }
     }
-    std::sort(ids.begin(), ids.end());
-    ids.resize(std::min(ids.size(), limit));
+    std::sort_heap(kept.begin(), kept.end());
+    return kept;
+}
+
+std::vector<order_id> ids_in_state(store_data& data, order_state state, order_id after,
+                                   std::size_t limit) {
+    const auto entries = smallest_over_shards<std::pair<order_state, order_id>>(
+        data, limit, &order_shard::by_state,
+        [&](const auto& index) {
+            return index.upper_bound({state, after});
+        },
+        [&](const auto& entry) { return entry.first == state; });
+    std::vector<order_id> ids;
+    ids.reserve(entries.size());
+    for (const auto& entry : entries) {
+        ids.push_back(entry.second);
+    }
     return ids;
 }
 
-// The same merge as ids_in_state, over (due_at, id).
+// The same merge over (due_at, id).
 std::vector<order_id> ids_due(store_data& data, timestamp now, std::size_t limit) {
-    std::vector<std::pair<timestamp, order_id>> due;
-    for (order_shard& shard : data.orders) {
-        const std::lock_guard lock(shard.mutex);
-        auto it = shard.by_due.begin();
-        for (std::size_t taken = 0; taken < limit && it != shard.by_due.end() && it->first <= now;
-             ++taken, ++it) {
-            due.push_back(*it);
-        }
-    }
-    std::sort(due.begin(), due.end());
-    due.resize(std::min(due.size(), limit));
+    const auto due = smallest_over_shards<std::pair<timestamp, order_id>>(
+        data, limit, &order_shard::by_due, [](const auto& index) { return index.begin(); },
+        [&](const auto& entry) { return entry.first <= now; });
     std::vector<order_id> ids;
     ids.reserve(due.size());
     for (const auto& [at, id] : due) {
