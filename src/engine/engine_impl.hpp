@@ -144,6 +144,33 @@ template <class T, class Id>
 // it back (reports.cpp).
 [[nodiscard]] result<refund_breakdown> parcel_refund(const shipment& s, const order& o);
 
+// Ids read per store call while walking a state, the archive or the cases.
+inline constexpr std::size_t page_size = 512;
+
+// Calls `visit` on every id `page` yields (page(after, limit) returns ids
+// ascending, greater than `after`), a page at a time; stops at the first
+// error either returns, and when a page comes back short (a `page` that
+// returns no ids ends the walk early).
+template <class Id, class Page, class Visit>
+[[nodiscard]] result<void> for_each_id(Page&& page, Visit&& visit) {
+    Id after{};
+    for (;;) {
+        auto ids = page(after, page_size);
+        if (!ids) {
+            return std::move(ids).error();
+        }
+        for (const Id id : *ids) {
+            if (auto r = visit(id); !r) {
+                return r;
+            }
+        }
+        if (ids->size() < page_size) {
+            return {};
+        }
+        after = ids->back();
+    }
+}
+
 // Captured minus refunded, over every payment of the order.
 [[nodiscard]] result<money> net_captured(const order& o);
 
@@ -412,6 +439,9 @@ struct engine::impl {
     [[nodiscard]] result<void> run_due_case(case_id id, due_work_report& report);
     [[nodiscard]] result<void> scan_operations(std::size_t limit, due_work_report& report);
     [[nodiscard]] result<bool> cause_holds(const exception_case& c);
+    [[nodiscard]] result<std::size_t> open_if_unprocessed(order_id id, order_state state,
+                                                          duration limit, timestamp at);
+    [[nodiscard]] result<bool> clear_if_gone(case_id id);
     std::atomic<std::int64_t> last_operations_scan_ms{std::numeric_limits<std::int64_t>::min()};
 
     // Due work: one due order in its own transaction; the payment timeout;

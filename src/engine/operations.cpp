@@ -28,7 +28,6 @@ constexpr std::size_t max_note_bytes = 2000;
 constexpr std::size_t max_owner_bytes = 128;
 constexpr std::size_t max_code_bytes = 64;
 constexpr std::size_t max_notes = 500;
-constexpr std::size_t scan_page = 512;
 
 // How urgent a detector's case starts.
 case_priority priority_of(case_type t) {
@@ -692,6 +691,91 @@ struct unprocessed_rule {
 
 }  // namespace
 
+// An unprocessed_order case for order `id` when it has been in `state` for
+// `limit` or longer; how many cases that opened (0 or 1).
+result<std::size_t> engine::impl::open_if_unprocessed(order_id id, order_state state,
+                                                      duration limit, timestamp at) {
+    auto o = ports.store.load_order(id);
+    if (!o) {
+        return std::move(o).error();
+    }
+    // It entered the state at or before its last change.
+    if (!*o || (*o)->state != state || at - (*o)->updated_at < limit) {
+        return std::size_t{0};
+    }
+    auto entries = ports.store.timeline(id);
+    if (!entries) {
+        return std::move(entries).error();
+    }
+    timestamp since = (*o)->placed_at;
+    for (auto e = entries->rbegin(); e != entries->rend(); ++e) {
+        if (e->to == state && e->from != state) {
+            since = e->at;
+            break;
+        }
+    }
+    if (at - since < limit) {
+        return std::size_t{0};
+    }
+    const auto hours = std::chrono::duration_cast<std::chrono::hours>(at - since);
+    return raise_now(detail::case_signal{
+        .type = case_type::unprocessed_order,
+        .cause_key = fmt::format("unprocessed_order:order:{}:{}", id, state),
+        .title = fmt::format("Order {} has been {} for {} h (limit {} h)", (*o)->number, state,
+                             hours.count(),
+                             std::chrono::duration_cast<std::chrono::hours>(limit).count()),
+        .order = id,
+        .warehouse = (*o)->warehouse,
+        .merchant = (*o)->merchant});
+}
+
+// Resolves case `id` with cause_cleared when it is unresolved, keyed on a
+// cause, and the cause went away; true when it did. Someone working on the
+// case meanwhile (a conflict) leaves it for the next scan.
+result<bool> engine::impl::clear_if_gone(case_id id) {
+    auto c = ports.store.load_case(id);
+    if (!c) {
+        return std::move(c).error();
+    }
+    if (!*c || (*c)->cause_key.empty() || !case_unresolved((*c)->state)) {
+        return false;
+    }
+    auto holds = cause_holds(**c);
+    if (!holds) {
+        return std::move(holds).error();
+    }
+    if (*holds) {
+        return false;
+    }
+    auto tx = ports.store.begin();
+    if (!tx) {
+        return std::move(tx).error();
+    }
+    exception_case changed = std::move(**c);
+    const timestamp when = now();
+    if (auto r =
+            step(changed, case_event::cause_cleared, system_actor(), when, "the cause went away");
+        !r) {
+        return std::move(r).error();
+    }
+    changed.version += 1;
+    changed.resolution = "The cause went away before anyone resolved the case.";
+    changed.resolution_code = "cause_cleared";
+    changed.resolved_at = when;
+    changed.due_at.reset();
+    if (auto r = (*tx)->put_case(changed); !r) {
+        return std::move(r).error();
+    }
+    auto committed = (*tx)->commit();
+    if (!committed) {
+        if (committed.error().code == errc::conflict) {
+            return false;
+        }
+        return std::move(committed).error();
+    }
+    return true;
+}
+
 // Every operations.scan_every: orders stuck in a working state past its limit
 // get an unprocessed_order case; unresolved cases whose cause went away are
 // resolved with code "cause_cleared".
@@ -719,122 +803,53 @@ result<void> engine::impl::scan_operations(std::size_t limit, due_work_report& r
         if (rule.limit <= duration::zero()) {
             continue;
         }
-        order_id after{};
-        for (;;) {
-            auto ids = ports.store.orders_in_state(rule.state, after, scan_page);
-            if (!ids) {
-                return std::move(ids).error();
-            }
-            for (const order_id id : *ids) {
-                after = id;
+        auto walked = detail::for_each_id<order_id>(
+            [&](order_id after, std::size_t n) -> result<std::vector<order_id>> {
                 if (opened >= limit) {
-                    break;
+                    return std::vector<order_id>{};  // enough for one call
                 }
-                auto o = ports.store.load_order(id);
-                if (!o) {
-                    return std::move(o).error();
+                return ports.store.orders_in_state(rule.state, after, n);
+            },
+            [&](order_id id) -> result<void> {
+                if (opened >= limit) {
+                    return {};
                 }
-                // It entered the state at or before its last change.
-                if (!*o || (*o)->state != rule.state || at - (*o)->updated_at < rule.limit) {
-                    continue;
-                }
-                auto entries = ports.store.timeline(id);
-                if (!entries) {
-                    return std::move(entries).error();
-                }
-                timestamp since = (*o)->placed_at;
-                for (auto e = entries->rbegin(); e != entries->rend(); ++e) {
-                    if (e->to == rule.state && e->from != rule.state) {
-                        since = e->at;
-                        break;
-                    }
-                }
-                if (at - since < rule.limit) {
-                    continue;
-                }
-                const auto hours = std::chrono::duration_cast<std::chrono::hours>(at - since);
-                auto raised = raise_now(detail::case_signal{
-                    .type = case_type::unprocessed_order,
-                    .cause_key = fmt::format("unprocessed_order:order:{}:{}", id, rule.state),
-                    .title = fmt::format(
-                        "Order {} has been {} for {} h (limit {} h)", (*o)->number, rule.state,
-                        hours.count(),
-                        std::chrono::duration_cast<std::chrono::hours>(rule.limit).count()),
-                    .order = id,
-                    .warehouse = (*o)->warehouse,
-                    .merchant = (*o)->merchant});
+                auto raised = open_if_unprocessed(id, rule.state, rule.limit, at);
                 if (!raised) {
                     return std::move(raised).error();
                 }
                 opened += *raised;
-            }
-            if (ids->size() < scan_page || opened >= limit) {
-                break;
-            }
+                return {};
+            });
+        if (!walked) {
+            return walked;
         }
     }
     report.cases_opened += opened;
 
     // Causes that went away.
     std::size_t cleared = 0;
-    for (const case_state state : {case_state::open, case_state::acknowledged,
-                                   case_state::in_progress, case_state::escalated}) {
-        case_id after{};
-        for (;;) {
-            auto ids = ports.store.cases_in_state(state, after, scan_page);
-            if (!ids) {
-                return std::move(ids).error();
-            }
-            for (const case_id id : *ids) {
-                after = id;
+    for (const case_state state : unresolved_case_states) {
+        auto walked = detail::for_each_id<case_id>(
+            [&](case_id after, std::size_t n) -> result<std::vector<case_id>> {
                 if (cleared >= limit) {
-                    break;
+                    return std::vector<case_id>{};
                 }
-                auto c = ports.store.load_case(id);
-                if (!c) {
-                    return std::move(c).error();
+                return ports.store.cases_in_state(state, after, n);
+            },
+            [&](case_id id) -> result<void> {
+                if (cleared >= limit) {
+                    return {};
                 }
-                if (!*c || (*c)->cause_key.empty() || !case_unresolved((*c)->state)) {
-                    continue;
+                auto done = clear_if_gone(id);
+                if (!done) {
+                    return std::move(done).error();
                 }
-                auto holds = cause_holds(**c);
-                if (!holds) {
-                    return std::move(holds).error();
-                }
-                if (*holds) {
-                    continue;
-                }
-                auto tx = ports.store.begin();
-                if (!tx) {
-                    return std::move(tx).error();
-                }
-                exception_case changed = std::move(**c);
-                const timestamp when = now();
-                if (auto r = step(changed, case_event::cause_cleared, system_actor(), when,
-                                  "the cause went away");
-                    !r) {
-                    return r;
-                }
-                changed.version += 1;
-                changed.resolution = "The cause went away before anyone resolved the case.";
-                changed.resolution_code = "cause_cleared";
-                changed.resolved_at = when;
-                changed.due_at.reset();
-                if (auto r = (*tx)->put_case(changed); !r) {
-                    return r;
-                }
-                auto committed = (*tx)->commit();
-                if (!committed) {
-                    if (committed.error().code == errc::conflict) {
-                        continue;  // someone worked on it meanwhile: the next scan looks again
-                    }
-                    return committed;
-                }
-                ++cleared;
-            }
-            if (ids->size() < scan_page || cleared >= limit) {
-                break;
-            }
+                cleared += *done ? 1U : 0U;
+                return {};
+            });
+        if (!walked) {
+            return walked;
         }
     }
     report.causes_cleared += cleared;

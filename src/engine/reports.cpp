@@ -26,32 +26,6 @@ namespace orderly {
 
 namespace {
 
-// Ids read per store call while walking a state or the archive.
-constexpr std::size_t page_size = 512;
-
-// Calls `visit` on every id `page` yields (page(after, limit) returns ids
-// ascending, greater than `after`), a page at a time; stops at the first
-// error either returns.
-template <class Id, class Page, class Visit>
-result<void> for_each_id(Page&& page, Visit&& visit) {
-    Id after{};
-    for (;;) {
-        auto ids = page(after, page_size);
-        if (!ids) {
-            return std::move(ids).error();
-        }
-        for (const Id id : *ids) {
-            if (auto r = visit(id); !r) {
-                return r;
-            }
-        }
-        if (ids->size() < page_size) {
-            return {};
-        }
-        after = ids->back();
-    }
-}
-
 // Every order the store holds, live (each state) then archived, each once.
 template <class Visit>
 result<void> for_each_order(store& st, Visit&& visit) {
@@ -70,7 +44,7 @@ result<void> for_each_order(store& st, Visit&& visit) {
         return visit(**found);
     };
     for (const order_state state : all_order_states) {
-        auto walked = for_each_id<order_id>(
+        auto walked = detail::for_each_id<order_id>(
             [&](order_id after, std::size_t limit) {
                 return st.orders_in_state(state, after, limit);
             },
@@ -79,7 +53,7 @@ result<void> for_each_order(store& st, Visit&& visit) {
             return walked;
         }
     }
-    return for_each_id<order_id>(
+    return detail::for_each_id<order_id>(
         [&](order_id after, std::size_t limit) { return st.archived_orders(after, limit); }, once);
 }
 
@@ -89,7 +63,7 @@ result<std::map<case_id, exception_case>> cases_in(store& st,
                                                    const std::array<case_state, N>& states) {
     std::map<case_id, exception_case> cases;
     for (const case_state state : states) {
-        auto walked = for_each_id<case_id>(
+        auto walked = detail::for_each_id<case_id>(
             [&](case_id after, std::size_t limit) {
                 return st.cases_in_state(state, after, limit);
             },
@@ -123,9 +97,7 @@ std::vector<exception_case> values_of(std::map<case_id, exception_case>&& cases)
     return out;
 }
 
-// Unresolved cases (open_cases) and the case library's (search_cases).
-constexpr std::array<case_state, 4> live_case_states = {
-    case_state::open, case_state::acknowledged, case_state::in_progress, case_state::escalated};
+// The case library's states (search_cases).
 constexpr std::array<case_state, 2> ended_case_states = {case_state::resolved, case_state::closed};
 
 result<void> check_case_id(case_id id) {
@@ -269,7 +241,7 @@ result<std::vector<exception_case>> engine::open_cases(const actor& who, std::si
         !allowed) {
         return std::move(allowed).error();
     }
-    auto found = cases_in(impl_->ports.store, live_case_states);
+    auto found = cases_in(impl_->ports.store, unresolved_case_states);
     if (!found) {
         return std::move(found).error();
     }
@@ -408,19 +380,23 @@ result<void> engine::impl::archive_pass(timestamp now, std::size_t limit, due_wo
     }
     std::size_t moved = 0;
     for (const order_state state : {order_state::closed, order_state::cancelled}) {
-        order_id last{};
-        for (;;) {
-            auto ids = ports.store.orders_in_state(state, last, page_size);
-            if (!ids) {
-                return std::move(ids).error();
-            }
-            for (const order_id id : *ids) {
+        auto walked = detail::for_each_id<order_id>(
+            [&](order_id after_id, std::size_t n) -> result<std::vector<order_id>> {
+                if (moved >= limit) {
+                    return std::vector<order_id>{};
+                }
+                return ports.store.orders_in_state(state, after_id, n);
+            },
+            [&](order_id id) -> result<void> {
+                if (moved >= limit) {
+                    return {};
+                }
                 auto found = ports.store.load_order(id);
                 if (!found) {
                     return std::move(found).error();
                 }
                 if (!*found || (*found)->state != state || now - (*found)->updated_at < after) {
-                    continue;
+                    return {};
                 }
                 auto tx = ports.store.begin();
                 if (!tx) {
@@ -432,19 +408,16 @@ result<void> engine::impl::archive_pass(timestamp now, std::size_t limit, due_wo
                 }
                 if (!done) {
                     if (done.error().code == errc::conflict) {
-                        continue;  // it changed meanwhile: the next pass looks again
+                        return {};  // it changed meanwhile: the next pass looks again
                     }
                     return std::move(done).error();
                 }
                 ++report.orders_archived;
-                if (++moved == limit) {
-                    return {};
-                }
-            }
-            if (ids->size() < page_size) {
-                break;
-            }
-            last = ids->back();
+                ++moved;
+                return {};
+            });
+        if (!walked) {
+            return walked;
         }
     }
     return {};

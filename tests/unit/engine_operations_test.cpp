@@ -580,8 +580,7 @@ TEST_CASE("randomized operations keep one live case per cause and clear what wen
                 // Right after the scan, nothing unresolved has lost its cause
                 // (when the scan ran: it runs every scan_every).
                 if (r.causes_cleared > 0 || r.cases_opened > 0) {
-                    for (const case_state s : {case_state::open, case_state::acknowledged,
-                                               case_state::in_progress, case_state::escalated}) {
+                    for (const case_state s : unresolved_case_states) {
                         for (const case_id cid : f.store.cases_in_state(s, {}, 10'000).value()) {
                             const auto c = f.store.load_case(cid).value().value();
                             if (c.type == case_type::payment_failure && c.order) {

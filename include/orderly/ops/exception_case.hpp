@@ -182,6 +182,11 @@ inline constexpr std::array<case_state, 6> all_case_states = {
            s == case_state::escalated;
 }
 
+/// The states case_unresolved() is true of, in numeric order: where a case
+/// still needs work (detectors re-check these; open_cases lists them).
+inline constexpr std::array<case_state, 4> unresolved_case_states = {
+    case_state::open, case_state::acknowledged, case_state::in_progress, case_state::escalated};
+
 /// Events of the case machine: facts in the past tense. Stored values never change.
 enum class case_event : std::uint8_t {
     opened = 1,           ///< Opened (first timeline entry only; not a machine event).
