@@ -676,6 +676,8 @@ result<bool> engine::impl::cause_holds(const exception_case& c) {
             return *row && (*row)->low_stock_alerted;
         }
         case case_type::payment_timeout:
+        case case_type::payment_mismatch:
+        case case_type::parcel_returned:
         case case_type::other:
             return true;
     }

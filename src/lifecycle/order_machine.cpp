@@ -70,6 +70,8 @@ struct closed : order_event_type<order_event::closed> {};
 struct held : order_event_type<order_event::held> {};
 struct released : order_event_type<order_event::released> {};
 struct cancelled : order_event_type<order_event::cancelled> {};
+struct refunded_in_full : order_event_type<order_event::refunded_in_full> {};
+struct ticket_opened : order_event_type<order_event::ticket_opened> {};
 }  // namespace events
 
 namespace guards {
@@ -232,6 +234,10 @@ std::optional<dispatch_outcome> fire(order_machine& machine, order_event event) 
             return dispatch(machine, events::released{});
         case order_event::cancelled:
             return dispatch(machine, events::cancelled{});
+        case order_event::refunded_in_full:
+            return dispatch(machine, events::refunded_in_full{});
+        case order_event::ticket_opened:
+            return dispatch(machine, events::ticket_opened{});
     }
     return std::nullopt;
 }

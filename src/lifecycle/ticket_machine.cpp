@@ -75,6 +75,7 @@ struct sent_to_repair : ticket_event_type<ticket_event::sent_to_repair> {};
 struct repaired_shipped : ticket_event_type<ticket_event::repaired_shipped> {};
 struct closed : ticket_event_type<ticket_event::closed> {};
 struct return_expired : ticket_event_type<ticket_event::return_expired> {};
+struct repair_failed : ticket_event_type<ticket_event::repair_failed> {};
 }  // namespace events
 
 namespace guards {
@@ -241,6 +242,8 @@ std::optional<dispatch_outcome> fire(ticket_machine& machine, ticket_event event
             return dispatch(machine, events::closed{});
         case ticket_event::return_expired:
             return dispatch(machine, events::return_expired{});
+        case ticket_event::repair_failed:
+            return dispatch(machine, events::repair_failed{});
     }
     return std::nullopt;
 }

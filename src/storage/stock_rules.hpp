@@ -44,6 +44,7 @@ enum class stock_refusal : std::uint8_t {
     not_alerted,            // clear_low with the flag clear
     restock_too_large,      // restock: on_hand would overflow
     damaged_too_large,      // to_damaged_bin: damaged would overflow
+    not_enough_to_recall,   // recall: missing row or in_transit < units
     unknown_operation,
 };
 
@@ -179,6 +180,12 @@ inline stock_refusal apply_change(stock_counts& row, bool& exists, stock_operati
             exists = true;
             return stock_refusal::none;
         }
+        case stock_operation::recall:
+            if (!exists || row.in_transit < units) {
+                return stock_refusal::not_enough_to_recall;
+            }
+            row.in_transit -= units;
+            return stock_refusal::none;
     }
     return stock_refusal::unknown_operation;
 }
@@ -261,6 +268,11 @@ inline error stock_error(const stock_change& change, stock_refusal refusal,
                                      "warehouse {} would exceed the largest count a stock row "
                                      "holds",
                                      units, change.sku, change.warehouse)};
+        case stock_refusal::not_enough_to_recall:
+            return error{errc::conflict, change.field,
+                         fmt::format("cannot call back {} units of SKU {} in transit to warehouse "
+                                     "{}: only {} are in transit",
+                                     units, change.sku, change.warehouse, row.in_transit)};
         case stock_refusal::none:
         case stock_refusal::unknown_operation:
             break;

@@ -185,10 +185,11 @@ enum class ticket_event : std::uint8_t {
     repaired_shipped = 13,     ///< The repaired goods were sent back.
     closed = 14,               ///< Closed: confirmed, or after the auto-close time.
     return_expired = 15,       ///< The goods never came back within the return window.
+    repair_failed = 16,        ///< The repairer could not repair the goods; back to inspected.
 };
 
 /// Every ticket event, in numeric order.
-inline constexpr std::array<ticket_event, 15> all_ticket_events = {
+inline constexpr std::array<ticket_event, 16> all_ticket_events = {
     ticket_event::submitted,
     ticket_event::auto_approved,
     ticket_event::review_requested,
@@ -203,7 +204,8 @@ inline constexpr std::array<ticket_event, 15> all_ticket_events = {
     ticket_event::sent_to_repair,
     ticket_event::repaired_shipped,
     ticket_event::closed,
-    ticket_event::return_expired};
+    ticket_event::return_expired,
+    ticket_event::repair_failed};
 
 /// The stable name of a ticket event ("refund_issued").
 [[nodiscard]] constexpr std::string_view to_string(ticket_event e) noexcept {
@@ -238,6 +240,8 @@ inline constexpr std::array<ticket_event, 15> all_ticket_events = {
             return "closed";
         case ticket_event::return_expired:
             return "return_expired";
+        case ticket_event::repair_failed:
+            return "repair_failed";
     }
     return "unknown";
 }
@@ -252,6 +256,13 @@ struct ticket_line {
     sku_id replacement_sku{};
     quantity sellable{};  ///< Inspected units that went back to sellable stock.
     quantity damaged{};   ///< Inspected units that went to the damaged bin.
+    /// Inspected units the warehouse refused (not what was sold, or damaged
+    /// by the customer): they go back to the customer and are not refunded,
+    /// replaced or repaired.
+    quantity refused{};
+
+    /// Units the ticket still acts on: claimed less refused at inspection.
+    [[nodiscard]] std::int64_t accepted() const noexcept { return units.units() - refused.units(); }
 
     /// Lines are equal when every field is.
     friend bool operator==(const ticket_line&, const ticket_line&) = default;

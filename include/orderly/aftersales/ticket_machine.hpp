@@ -37,6 +37,12 @@ namespace orderly {
 struct ticket_facts {
     ticket_type type{ticket_type::refund_only};            ///< The ticket's type.
     ticket_state escalated_from{ticket_state::submitted};  ///< Origin of an escalation.
+    /// The customer reported the return parcel: awaiting_return then waits for
+    /// it (its deadline escalates) instead of expiring.
+    bool return_in_transit{false};
+    /// The repairer gave the goods back unrepaired: a repair ticket may then
+    /// ship a replacement instead.
+    bool repair_failed{false};
 };
 
 /// The state a ticket moves to on `event` in state `from`. Refused with
@@ -57,5 +63,8 @@ struct ticket_facts {
 
 /// The ticket machine as a Mermaid stateDiagram-v2, generated from the table.
 [[nodiscard]] std::string ticket_machine_mermaid();
+
+/// The ticket machine described: states, ends, events with their drivers, rows.
+[[nodiscard]] machine_description ticket_machine_description();
 
 }  // namespace orderly

@@ -60,16 +60,22 @@ struct return_event_request {
 /// What inspection found for one claimed line.
 struct inspection_line {
     std::uint32_t line{0};  ///< The order line (as claimed by the ticket).
-    quantity sellable;      ///< Units fit to sell again: back to on-hand stock.
-    quantity damaged;       ///< Units that go to the damaged bin.
+    quantity sellable;      ///< Accepted, fit to sell again: back to on-hand stock.
+    quantity damaged;       ///< Accepted, damaged in the seller's care: to the damaged bin.
+    /// Refused (not the goods sold, or damaged by the customer): sent back
+    /// to the customer, neither refunded, replaced nor repaired.
+    quantity refused{};
 };
 
 /// The warehouse's inspection of returned goods: every claimed line, with
-/// sellable + damaged equal to the units claimed.
+/// sellable + damaged + refused equal to the units claimed. Accepted units
+/// (sellable and damaged) are refunded, replaced or repaired as the ticket
+/// asks; refusing some units is a partial refund, refusing all of them
+/// rejects the ticket. A refusal needs the reason in `note`.
 struct inspection_request {
     ticket_id ticket;                    ///< Which ticket (goods_received).
     std::vector<inspection_line> lines;  ///< One per claimed line.
-    std::string note;                    ///< What the inspector saw; up to 512 bytes.
+    std::string note;  ///< What the inspector saw; up to 512 bytes; required when refusing.
 };
 
 /// Repaired goods going back to the customer.

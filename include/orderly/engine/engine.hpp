@@ -164,13 +164,38 @@ struct safety_stock_setting {
     quantity units;          ///< Units kept back.
 };
 
+/// One item due work could not finish, and why. The pass went on with the
+/// others; the item stays due and is tried again on the next pass.
+struct due_work_failure {
+    /// What failed: "order", "shipment", "ticket" or "case" (one due item,
+    /// `id` says which), "notification" (one delivery's bookkeeping), or a
+    /// whole step ("due_orders", "due_shipments", "due_tickets", "due_cases",
+    /// "low_stock_scan", "operations_scan", "archive", "outbox"; `id` 0).
+    std::string what;
+    std::uint64_t id{0};  ///< The item's id, 0 for a step.
+    orderly::error why;   ///< The error it returned.
+
+    /// Failures are equal when every field is.
+    friend bool operator==(const due_work_failure&, const due_work_failure&) = default;
+};
+
 /// What one run of due work did.
 struct due_work_report {
-    std::size_t payment_timeouts{0};   ///< Orders cancelled because payment did not come.
-    std::size_t auto_confirmed{0};     ///< Orders completed because nobody confirmed receipt.
+    /// Most failures a report lists; `failed` counts them all.
+    static constexpr std::size_t max_failures_listed = 32;
+
+    std::size_t payment_timeouts{0};  ///< Orders cancelled because payment did not come.
+    std::size_t auto_confirmed{0};    ///< Orders completed because nobody confirmed receipt.
+    /// Completed orders closed because their after-sales window passed with
+    /// every ticket ended (after_sales.window).
+    std::size_t orders_closed{0};
     std::size_t delivered{0};          ///< Notifications the Notifier accepted.
     std::size_t delivery_failures{0};  ///< Notifications the Notifier refused (retried later).
     std::size_t delayed_shipments{0};  ///< Shipments newly marked delayed (R-22).
+    /// Shipped parcels declared lost after fulfilment.lost_after without progress.
+    std::size_t parcels_declared_lost{0};
+    /// Lost or returned parcels refunded after fulfilment.auto_refund_after.
+    std::size_t parcels_refunded{0};
     std::size_t low_stock_alerts{0};   ///< Stock rows newly below their SKU's threshold (R-11).
     std::size_t tickets_escalated{0};  ///< Tickets whose step deadline passed (R-25).
     std::size_t returns_expired{0};    ///< Tickets closed because the goods never came back.
@@ -183,7 +208,14 @@ struct due_work_report {
     std::size_t cases_opened{0};
     std::size_t cases_escalated{0};  ///< Cases whose response deadline passed.
     std::size_t causes_cleared{0};   ///< Cases resolved because their cause went away.
+    /// Resolved cases closed after operations.close_resolved_after.
+    std::size_t cases_closed{0};
     std::size_t orders_archived{0};  ///< Ended orders moved to the archive (R-32).
+    /// Items and steps that failed (each also in `failures`, up to
+    /// max_failures_listed); 0 when everything due was done.
+    std::size_t failed{0};
+    /// The first failures, in the order they happened.
+    std::vector<due_work_failure> failures{};
 };
 
 /// The host's ports the engine works through. The engine keeps references:
@@ -381,6 +413,12 @@ public:
     /// The repaired goods go back to the customer.
     [[nodiscard]] result<command_outcome> ship_repaired(const command_context& ctx,
                                                         const repair_return_request& request);
+    /// The repairer could not repair the goods: the ticket goes back to
+    /// inspected, where it is refunded (refund_ticket) or a replacement is
+    /// shipped (ship_replacement). `note` says why (required, up to 512 bytes).
+    [[nodiscard]] result<command_outcome> record_repair_failure(const command_context& ctx,
+                                                                ticket_id id,
+                                                                std::string_view note);
     /// Closes a ticket whose replacement or repaired goods went out (the
     /// customer confirms, or an agent); due work closes it after
     /// after_sales.auto_close_after otherwise.
@@ -402,6 +440,11 @@ public:
     /// The target received a transfer: its units are on hand there.
     [[nodiscard]] result<stock_transfer> receive_transfer(const command_context& ctx,
                                                           transfer_id id);
+    /// Calls a transfer back before it arrived (it will not come, or must
+    /// not): its units leave the target's in-transit figure and are on hand
+    /// at the source again. `reason` is required (up to 512 bytes).
+    [[nodiscard]] result<stock_transfer> cancel_transfer(const command_context& ctx, transfer_id id,
+                                                         std::string_view reason);
     /// Transfers that would cover open demand: orders not yet planned count
     /// toward the nearest warehouse serving their address, plus each SKU's
     /// low-stock threshold, against what each warehouse has (available plus

@@ -51,6 +51,13 @@ struct fulfilment_settings {
     /// How often run_due_work scans every stock row for low stock;
     /// the scan reads the whole stock table, so not on every call.
     duration low_stock_scan_every{std::chrono::minutes(5)};
+    /// A shipped parcel without carrier progress for this long is declared
+    /// lost by due work (0: never; then only the carrier or a person does).
+    /// At least delay_limit when set.
+    duration lost_after{std::chrono::days(30)};
+    /// A lost or returned parcel that nobody reshipped or refunded within
+    /// this is refunded by due work (0: never; then a person must).
+    duration auto_refund_after{std::chrono::days(7)};
 };
 
 /// After-sales rules and deadlines (R-24…R-27).
@@ -67,6 +74,17 @@ struct after_sales_settings {
     /// A ticket whose replacement or repaired goods went out closes on its
     /// own after this, unless closed earlier.
     duration auto_close_after{std::chrono::days(10)};
+    /// The repairer returns the goods (repaired, or unrepairable) within
+    /// this of their sending; then the ticket escalates.
+    duration repair_time{std::chrono::days(14)};
+    /// A return parcel the customer reported may take this long between
+    /// carrier events; while it moves, the ticket waits for it instead of
+    /// expiring; when it stops that long, the ticket escalates.
+    duration return_transit_time{std::chrono::days(14)};
+    /// After-sales window: a completed order takes tickets for this long,
+    /// then closes on its own once every ticket has ended (0: never; then
+    /// close_order closes it).
+    duration window{std::chrono::days(15)};
     /// Rule "damage_reported_promptly": a damaged or wrong item reported
     /// within this of delivery is approved automatically when its refund is
     /// below the limit for its currency in `auto_approve_below`.
@@ -117,6 +135,9 @@ struct operations_settings {
     /// Closed and cancelled orders whose last change is older than this move
     /// to the archive in run_due_work and archive_orders (0: never).
     duration archive_after{std::chrono::days(90)};
+    /// A resolved case closes on its own this long after it was resolved,
+    /// unless its cause came back meanwhile (0: never; then close_case).
+    duration close_resolved_after{std::chrono::hours(72)};
 };
 
 /// Back-off for notifications the host's Notifier refused: the first retry

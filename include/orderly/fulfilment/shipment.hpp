@@ -41,13 +41,17 @@ enum class shipment_state : std::uint8_t {
     returned = 6,   ///< The carrier brought it back to the sender.
     lost = 7,       ///< The carrier lost it.
     cancelled = 8,  ///< Its orders were cancelled or it was merged into another shipment.
+    /// A lost or returned parcel put right by a reship or a refund: its goods
+    /// no longer count toward its orders (final; a found parcel's later
+    /// scans are kept in its tracking but do not move it).
+    resolved = 9,
 };
 
 /// Every shipment state, in numeric order.
-inline constexpr std::array<shipment_state, 8> all_shipment_states = {
+inline constexpr std::array<shipment_state, 9> all_shipment_states = {
     shipment_state::planned, shipment_state::picking,   shipment_state::packed,
     shipment_state::shipped, shipment_state::delivered, shipment_state::returned,
-    shipment_state::lost,    shipment_state::cancelled};
+    shipment_state::lost,    shipment_state::cancelled, shipment_state::resolved};
 
 /// The stable name of a shipment state ("packed").
 [[nodiscard]] constexpr std::string_view to_string(shipment_state s) noexcept {
@@ -68,6 +72,57 @@ inline constexpr std::array<shipment_state, 8> all_shipment_states = {
             return "lost";
         case shipment_state::cancelled:
             return "cancelled";
+        case shipment_state::resolved:
+            return "resolved";
+    }
+    return "unknown";
+}
+
+/// Events of the shipment machine (orderly/fulfilment/shipment_machine.hpp):
+/// facts in the past tense. Stored values never change.
+enum class shipment_event : std::uint8_t {
+    wave_planned = 1,        ///< It joined a pick wave.
+    packed = 2,              ///< The packing re-check passed and the parcel was sealed.
+    handed_over = 3,         ///< The carrier took it with a waybill.
+    carrier_progress = 4,    ///< A carrier scan showed it moving (also a lost parcel found).
+    delivered = 5,           ///< The carrier delivered it.
+    returned_to_sender = 6,  ///< The carrier brought it back to the warehouse.
+    declared_lost = 7,       ///< The carrier, a person or the lost_after rule declared it lost.
+    cancelled = 8,           ///< Its orders were cancelled, or it was merged into another.
+    reshipped = 9,           ///< A lost or returned parcel was replaced by a new one.
+    refunded = 10,           ///< A lost or returned parcel's goods were refunded.
+};
+
+/// Every shipment event, in numeric order.
+inline constexpr std::array<shipment_event, 10> all_shipment_events = {
+    shipment_event::wave_planned,     shipment_event::packed,    shipment_event::handed_over,
+    shipment_event::carrier_progress, shipment_event::delivered, shipment_event::returned_to_sender,
+    shipment_event::declared_lost,    shipment_event::cancelled, shipment_event::reshipped,
+    shipment_event::refunded};
+
+/// The stable name of a shipment event ("handed_over").
+[[nodiscard]] constexpr std::string_view to_string(shipment_event e) noexcept {
+    switch (e) {
+        case shipment_event::wave_planned:
+            return "wave_planned";
+        case shipment_event::packed:
+            return "packed";
+        case shipment_event::handed_over:
+            return "handed_over";
+        case shipment_event::carrier_progress:
+            return "carrier_progress";
+        case shipment_event::delivered:
+            return "delivered";
+        case shipment_event::returned_to_sender:
+            return "returned_to_sender";
+        case shipment_event::declared_lost:
+            return "declared_lost";
+        case shipment_event::cancelled:
+            return "cancelled";
+        case shipment_event::reshipped:
+            return "reshipped";
+        case shipment_event::refunded:
+            return "refunded";
     }
     return "unknown";
 }
@@ -96,6 +151,8 @@ enum class logistics_exception_kind : std::uint8_t {
     delayed = 1,  ///< No carrier progress within settings::fulfilment.delay_limit.
     lost = 2,     ///< The carrier reported it lost, or an operator did.
     damaged = 3,  ///< It arrived, or was found, damaged.
+    /// The carrier brought it back to the sender; its goods are back on hand.
+    returned = 4,
 };
 
 /// The stable name of a logistics exception kind ("lost").
@@ -107,6 +164,8 @@ enum class logistics_exception_kind : std::uint8_t {
             return "lost";
         case logistics_exception_kind::damaged:
             return "damaged";
+        case logistics_exception_kind::returned:
+            return "returned";
     }
     return "unknown";
 }
@@ -216,6 +275,15 @@ struct fmt::formatter<orderly::shipment_state> : fmt::formatter<std::string_view
     /// Writes the name.
     auto format(orderly::shipment_state s, fmt::format_context& ctx) const {
         return fmt::formatter<std::string_view>::format(orderly::to_string(s), ctx);
+    }
+};
+
+/// Formats a shipment event as its name.
+template <>
+struct fmt::formatter<orderly::shipment_event> : fmt::formatter<std::string_view> {
+    /// Writes the name.
+    auto format(orderly::shipment_event e, fmt::format_context& ctx) const {
+        return fmt::formatter<std::string_view>::format(orderly::to_string(e), ctx);
     }
 };
 

@@ -49,7 +49,13 @@ struct stock_level {
 enum class transfer_state : std::uint8_t {
     in_transit = 1,  ///< Left the source; not yet received at the target.
     received = 2,    ///< Received at the target: on hand there.
+    /// Called back before it arrived: the units are on hand at the source again.
+    cancelled = 3,
 };
+
+/// Every transfer state, in numeric order.
+inline constexpr std::array<transfer_state, 3> all_transfer_states = {
+    transfer_state::in_transit, transfer_state::received, transfer_state::cancelled};
 
 /// The stable name of a transfer state ("in_transit").
 [[nodiscard]] constexpr std::string_view to_string(transfer_state s) noexcept {
@@ -58,6 +64,30 @@ enum class transfer_state : std::uint8_t {
             return "in_transit";
         case transfer_state::received:
             return "received";
+        case transfer_state::cancelled:
+            return "cancelled";
+    }
+    return "unknown";
+}
+
+/// Events of the transfer machine (orderly/inventory/transfer_machine.hpp).
+/// A transfer is created in_transit by its dispatch. Stored values never change.
+enum class transfer_event : std::uint8_t {
+    received = 1,   ///< The target warehouse received the units.
+    cancelled = 2,  ///< It was called back; the units returned to the source.
+};
+
+/// Every transfer event, in numeric order.
+inline constexpr std::array<transfer_event, 2> all_transfer_events = {transfer_event::received,
+                                                                      transfer_event::cancelled};
+
+/// The stable name of a transfer event ("received").
+[[nodiscard]] constexpr std::string_view to_string(transfer_event e) noexcept {
+    switch (e) {
+        case transfer_event::received:
+            return "received";
+        case transfer_event::cancelled:
+            return "cancelled";
     }
     return "unknown";
 }
@@ -76,6 +106,8 @@ struct stock_transfer {
     std::string reason{};                              ///< Why (a proposal's reason, a note).
     timestamp dispatched_at{};                         ///< When it left the source.
     std::optional<timestamp> received_at{};            ///< When the target received it.
+    std::optional<timestamp> cancelled_at{};           ///< When it was called back.
+    std::string cancel_reason{};                       ///< Why it was called back.
 
     /// Transfers are equal when every field is.
     friend bool operator==(const stock_transfer&, const stock_transfer&) = default;
@@ -88,6 +120,36 @@ enum class reservation_state : std::uint8_t {
     consumed = 3,   ///< Shipped: deducted from on hand.
     released = 4,   ///< Given back to available stock.
 };
+
+/// Every reservation state, in numeric order.
+inline constexpr std::array<reservation_state, 4> all_reservation_states = {
+    reservation_state::held, reservation_state::committed, reservation_state::consumed,
+    reservation_state::released};
+
+/// Events of the reservation machine (orderly/inventory/reservation_machine.hpp).
+/// A reservation is created held. Stored values never change.
+enum class reservation_event : std::uint8_t {
+    committed = 1,  ///< The order was paid, or approved for cash on delivery.
+    consumed = 2,   ///< The units shipped: deducted from on hand.
+    released = 3,   ///< Given back: a cancel, a timeout, a failure, a re-plan.
+};
+
+/// Every reservation event, in numeric order.
+inline constexpr std::array<reservation_event, 3> all_reservation_events = {
+    reservation_event::committed, reservation_event::consumed, reservation_event::released};
+
+/// The stable name of a reservation event ("committed").
+[[nodiscard]] constexpr std::string_view to_string(reservation_event e) noexcept {
+    switch (e) {
+        case reservation_event::committed:
+            return "committed";
+        case reservation_event::consumed:
+            return "consumed";
+        case reservation_event::released:
+            return "released";
+    }
+    return "unknown";
+}
 
 /// The stable name of a reservation state ("held").
 [[nodiscard]] constexpr std::string_view to_string(reservation_state s) noexcept {
@@ -122,6 +184,15 @@ struct reservation {
 };
 
 }  // namespace orderly
+
+/// Formats a transfer state as its name.
+template <>
+struct fmt::formatter<orderly::transfer_state> : fmt::formatter<std::string_view> {
+    /// Writes the name.
+    auto format(orderly::transfer_state s, fmt::format_context& ctx) const {
+        return fmt::formatter<std::string_view>::format(orderly::to_string(s), ctx);
+    }
+};
 
 /// Formats a reservation state as its name.
 template <>

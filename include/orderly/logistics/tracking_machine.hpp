@@ -58,4 +58,7 @@ namespace orderly {
 /// The tracking machine as a Mermaid stateDiagram-v2, generated from the table.
 [[nodiscard]] std::string tracking_machine_mermaid();
 
+/// The tracking machine described: states, ends, events with their drivers, rows.
+[[nodiscard]] machine_description tracking_machine_description();
+
 }  // namespace orderly

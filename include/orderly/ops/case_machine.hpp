@@ -55,4 +55,7 @@ struct case_facts {
 /// The case machine as a Mermaid stateDiagram-v2, generated from the table.
 [[nodiscard]] std::string case_machine_mermaid();
 
+/// The case machine described: states, ends, events with their drivers, rows.
+[[nodiscard]] machine_description case_machine_description();
+
 }  // namespace orderly

@@ -41,10 +41,12 @@ enum class case_type : std::uint8_t {
     after_sales_overdue = 9,  ///< An after-sales ticket passed its deadline.
     low_stock = 10,           ///< A SKU's stock fell below its threshold.
     other = 11,               ///< Anything else, opened by hand.
+    payment_mismatch = 12,    ///< A gateway took another amount than was due; it was given back.
+    parcel_returned = 13,     ///< The carrier brought a parcel back to the sender.
 };
 
 /// Every case type, in numeric order.
-inline constexpr std::array<case_type, 11> all_case_types = {case_type::unprocessed_order,
+inline constexpr std::array<case_type, 13> all_case_types = {case_type::unprocessed_order,
                                                              case_type::stock_shortage,
                                                              case_type::payment_failure,
                                                              case_type::payment_timeout,
@@ -54,7 +56,9 @@ inline constexpr std::array<case_type, 11> all_case_types = {case_type::unproces
                                                              case_type::logistics_damage,
                                                              case_type::after_sales_overdue,
                                                              case_type::low_stock,
-                                                             case_type::other};
+                                                             case_type::other,
+                                                             case_type::payment_mismatch,
+                                                             case_type::parcel_returned};
 
 /// The stable name of a case type ("payment_timeout").
 [[nodiscard]] constexpr std::string_view to_string(case_type t) noexcept {
@@ -81,6 +85,10 @@ inline constexpr std::array<case_type, 11> all_case_types = {case_type::unproces
             return "low_stock";
         case case_type::other:
             return "other";
+        case case_type::payment_mismatch:
+            return "payment_mismatch";
+        case case_type::parcel_returned:
+            return "parcel_returned";
     }
     return "unknown";
 }

@@ -165,6 +165,22 @@ struct settlement_refund {
     friend bool operator==(const settlement_refund&, const settlement_refund&) = default;
 };
 
+/// A compensation paid to an order's customer outside the payments (a late
+/// or damaged parcel; orderly's refund ledger, source compensation). The
+/// merchant bears it in full and it carries no commission; like a refund it
+/// is netted on the order's payout when made before the end of the
+/// statement that pays the order out, and clawed back in the statement
+/// whose period holds it otherwise.
+struct settlement_compensation {
+    timestamp at{};        ///< When it was paid.
+    money amount;          ///< How much; more than zero, in the order's currency.
+    std::string reason{};  ///< Why, as recorded.
+
+    /// Compensations are equal when every field is.
+    friend bool operator==(const settlement_compensation&,
+                           const settlement_compensation&) = default;
+};
+
 /// One completed order to settle.
 struct settlement_input {
     order_id order{};                      ///< Unique among the inputs. Required.
@@ -176,6 +192,8 @@ struct settlement_input {
     /// Its refunds, oldest first; cumulatively at most each line's paid
     /// amount and the shipping paid.
     std::vector<settlement_refund> refunds{};
+    /// Its compensations, oldest first.
+    std::vector<settlement_compensation> compensations{};
 
     /// Inputs are equal when every field is.
     friend bool operator==(const settlement_input&, const settlement_input&) = default;

@@ -96,10 +96,16 @@ enum class order_event : std::uint8_t {
     held = 13,               ///< Put on hold.
     released = 14,           ///< Taken off hold, back to the state it was held in.
     cancelled = 15,          ///< Cancelled by the customer, an operator or a rule.
+    /// Every unit was refunded (lost or returned parcels, tickets) before the
+    /// order completed: it closes without asking for a review.
+    refunded_in_full = 16,
+    /// An after-sales ticket was opened on the order; the order stays where
+    /// it is (a row from each state that takes tickets to itself).
+    ticket_opened = 17,
 };
 
 /// Every order event, in numeric order.
-inline constexpr std::array<order_event, 15> all_order_events = {order_event::placed,
+inline constexpr std::array<order_event, 17> all_order_events = {order_event::placed,
                                                                  order_event::review_approved,
                                                                  order_event::review_rejected,
                                                                  order_event::payment_captured,
@@ -113,7 +119,9 @@ inline constexpr std::array<order_event, 15> all_order_events = {order_event::pl
                                                                  order_event::closed,
                                                                  order_event::held,
                                                                  order_event::released,
-                                                                 order_event::cancelled};
+                                                                 order_event::cancelled,
+                                                                 order_event::refunded_in_full,
+                                                                 order_event::ticket_opened};
 
 /// The stable name of an order event ("payment_captured").
 [[nodiscard]] constexpr std::string_view to_string(order_event e) noexcept {
@@ -148,6 +156,10 @@ inline constexpr std::array<order_event, 15> all_order_events = {order_event::pl
             return "released";
         case order_event::cancelled:
             return "cancelled";
+        case order_event::refunded_in_full:
+            return "refunded_in_full";
+        case order_event::ticket_opened:
+            return "ticket_opened";
     }
     return "unknown";
 }
@@ -201,6 +213,71 @@ struct timeline_entry {
     friend bool operator==(const timeline_entry&, const timeline_entry&) = default;
 };
 
+/// Where money given back to a customer came from. Stored values never change.
+enum class refund_source : std::uint8_t {
+    ticket = 1,            ///< An after-sales ticket's refund (reference: the ticket id).
+    parcel = 2,            ///< A lost or returned parcel put right by a refund (the shipment id).
+    manual = 3,            ///< engine::refund_payment: an amount not tied to units.
+    cancellation = 4,      ///< The order was cancelled or timed out: all captured money back.
+    returned_payment = 5,  ///< Money the order did not ask for (late, repeated or wrong
+                           ///< amount), given back whole (the payment id).
+    compensation = 6,      ///< Paid by finance outside the payments (a late or damaged parcel).
+};
+
+/// Every refund source, in numeric order.
+inline constexpr std::array<refund_source, 6> all_refund_sources = {
+    refund_source::ticket,       refund_source::parcel,           refund_source::manual,
+    refund_source::cancellation, refund_source::returned_payment, refund_source::compensation};
+
+/// The stable name of a refund source ("returned_payment").
+[[nodiscard]] constexpr std::string_view to_string(refund_source s) noexcept {
+    switch (s) {
+        case refund_source::ticket:
+            return "ticket";
+        case refund_source::parcel:
+            return "parcel";
+        case refund_source::manual:
+            return "manual";
+        case refund_source::cancellation:
+            return "cancellation";
+        case refund_source::returned_payment:
+            return "returned_payment";
+        case refund_source::compensation:
+            return "compensation";
+    }
+    return "unknown";
+}
+
+/// True when a refund of this source gives back part of the price of an
+/// order that goes on (ticket, parcel, manual) and is kept per line, which
+/// later refunds and settlement read. A cancellation gives back everything
+/// captured of an order that ends; returned payments and compensations are
+/// not part of the price: none of them has lines.
+[[nodiscard]] constexpr bool refund_tied_to_price(refund_source s) noexcept {
+    return s == refund_source::ticket || s == refund_source::parcel || s == refund_source::manual;
+}
+
+/// One entry of an order's refund ledger: every cent given back to the
+/// customer, written in the same transaction as the payment records it
+/// moved (or, for a compensation, the instruction to finance). What later
+/// refunds, settlement and the conservation checks read.
+///
+/// For refunds of the order's price, `lines` says how much of each line's
+/// goods and shipping went back (units may be 0 for a manual refund, which
+/// comes off a line's last units), and `amount` is their sum. A returned
+/// payment or a compensation has no lines.
+struct order_refund {
+    timestamp at;                                 ///< When it was issued.
+    refund_source source{refund_source::ticket};  ///< Where it came from.
+    std::uint64_t reference{0};                   ///< Ticket, shipment or payment id; 0 when none.
+    money amount;                                 ///< How much, in the order's currency.
+    std::vector<refund_line> lines{};             ///< Per line, for refunds of the price.
+    std::string reason{};                         ///< Why, in words.
+
+    /// Entries are equal when every field is.
+    friend bool operator==(const order_refund&, const order_refund&) = default;
+};
+
 /// An order and everything that belongs to it alone: lines, reservations,
 /// payments. Stores keep it as one unit; `version` counts committed changes
 /// and lets a store refuse a write based on a stale read.
@@ -239,6 +316,8 @@ struct order {
     std::vector<ticket_id> tickets{};
     /// The customer's rating, once given.
     std::optional<order_rating> rating{};
+    /// Every refund and compensation of the order, oldest first.
+    std::vector<order_refund> refunds{};
 
     /// Orders are equal when every field is.
     friend bool operator==(const order&, const order&) = default;
@@ -261,6 +340,15 @@ struct fmt::formatter<orderly::order_event> : fmt::formatter<std::string_view> {
     /// Writes the name.
     auto format(orderly::order_event e, fmt::format_context& ctx) const {
         return fmt::formatter<std::string_view>::format(orderly::to_string(e), ctx);
+    }
+};
+
+/// Formats a refund source as its name.
+template <>
+struct fmt::formatter<orderly::refund_source> : fmt::formatter<std::string_view> {
+    /// Writes the name.
+    auto format(orderly::refund_source s, fmt::format_context& ctx) const {
+        return fmt::formatter<std::string_view>::format(orderly::to_string(s), ctx);
     }
 };
 

@@ -38,4 +38,7 @@ struct order_guard_facts {
 /// The order machine as a Mermaid stateDiagram-v2, generated from the table.
 [[nodiscard]] std::string order_machine_mermaid();
 
+/// The order machine described: states, ends, events with their drivers, rows.
+[[nodiscard]] machine_description order_machine_description();
+
 }  // namespace orderly

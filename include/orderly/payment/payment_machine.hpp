@@ -35,4 +35,7 @@ struct payment_guard_facts {
 /// The payment machine as a Mermaid stateDiagram-v2, generated from the table.
 [[nodiscard]] std::string payment_machine_mermaid();
 
+/// The payment machine described: states, ends, events with their drivers, rows.
+[[nodiscard]] machine_description payment_machine_description();
+
 }  // namespace orderly

@@ -49,10 +49,16 @@ enum class notification_kind : std::uint8_t {
     ticket_escalated = 23,  ///< A ticket's deadline passed; the next role up is told.
     case_opened = 24,       ///< An exception case was opened or reopened (R-28).
     case_escalated = 25,    ///< A case's response deadline passed; the next role up is told.
+    /// The order closed without completing: every unit was refunded (lost or
+    /// returned parcels, returns). No review is asked for.
+    order_closed = 26,
+    /// Finance is to pay the customer a compensation outside the payments
+    /// (a late or damaged parcel), with its amount.
+    compensation_issued = 27,
 };
 
 /// Every notification kind, in numeric order.
-inline constexpr std::array<notification_kind, 25> all_notification_kinds = {
+inline constexpr std::array<notification_kind, 27> all_notification_kinds = {
     notification_kind::order_confirmed,     notification_kind::review_result,
     notification_kind::payment_result,      notification_kind::shipped,
     notification_kind::delivered,           notification_kind::cancelled,
@@ -65,7 +71,8 @@ inline constexpr std::array<notification_kind, 25> all_notification_kinds = {
     notification_kind::replacement_shipped, notification_kind::repair_shipped,
     notification_kind::ticket_closed,       notification_kind::rating_requested,
     notification_kind::ticket_escalated,    notification_kind::case_opened,
-    notification_kind::case_escalated};
+    notification_kind::case_escalated,      notification_kind::order_closed,
+    notification_kind::compensation_issued};
 
 /// The stable name of a kind ("order_confirmed").
 [[nodiscard]] constexpr std::string_view to_string(notification_kind k) noexcept {
@@ -120,6 +127,10 @@ inline constexpr std::array<notification_kind, 25> all_notification_kinds = {
             return "case_opened";
         case notification_kind::case_escalated:
             return "case_escalated";
+        case notification_kind::order_closed:
+            return "order_closed";
+        case notification_kind::compensation_issued:
+            return "compensation_issued";
     }
     return "unknown";
 }

@@ -91,6 +91,10 @@ enum class stock_operation : std::uint8_t {
     /// bin); creates the row when missing. On hand does not change, so it is
     /// not in the ledger. Fails with errc::overflow.
     to_damaged_bin = 12,
+    /// in_transit −= units at a transfer's target (the transfer was called
+    /// back before it arrived); on hand does not change. Fails with
+    /// errc::conflict when the row is missing or in_transit < units.
+    recall = 13,
 };
 
 /// One change of a stock row's on-hand figure, as the store's ledger keeps
