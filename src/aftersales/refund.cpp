@@ -23,6 +23,12 @@ money first_parts(const money& whole, std::int64_t units, std::int64_t n) {
     return money::from_minor(money::amount_type(q * n + extra), whole.currency());
 }
 
+// The smaller of `a` and `b` (one currency), never below zero.
+money at_most(const money& a, const money& b) {
+    const money& m = b < a ? b : a;
+    return m.is_negative() ? money::zero(m.currency()) : m;
+}
+
 // The parts r+1 … r+k of `whole` over `units` parts.
 result<money> parts_between(const money& whole, std::int64_t units, std::int64_t r,
                             std::int64_t k) {
@@ -96,6 +102,139 @@ result<refunded_lines> tally_refunds(const order& o, std::span<const refund_brea
     return t;
 }
 
+result<refunded_lines> tally_refunds(const order& o) {
+    std::vector<refund_breakdown> tied;
+    for (const auto& r : o.refunds) {
+        if (!refund_tied_to_price(r.source)) {
+            continue;
+        }
+        const money none = money::zero(o.total.currency());
+        refund_breakdown b{r.lines, none, none, r.amount};
+        tied.push_back(std::move(b));
+    }
+    return tally_refunds(o, tied);
+}
+
+bool every_unit_refunded(const order& o, const refunded_lines& t) noexcept {
+    if (t.units.size() != o.lines.size()) {
+        return false;
+    }
+    for (std::size_t l = 0; l < o.lines.size(); ++l) {
+        if (t.units[l] < o.lines[l].units.units()) {
+            return false;
+        }
+    }
+    return true;
+}
+
+namespace {
+
+// Spreads `amount` over `room` (what each line has left, none negative) by
+// largest remainder over the room, earlier lines first on a tie; `amount`
+// is at most the room's sum.
+result<std::vector<money>> spread(const money& amount, const std::vector<money>& room) {
+    std::vector<std::int64_t> weights;
+    weights.reserve(room.size());
+    for (const auto& r : room) {
+        auto minor = r.amount_minor_int64();
+        if (!minor) {
+            return std::move(minor).error().within("amount");
+        }
+        weights.push_back(*minor);
+    }
+    auto parts = amount.allocate(std::span<const std::int64_t>(weights));
+    if (!parts) {
+        return std::move(parts).error().within("amount");
+    }
+    return parts;
+}
+
+}  // namespace
+
+result<std::vector<refund_line>> allocate_refund(const order& o, const money& amount,
+                                                 const refunded_lines& before) {
+    const currency in = o.total.currency();
+    const std::size_t n = o.lines.size();
+    if (amount.currency() != in) {
+        return error{
+            errc::currency_mismatch, "amount",
+            fmt::format("is in {}, the order is in {}", amount.currency().code(), in.code())};
+    }
+    if (!amount.is_positive()) {
+        return error{errc::amount_mismatch, "amount", "must be more than zero"};
+    }
+    if (before.units.size() != n || before.goods.size() != n || before.shipping.size() != n) {
+        return error{errc::invalid_value, "refunds", "the tally does not match the order's lines"};
+    }
+    auto shares = shipping_shares(o);
+    if (!shares) {
+        return std::move(shares).error();
+    }
+    std::vector<money> goods_left;
+    std::vector<money> shipping_left;
+    money goods_sum = money::zero(in);
+    money shipping_sum = money::zero(in);
+    for (std::size_t l = 0; l < n; ++l) {
+        auto paid = paid_amount(o.lines[l]);
+        if (!paid) {
+            return std::move(paid).error();
+        }
+        auto g = paid->minus(before.goods[l]);
+        auto s = (*shares)[l].minus(before.shipping[l]);
+        if (!g || !s) {
+            return error{errc::overflow, "amount", "the refund overflows"};
+        }
+        goods_left.push_back(g->is_negative() ? money::zero(in) : *g);
+        shipping_left.push_back(s->is_negative() ? money::zero(in) : *s);
+        auto gs = goods_sum.plus(goods_left.back());
+        auto ss = shipping_sum.plus(shipping_left.back());
+        if (!gs || !ss) {
+            return error{errc::overflow, "amount", "the refund overflows"};
+        }
+        goods_sum = std::move(*gs);
+        shipping_sum = std::move(*ss);
+    }
+    auto all_left = goods_sum.plus(shipping_sum);
+    if (!all_left) {
+        return std::move(all_left).error().within("amount");
+    }
+    if (*all_left < amount) {
+        return error{errc::amount_mismatch, "amount",
+                     fmt::format("is {}, more than the {} left to refund", amount.to_string(),
+                                 all_left->to_string())};
+    }
+    const money on_goods = goods_sum < amount ? goods_sum : amount;
+    auto on_shipping = amount.minus(on_goods);
+    if (!on_shipping) {
+        return std::move(on_shipping).error();
+    }
+    std::vector<money> goods_parts(n, money::zero(in));
+    std::vector<money> shipping_parts(n, money::zero(in));
+    if (on_goods.is_positive()) {
+        auto parts = spread(on_goods, goods_left);
+        if (!parts) {
+            return std::move(parts).error();
+        }
+        goods_parts = std::move(*parts);
+    }
+    if (on_shipping->is_positive()) {
+        auto parts = spread(*on_shipping, shipping_left);
+        if (!parts) {
+            return std::move(parts).error();
+        }
+        shipping_parts = std::move(*parts);
+    }
+    std::vector<refund_line> out;
+    for (std::size_t l = 0; l < n; ++l) {
+        if (goods_parts[l].is_zero() && shipping_parts[l].is_zero()) {
+            continue;
+        }
+        out.push_back(refund_line{static_cast<std::uint32_t>(l), quantity{},
+                                  std::move(goods_parts[l]), std::move(shipping_parts[l])});
+    }
+    return out;
+}
+
 result<refund_breakdown> compute_refund(const order& o, std::span<const refund_claim> claim,
                                         const refunded_lines& before, bool seller_fault) {
     if (claim.empty()) {
@@ -144,23 +283,24 @@ result<refund_breakdown> compute_refund(const order& o, std::span<const refund_c
                 return std::move(paid).error();
             }
             auto g = parts_between(*paid, units, before.units[l], claimed[l]);
-            if (!g) {
-                return std::move(g).error();
+            auto left = paid->minus(before.goods[l]);
+            if (!g || !left) {
+                return error{errc::overflow, "lines", "the refund overflows"};
             }
-            goods = std::move(*g);
+            goods = at_most(*g, *left);
+        }
+        auto shipping_left = (*shares)[l].minus(before.shipping[l]);
+        if (!shipping_left) {
+            return std::move(shipping_left).error();
         }
         if (whole_order) {
-            auto s = (*shares)[l].minus(before.shipping[l]);
-            if (!s) {
-                return std::move(s).error();
-            }
-            shipping = std::move(*s);
+            shipping = at_most(*shipping_left, *shipping_left);
         } else if (seller_fault && claimed[l] > 0) {
             auto s = parts_between((*shares)[l], units, before.units[l], claimed[l]);
             if (!s) {
                 return std::move(s).error();
             }
-            shipping = std::move(*s);
+            shipping = at_most(*s, *shipping_left);
         }
         if (claimed[l] == 0 && shipping.is_zero()) {
             continue;

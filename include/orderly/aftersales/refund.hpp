@@ -53,6 +53,26 @@ struct refunded_lines {
 [[nodiscard]] result<refunded_lines> tally_refunds(const order& o,
                                                    std::span<const refund_breakdown> earlier);
 
+/// The tally of order `o`'s own refund ledger (order::refunds): its refunds
+/// of the price, by line (sources for which refund_tied_to_price holds).
+/// Refused as the other overload.
+[[nodiscard]] result<refunded_lines> tally_refunds(const order& o);
+
+/// A refund of `amount` not tied to units (engine::refund_payment, or money
+/// an older store recorded without lines), spread over the order's lines:
+/// over the goods each line has left to refund (its paid amount less the
+/// goods `before` gave back) by largest remainder, earlier lines first on a
+/// tie; what exceeds all goods left goes over the shipping left the same way.
+/// Every part has 0 units: such a refund comes off a line's last units, so a
+/// later claim on those units gives back only what is left (compute_refund).
+/// Refusals: another currency (currency_mismatch, "amount"); not more than
+/// zero, or more than the goods and shipping left (amount_mismatch, "amount").
+[[nodiscard]] result<std::vector<refund_line>> allocate_refund(const order& o, const money& amount,
+                                                               const refunded_lines& before);
+
+/// True when `t` gives back every unit of every line of `o`.
+[[nodiscard]] bool every_unit_refunded(const order& o, const refunded_lines& t) noexcept;
+
 /// The line's paid amount: unit price × units − discount.
 [[nodiscard]] result<money> paid_amount(const order_line& line);
 
@@ -61,6 +81,10 @@ struct refunded_lines {
 [[nodiscard]] result<std::vector<money>> shipping_shares(const order& o);
 
 /// The refund of `claim` on order `o`, given what `before` already refunded.
+/// No line gives back more goods than its paid amount less the goods
+/// already refunded on it, nor more shipping than its share less the
+/// shipping already refunded (money refunded without units, allocate_refund,
+/// comes off the line's last units this way).
 /// Refusals: a claim naming a line the order does not have (invalid_value,
 /// "lines[i].line"), with no units (invalid_value, "lines[i].units"), or
 /// more units than are left to refund on its line (invalid_value,
