@@ -117,19 +117,11 @@ std::optional<timestamp> completed_at(const std::vector<timeline_entry>& timelin
     return std::nullopt;
 }
 
-// Every refund of order `o`'s price, per line, and every compensation, from
-// its ledger (oldest first): what settlement nets or claws back.
-struct money_back {
-    std::vector<settlement_refund> refunds;
-    std::vector<settlement_compensation> compensations;
-};
-
-result<void> money_back_of(const order& o, money_back& input) {
+// Every refund of order `o`'s price, per line, from its ledger (oldest
+// first): what settlement nets or claws back. settlement_input_of reads the
+// compensations from the same ledger.
+result<void> money_back_of(const order& o, std::vector<settlement_refund>& refunds) {
     for (const auto& r : o.refunds) {
-        if (r.source == refund_source::compensation) {
-            input.compensations.push_back(settlement_compensation{r.at, r.amount, r.reason});
-            continue;
-        }
         if (!refund_tied_to_price(r.source)) {
             continue;  // money the order never took as its price (returned payments)
         }
@@ -146,7 +138,7 @@ result<void> money_back_of(const order& o, money_back& input) {
         }
         const ticket_id ticket =
             r.source == refund_source::ticket ? ticket_id(r.reference) : ticket_id{};
-        input.refunds.push_back(settlement_refund{ticket, r.at, std::move(b)});
+        refunds.push_back(settlement_refund{ticket, r.at, std::move(b)});
     }
     return {};
 }
@@ -188,17 +180,11 @@ result<std::optional<settlement_input>> settlement_input_from(store& st, const o
         }
         paid.merchant = *sellers.begin();
     }
-    money_back back;
-    if (auto r = money_back_of(o, back); !r) {
+    std::vector<settlement_refund> refunds;
+    if (auto r = money_back_of(o, refunds); !r) {
         return std::move(r).error();
     }
-    auto input = settlement_input_of(paid, categories, *completed, back.refunds, rules);
-    if (input) {
-        input->compensations = std::move(back.compensations);
-        if (auto valid = validate(*input, rules); !valid) {
-            input = std::move(valid).error();
-        }
-    }
+    auto input = settlement_input_of(paid, categories, *completed, refunds, rules);
     if (!input) {
         error e = std::move(input).error();
         e.message = fmt::format("order {}: {}", o.id, e.message);
