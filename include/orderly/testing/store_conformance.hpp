@@ -2673,7 +2673,12 @@ inline void timeline_order(const store_factory& make, const conformance_options&
         entry(order_event::review_approved, "", at_ms(5000), order_state::pending_review,
               order_state::awaiting_payment, reviewer),
         entry(order_event::payment_captured, tricky_text, at_ms(4000),
-              order_state::awaiting_payment, order_state::paid, gateway)};
+              order_state::awaiting_payment, order_state::paid, gateway),
+        // The newest events: a reader that bounds events by an older list fails.
+        entry(order_event::ticket_opened, "ticket 3", at_ms(8000), order_state::paid,
+              order_state::paid, actor{"alice", role::customer}),
+        entry(order_event::refunded_in_full, "every unit refunded", at_ms(9000), order_state::paid,
+              order_state::closed)};
     const std::vector<timeline_entry> of_8 = {
         entry(order_event::placed, "placed", at_ms(6000)),
         entry(order_event::cancelled, "customer asked", at_ms(7000), order_state::pending_review,
@@ -2693,7 +2698,9 @@ inline void timeline_order(const store_factory& make, const conformance_options&
     {
         auto tx = begin(*s, c);
         c.need(tx->append_timeline(order_id(7), of_7[2]), "append_timeline");
-        c.need(tx->commit(), "commit of one entry");
+        c.need(tx->append_timeline(order_id(7), of_7[3]), "append_timeline");
+        c.need(tx->append_timeline(order_id(7), of_7[4]), "append_timeline");
+        c.need(tx->commit(), "commit of three entries");
     }
     for (const auto& [id, expected] : {std::pair{7, of_7}, std::pair{8, of_8}}) {
         const auto got = timeline_of(*s, c, static_cast<std::uint64_t>(id));
@@ -4616,9 +4623,11 @@ inline void failed_commit_writes_no_ticket(const store_factory& make,
 
 /// A notification with every field set, for order `order`.
 inline notification rich_note(std::uint64_t order, std::size_t round, timestamp created_at) {
+    // The newest kind among them, so a reader that bounds kinds by an older
+    // list refuses its own entries.
     const std::array<notification_kind, 3> kinds = {notification_kind::shipped,
                                                     notification_kind::refund_issued,
-                                                    notification_kind::payment_timeout};
+                                                    all_notification_kinds.back()};
     const std::array<audience, 3> audiences = {audience::customer, audience::staff,
                                                audience::merchant};
     return notification{.id = 0,
@@ -8219,6 +8228,23 @@ inline void case_round_trip(const store_factory& make, const conformance_options
     }
     expect_stored(c, *s, next, "load_case after the replacement");
     expect_stored(c, *s, next_sparse, "load_case after the replacement");
+    // Every type reads back, the newest ones included (a reader's bound).
+    std::vector<exception_case> typed;
+    for (const case_type type : all_case_types) {
+        exception_case k = plain_case(710 + static_cast<std::uint64_t>(type));
+        k.type = type;
+        typed.push_back(std::move(k));
+    }
+    {
+        auto tx = begin(*s, c);
+        for (const exception_case& k : typed) {
+            c.need(tx->put_case(k), "put_case of a case of each type");
+        }
+        c.need(tx->commit(), "commit of a case of each type");
+    }
+    for (const exception_case& k : typed) {
+        expect_stored(c, *s, k, fmt::format("a case of type {}", to_string(k.type)));
+    }
     expect_no_case(c, *s, 703, "a case never put");
     auto tx = begin(*s, c);
     c.check(!c.need(tx->find_case(case_id(703)), "find_case").has_value(),
