@@ -1669,7 +1669,7 @@ result<money> engine::impl::refund_parcel(fulfilment_change& f, const shipment& 
         if (!part) {
             return std::move(part).error();
         }
-        if (part->total.is_positive()) {
+        if (!part->lines.empty()) {  // recorded even at zero: the ledger counts units
             order_refund entry{
                 f.now(),       refund_source::parcel,
                 sh.id.value(), part->total,

@@ -154,7 +154,8 @@ TEST_CASE("an order whose only parcel is lost and refunded closes, with its ship
     CHECK(f.customer_notes(notification_kind::completed) == 0);
 }
 
-TEST_CASE("a parcel returned to sender puts its goods back on hand; a refund closes the order") {
+TEST_CASE(
+    "a parcel returned to sender puts its goods back on hand, and a refund closes the order") {
     closure_fixture f;
     auto [id, s] = f.on_the_road();
     const std::int64_t before = f.on_hand("tea", "wh-hz");
@@ -431,7 +432,8 @@ TEST_CASE("inspection accepts, refuses or partly refunds with a reason") {
     CHECK(f.ledger(id) == f.refunded(id));
 }
 
-TEST_CASE("goods the repairer cannot repair are refunded or replaced; a slow repair escalates") {
+TEST_CASE(
+    "goods the repairer cannot repair are refunded or replaced, and a slow repair escalates") {
     closure_fixture f;
     auto [id, s] = f.on_the_road();
     REQUIRE(f.event(s.id, tracking_event::picked_up, 30).has_value());
@@ -537,7 +539,7 @@ TEST_CASE("compensation is for late or damaged parcels, paid by finance and in t
     CHECK(f.notes_of(notification_kind::refund_issued, audience::staff) == 0);
 }
 
-TEST_CASE("money captured while the order is on hold is recorded at once; released, it is paid") {
+TEST_CASE("money captured while the order is on hold is recorded at once and paid on release") {
     closure_fixture f;
     const order_id id = f.placed();
     REQUIRE(f.engine->hold_order(f.as(agent), id, "address check").has_value());
@@ -563,7 +565,8 @@ TEST_CASE("a transfer called back puts its units on hand at the source again") {
     CHECK(f.on_hand("tea", "wh-hz") == 7);
     check_refused(f.engine->cancel_transfer(f.as(keeper), sent->id, ""), errc::missing_value,
                   "reason");
-    check_refused(f.engine->cancel_transfer(f.as(alice), sent->id, "no"), errc::forbidden, "actor.role");
+    check_refused(f.engine->cancel_transfer(f.as(alice), sent->id, "no"), errc::forbidden,
+                  "actor.role");
     auto back = f.engine->cancel_transfer(f.as(keeper), sent->id, "truck turned back");
     REQUIRE_MESSAGE(back.has_value(), (back ? "" : to_string(back.error())));
     CHECK(back->state == transfer_state::cancelled);
