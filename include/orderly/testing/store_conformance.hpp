@@ -36,6 +36,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -53,6 +54,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <tuple>
 #include <type_traits>
@@ -5441,11 +5443,18 @@ namespace engine_model {
 // included. After every step the store is read back through the public API
 // (the step's order, stock and outbox every step; every order every 16th
 // step and after due work) and checked against the requirements (R-5, R-12,
-// a refusal changes nothing, a change touches one
-// order by one version and writes exactly the notifications its timeline
-// calls for, stock is conserved, refunds never exceed captures and captures
-// never exceed the total, every state is reachable and every timeline
-// chains, and in the end every notification is delivered exactly once.
+// a refusal changes nothing, a change touches
+// one order by one version and writes exactly the notifications its
+// timeline and its money call for, stock is conserved, refunds never exceed
+// captures and captures never exceed the total, every cent given back is in
+// the order's refund ledger (one entry of the right source per refund, one
+// refund_issued per payment record refunded), money the order does not want
+// (late, repeated, of the wrong amount) is recorded and given back, a case
+// opens when its detector fires and none is unresolved for its cause, every
+// state is reachable and every timeline chains. In the end the clock passes
+// every deadline (payment, auto-confirm, after-sales window): every order
+// the clock can end has ended, and every notification is delivered exactly
+// once.
 
 // ---- the shop -----------------------------------------------------------------
 
@@ -5476,7 +5485,6 @@ inline const std::vector<std::string> warehouses = {"wh-a", "wh-b"};
 inline const std::vector<std::string> customers = {"alice", "bob", "carol"};
 inline constexpr std::int64_t high_value_fen = 30000;
 inline constexpr std::size_t max_orders = 50;
-inline constexpr auto auto_confirm_after = std::chrono::days(7);
 
 inline money fen(std::int64_t v) {
     return money::from_minor(v, currencies::CNY);
@@ -5497,8 +5505,14 @@ inline settings scenario_settings() {
     // deadline lies beyond any run.
     s.after_sales.response_time = std::chrono::hours(24 * 365 * 100);
     // Likewise it models the cases detectors open with a command (a failed
-    // or timed-out payment), not the periodic scans for unprocessed orders
-    // or case escalation (the operations tests cover those): both are off.
+    // or timed-out payment, a wrong amount), not the periodic scans for
+    // unprocessed orders or case escalation (the operations tests cover
+    // those): both are off. The scan that resolves cases whose cause went
+    // away and the closing of resolved cases (close_resolved_after) stay on:
+    // the scenario reads a cause's case before each command that may raise
+    // it. The after-sales window stays on and is modelled; the parcel
+    // deadlines (fulfilment.lost_after, auto_refund_after) never apply, as
+    // the scenario ships whole orders, not planned parcels.
     s.operations.review_limit = duration::zero();
     s.operations.paid_limit = duration::zero();
     s.operations.allocating_limit = duration::zero();
@@ -5508,6 +5522,11 @@ inline settings scenario_settings() {
                         &s.operations.high_response, &s.operations.urgent_response}) {
         *d = std::chrono::hours(24 * 365 * 100);
     }
+    // The archive moves ended orders out of the store's working set after
+    // archive_after (the reports tests cover it); the scenario reads every
+    // order it placed to the end. Runs of the default length span about a
+    // month and never reach it; longer ones (ORDERLY_STEPS) would.
+    s.operations.archive_after = duration::zero();
     return s;
 }
 
@@ -5630,12 +5649,30 @@ inline const machine_model& machine() {
 
 // ---- what is expected of a command --------------------------------------------
 
+// A notification as the model predicts it: its kind and, for the kinds
+// whose details carry one (payment and review results), its "result".
+using note_key = std::pair<notification_kind, std::string>;
+
+// An exception case a detector raises with a command, keyed on its
+// cause: a case_opened notification is expected unless a case for the cause
+// is still unresolved.
+struct raised_case {
+    case_type type{case_type::other};
+    std::string cause_key;
+};
+
 struct expectation {
     bool ok{true};
     bool repeated{false};  // for a success: nothing new happened
     errc code{errc::invalid_value};
     std::string field;                       // for a refusal; empty: any field
     std::optional<command_outcome> outcome;  // a replay returns exactly this
+    // For a success, what the target order gets beyond what its timeline,
+    // failures, refunds and tickets call for: notifications, ledger entries
+    // (by source), and cases raised.
+    std::vector<note_key> notes{};
+    std::vector<refund_source> ledger{};
+    std::vector<raised_case> cases{};
 };
 
 inline expectation success(bool repeated = false) {
@@ -5752,8 +5789,32 @@ inline std::string_view callback_name(payment_callback::outcome r) {
     return "unknown";
 }
 
-inline bool is_customer_kind(notification_kind k) {
-    return k != notification_kind::refund_issued;
+// Money given back, refunds and compensations alike, is finance's to pay.
+inline bool is_finance_kind(notification_kind k) {
+    return k == notification_kind::refund_issued || k == notification_kind::compensation_issued;
+}
+
+// The "result" detail the model predicts for a notification: payment and
+// review results carry one; other kinds are matched on their kind alone.
+inline note_key key_of(const notification& n) {
+    if (n.kind != notification_kind::payment_result && n.kind != notification_kind::review_result) {
+        return {n.kind, ""};
+    }
+    for (const auto& [name, value] : n.details) {
+        if (name == "result") {
+            return {n.kind, value};
+        }
+    }
+    return {n.kind, "(none)"};
+}
+
+inline std::string detail_of(const notification& n, std::string_view name) {
+    for (const auto& [key, value] : n.details) {
+        if (key == name) {
+            return value;
+        }
+    }
+    return {};
 }
 
 // ---- one command, kept for replays --------------------------------------------
@@ -5781,6 +5842,13 @@ struct step_info {
     std::optional<order_id> target;
     std::set<order_id> due;  // due work: the orders that were due
     std::function<void(const world&, const world&)> check;
+    // Per order, what the model predicts beyond what check_changed derives
+    // from the order itself (see expectation): notifications, ledger
+    // entries, and the cases whose case_opened notification is expected
+    // (those raised while no case for their cause was unresolved).
+    std::map<order_id, std::vector<note_key>> notes;
+    std::map<order_id, std::vector<refund_source>> ledger;
+    std::map<order_id, std::vector<raised_case>> cases;
 };
 
 struct stock_command {
@@ -5799,7 +5867,8 @@ public:
           seed_(seed),
           steps_(steps),
           rng_(seed),
-          f_(make, checker, scenario_settings()),
+          options_(scenario_settings()),
+          f_(make, checker, options_),
           actors_(all_actors()),
           trace_(trace) {
         for (const sku_spec& s : catalogue()) {
@@ -5841,14 +5910,25 @@ public:
         std::map<order_state, std::size_t> states;
         std::map<order_event, std::size_t> events;
         std::map<payment_state, std::size_t> payments;
+        std::map<refund_source, std::size_t> ledger;
+        std::size_t while_held = 0;  // payment results recorded on hold
+        std::size_t cases = 0;
         for (const auto& [id, o_view] : before_.orders) {
             const order& o = *o_view.o;
             ++states[o.state];
             for (const timeline_entry& e : before_.timeline(id)) {
                 ++events[e.event];
+                while_held +=
+                    e.from == order_state::on_hold && e.to == order_state::on_hold ? 1U : 0U;
             }
             for (const payment& p : o.payments) {
                 ++payments[p.state];
+            }
+            for (const order_refund& r : o.refunds) {
+                ++ledger[r.source];
+            }
+            for (const outbox_entry& e : before_.outbox(id)) {
+                cases += e.notification.kind == notification_kind::case_opened ? 1U : 0U;
             }
         }
         std::string text = "states:";
@@ -5863,12 +5943,25 @@ public:
         for (const auto& [p, n] : payments) {
             text += fmt::format(" {}={}", p, n);
         }
+        text += fmt::format("; payment results on hold: {}; callbacks:", while_held);
+        for (const auto& [v, n] : verdicts_) {
+            text += fmt::format(" {}={}", v, n);
+        }
+        text += "; ledger:";
+        for (const auto& [r, n] : ledger) {
+            text += fmt::format(" {}={}", r, n);
+        }
+        text += fmt::format("; cases opened: {}", cases);
         return text;
     }
 
     [[nodiscard]] std::string summary() const {
         std::string text = fmt::format("seed {}: {} steps, {} orders, {} notifications; {}", seed_,
                                        steps_, before_.orders.size(), total_notes_, coverage_);
+        // Counted through the final drain, which passes every deadline.
+        text += fmt::format(
+            "; due work: {} timeouts, {} confirmed, {} closed after the after-sales window",
+            due_tally_[0], due_tally_[1], due_tally_[2]);
         if (trace_) {
             text += "; refusals:";
             for (const auto& [what, n] : refusal_codes_) {
@@ -6135,9 +6228,11 @@ private:
         return auth_refusal(ctx.actor, what, o->customer);
     }
 
-    static bool after_shipment(const order& o) {
-        return o.state == order_state::shipped || o.state == order_state::delivered ||
-               o.state == order_state::completed;
+    // A cancel after shipment becomes a return: where the machine
+    // refuses `cancelled` and takes a ticket (shipped, delivered, completed).
+    static bool takes_return(const order& o) {
+        return !next_order_state(o.state, order_event::cancelled, facts_of(o)) &&
+               next_order_state(o.state, order_event::ticket_opened, facts_of(o));
     }
 
     expectation expect_transition(order_id id, order_event event) const {
@@ -6178,6 +6273,14 @@ private:
         step_.what = p.what;
         step_.who = p.ctx.actor;
         step_.target = p.target;  // its timeline and outbox are read again
+        // Whether each case the command may raise is expected to notify
+        // depends on the cases as they are before it runs.
+        std::vector<raised_case> notifying;
+        for (const raised_case& rc : exp.cases) {
+            if (!cause_unresolved(rc.cause_key)) {
+                notifying.push_back(rc);
+            }
+        }
         auto r = p.run(p.ctx);
         const std::string name(to_string(p.what));
         if (r.has_error()) {
@@ -6224,6 +6327,9 @@ private:
         }
         step_.kind = p.what == command::place_order ? effect::placement : effect::order_change;
         step_.target = out.order;
+        step_.notes[out.order] = exp.notes;
+        step_.ledger[out.order] = exp.ledger;
+        step_.cases[out.order] = std::move(notifying);
         if (p.what == command::place_order) {
             orders_.push_back(out.order);
         }
@@ -6240,6 +6346,23 @@ private:
                 check(b, a, out);
             }
         };
+    }
+
+    // True when the case last opened for `cause_key` is unresolved now. The
+    // scenario learns each case from its case_opened notification; a cause
+    // it never saw a case for has none (a case opened without telling
+    // operations fails the step that opened it).
+    bool cause_unresolved(const std::string& cause_key) {
+        const auto known = case_of_cause_.find(cause_key);
+        if (known == case_of_cause_.end()) {
+            return false;
+        }
+        auto found = f_.store.load_case(known->second);
+        if (!found || !*found) {
+            problem("case {} of cause {} is unreadable", known->second, cause_key);
+            return false;
+        }
+        return case_unresolved((*found)->state);
     }
 
     // ---- placing -------------------------------------------------------------
@@ -6583,13 +6706,98 @@ private:
         return p;
     }
 
+    // Whether the order machine takes a payment result in the order's state:
+    // awaiting payment, or on hold from there. Money for any other order is
+    // given back.
     static bool wants_payment(const order& o) {
-        return o.state == order_state::awaiting_payment ||
-               (o.state == order_state::on_hold && o.held_from == order_state::awaiting_payment);
+        return next_order_state(o.state, order_event::payment_captured, facts_of(o)).has_value();
     }
 
-    // What the engine decides for a callback: refusals of malformed
-    // callbacks, a stale callback changes nothing, amounts must fit what is due.
+    // What a callback that passed validation does.
+    enum class verdict : std::uint8_t {
+        stale,              // the payment already moved past it: nothing changes
+        authorized,         // the amount due authorized: the order waits for its capture
+        captured,           // part of the amount due captured: the order waits for the rest
+        paid,               // the rest captured: paid (on hold: paid while held)
+        failed,             // a failed attempt: counted, the customer told, a case
+        failure_recorded,   // a failure for an order that waits for no money: recorded
+        returned,           // money for an order that waits for none: given back whole
+        voided,             // an authorization for an order that waits for none: released
+        mismatch_returned,  // a capture of the wrong amount: given back, told, a case
+        mismatch_voided,    // an authorization of the wrong amount: released, told, a case
+    };
+
+    static std::string_view name_of(verdict v) {
+        switch (v) {
+            case verdict::stale:
+                return "stale";
+            case verdict::authorized:
+                return "authorized";
+            case verdict::captured:
+                return "captured";
+            case verdict::paid:
+                return "paid";
+            case verdict::failed:
+                return "failed";
+            case verdict::failure_recorded:
+                return "failure_recorded";
+            case verdict::returned:
+                return "returned";
+            case verdict::voided:
+                return "voided";
+            case verdict::mismatch_returned:
+                return "mismatch_returned";
+            case verdict::mismatch_voided:
+                return "mismatch_voided";
+        }
+        return "unknown";
+    }
+
+    static verdict predict(const order& o, const payment_callback& cb) {
+        using outcome = payment_callback::outcome;
+        const auto existing = std::find_if(
+            o.payments.begin(), o.payments.end(),
+            [&](const payment& p) { return p.gateway_reference == cb.gateway_reference; });
+        const payment_state from =
+            existing == o.payments.end() ? payment_state::pending : existing->state;
+        const payment_event event =
+            cb.result == outcome::authorized ? payment_event::authorization_succeeded
+            : cb.result == outcome::captured ? payment_event::capture_succeeded
+                                             : payment_event::payment_failed;
+        // A capture is never stale: the payment machine takes it on a failed
+        // or voided payment too, so money a gateway took is always recorded.
+        if (!next_payment_state(from, event, {})) {
+            return verdict::stale;
+        }
+        const bool wanted = wants_payment(o);
+        if (cb.result == outcome::failed) {
+            return wanted ? verdict::failed : verdict::failure_recorded;
+        }
+        const bool capture = cb.result == outcome::captured;
+        if (!wanted) {
+            return capture ? verdict::returned : verdict::voided;
+        }
+        // An authorization is for the amount due; a capture takes at most
+        // what was authorized and is due (partial capture), or without an
+        // authorization exactly the amount due.
+        const std::int64_t due = fen_of(o.total) - net_captured(o);
+        const std::int64_t amount = fen_of(*cb.amount);
+        const bool mismatch = !capture ? amount != due
+                              : from == payment_state::authorized
+                                  ? amount > due || amount > fen_of(existing->authorized)
+                                  : amount != due;
+        if (mismatch) {
+            return capture ? verdict::mismatch_returned : verdict::mismatch_voided;
+        }
+        if (!capture) {
+            return verdict::authorized;
+        }
+        return amount == due ? verdict::paid : verdict::captured;
+    }
+
+    // What the engine decides for a callback: refusals of malformed
+    // callbacks; otherwise a success, whose notifications, ledger entries
+    // and cases the verdict says.
     expectation expect_payment(const command_context& ctx, const payment_callback& cb) const {
         if (auto r = order_refusal(ctx, command::record_payment, cb.order)) {
             return *r;
@@ -6613,42 +6821,39 @@ private:
                 return refusal(errc::amount_mismatch, "amount");
             }
         }
-        const auto existing = std::find_if(
-            o.payments.begin(), o.payments.end(),
-            [&](const payment& p) { return p.gateway_reference == cb.gateway_reference; });
-        const payment_state from =
-            existing == o.payments.end() ? payment_state::pending : existing->state;
-        const payment_event event =
-            cb.result == outcome::authorized ? payment_event::authorization_succeeded
-            : cb.result == outcome::captured ? payment_event::capture_succeeded
-                                             : payment_event::payment_failed;
-        if (!next_payment_state(from, event, {})) {
-            return success(true);  // stale: the payment already moved past it
+        const verdict v = predict(o, cb);
+        if (v == verdict::stale) {
+            return success(true);
         }
-        if (wants_payment(o) && cb.result != outcome::failed) {
-            const std::int64_t due = fen_of(o.total) - net_captured(o);
-            const std::int64_t amount = fen_of(*cb.amount);
-            if (cb.result == outcome::authorized && amount != due) {
-                return refusal(errc::amount_mismatch, "amount");
-            }
-            if (cb.result == outcome::captured) {
-                if (from == payment_state::authorized) {
-                    // Partial capture: at most what was authorized, and never
-                    // more than is still due.
-                    if (amount > fen_of(existing->authorized) || amount > due) {
-                        return refusal(errc::amount_mismatch, "amount");
-                    }
-                } else if (amount != due) {
-                    return refusal(errc::amount_mismatch, "amount");
-                }
-            }
+        expectation e = success();
+        const raised_case mismatch_case{case_type::payment_mismatch,
+                                        fmt::format("payment_mismatch:order:{}", o.id)};
+        switch (v) {
+            case verdict::failed:
+                e.cases.push_back(raised_case{case_type::payment_failure,
+                                              fmt::format("payment_failure:order:{}", o.id)});
+                break;
+            case verdict::returned:
+                e.notes.emplace_back(notification_kind::payment_result, "returned");
+                e.ledger.push_back(refund_source::returned_payment);
+                break;
+            case verdict::mismatch_returned:
+                e.notes.emplace_back(notification_kind::payment_result, "amount_mismatch");
+                e.ledger.push_back(refund_source::returned_payment);
+                e.cases.push_back(mismatch_case);
+                break;
+            case verdict::mismatch_voided:
+                e.notes.emplace_back(notification_kind::payment_result, "amount_mismatch");
+                e.cases.push_back(mismatch_case);
+                break;
+            default:
+                break;
         }
-        return success();
+        return e;
     }
 
     void check_payment(const world& b, const world& a, const command_outcome& out,
                        const payment_callback& cb) {
-        using outcome = payment_callback::outcome;
         const order& bo = b.get(cb.order);
         const order& ao = a.get(cb.order);
         const auto p = std::find_if(ao.payments.begin(), ao.payments.end(), [&](const payment& x) {
@@ -6662,24 +6867,78 @@ private:
         if (out.payment != p->state) {
             problem("outcome payment state differs from the stored payment ({})", p->state);
         }
-        const bool wanted = wants_payment(bo);
-        if (!wanted && cb.result == outcome::captured && p->state != payment_state::refunded) {
-            problem("money captured for order {} in {} was kept ({}), not refunded", cb.order,
-                    bo.state, p->state);
+        const verdict v = predict(bo, cb);
+        ++verdicts_[std::string(name_of(v))];
+        const std::int64_t amount = cb.amount ? fen_of(*cb.amount) : 0;
+        const std::int64_t authorized = fen_of(p->authorized);
+        const std::int64_t captured = fen_of(p->captured);
+        const std::int64_t refunded = fen_of(p->refunded);
+        bool recorded = true;
+        switch (v) {
+            case verdict::authorized:
+                recorded = p->state == payment_state::authorized && authorized == amount;
+                break;
+            case verdict::voided:
+            case verdict::mismatch_voided:
+                recorded = p->state == payment_state::voided && authorized == amount;
+                break;
+            case verdict::captured:
+            case verdict::paid:
+                recorded = p->state == payment_state::captured && captured == amount;
+                break;
+            case verdict::returned:
+            case verdict::mismatch_returned:
+                recorded =
+                    p->state == payment_state::refunded && captured == amount && refunded == amount;
+                break;
+            case verdict::failed:
+            case verdict::failure_recorded:
+                recorded =
+                    p->state == payment_state::failed && p->failure_reason == cb.failure_reason;
+                break;
+            case verdict::stale:
+                recorded = false;  // a stale callback succeeds as a repeat: no check runs
+                break;
         }
-        if (wanted && cb.result == outcome::captured && bo.state == order_state::awaiting_payment &&
-            net_captured(ao) == fen_of(ao.total) && ao.state != order_state::paid) {
-            problem("order {} has its total captured but is {}, not paid", cb.order, ao.state);
+        if (!recorded) {
+            problem("callback ({}) left payment '{}' {} with authorized {} captured {} refunded {}",
+                    name_of(v), p->gateway_reference, p->state, authorized, captured, refunded);
         }
-        if (wanted && cb.result == outcome::failed) {
+        if (v == verdict::returned || v == verdict::mismatch_returned) {
+            // Given back whole, in the ledger under the payment's id.
+            const bool entered = ao.refunds.size() == bo.refunds.size() + 1 &&
+                                 ao.refunds.back().source == refund_source::returned_payment &&
+                                 ao.refunds.back().reference == p->id.value() &&
+                                 fen_of(ao.refunds.back().amount) == amount &&
+                                 ao.refunds.back().lines.empty();
+            if (!entered) {
+                problem("the capture given back on order {} is not one ledger entry of payment {}",
+                        cb.order, p->id);
+            }
+        }
+        const std::size_t entries = a.timeline(cb.order).size() - b.timeline(cb.order).size();
+        if (v == verdict::paid) {
+            check_moved(b, a, cb.order, order_event::payment_captured);
+        } else if (v == verdict::failed) {
             if (ao.payment_failures != bo.payment_failures + 1) {
                 problem("a failed payment did not count: {} -> {}", bo.payment_failures,
                         ao.payment_failures);
             }
-            if (ao.payment_failures >= 3 && ao.state != order_state::cancelled) {
-                problem("order {} failed payment {} times but is {}", cb.order, ao.payment_failures,
-                        ao.state);
+            if (ao.payment_failures >= options_.max_payment_failures) {
+                if (ao.state != order_state::cancelled || entries != 2) {
+                    problem("order {} failed payment {} times but is {}", cb.order,
+                            ao.payment_failures, ao.state);
+                }
+            } else {
+                check_moved(b, a, cb.order, order_event::payment_failed);
             }
+        } else if (ao.state != bo.state || entries != 0 ||
+                   ao.payment_failures != bo.payment_failures) {
+            // Nothing else moves the order: a wrong amount keeps it waiting.
+            problem(
+                "callback ({}) moved order {} ({} -> {}, {} timeline entries, failures {} -> {})",
+                name_of(v), cb.order, bo.state, ao.state, entries, bo.payment_failures,
+                ao.payment_failures);
         }
     }
 
@@ -6719,24 +6978,76 @@ private:
             if (req.reason.empty()) {
                 return refusal(errc::missing_value, "reason");
             }
-            const std::int64_t refundable = net_captured(before_.get(req.order));
-            if (!req.amount.is_positive() || fen_of(req.amount) > refundable) {
+            const order& target = before_.get(req.order);
+            if (!req.amount.is_positive() || fen_of(req.amount) > net_captured(target)) {
                 return refusal(errc::amount_mismatch, "amount");
             }
-            return success();
+            expectation e = success();
+            e.ledger.push_back(paid_in_full(target) ? refund_source::manual
+                                                    : refund_source::returned_payment);
+            return e;
         };
         p.check = [this, req](const world& b, const world& a, const command_outcome&) {
-            const std::int64_t grew =
-                refunded_total(a.get(req.order)) - refunded_total(b.get(req.order));
+            const order& bo = b.get(req.order);
+            const order& ao = a.get(req.order);
+            const std::int64_t grew = refunded_total(ao) - refunded_total(bo);
             if (grew != fen_of(req.amount)) {
                 problem("refund of {} grew refunds by {} fen", req.amount.to_string(), grew);
             }
-            if (a.get(req.order).state != b.get(req.order).state) {
+            if (ao.state != bo.state) {
                 problem("a refund moved order {}", req.order);
             }
+            check_manual_entry(bo, ao, req);
         };
         p.text = fmt::format("order {} ({}, net {}) amount {}", id, o.state, net, amount);
         execute(std::move(p));
+    }
+
+    // True when the order's price was paid in full: what it holds plus what
+    // the ledger gave back of its price is its total. A refund not tied to
+    // units is then spread over the lines (manual); of an order that was not
+    // paid in full (a partial capture) it is money given back
+    // (returned_payment).
+    static bool paid_in_full(const order& o) {
+        std::int64_t of_price = 0;
+        for (const order_refund& r : o.refunds) {
+            of_price += refund_tied_to_price(r.source) ? fen_of(r.amount) : 0;
+        }
+        return net_captured(o) + of_price == fen_of(o.total);
+    }
+
+    // The ledger entry of a refund_payment: the request's amount and reason;
+    // spread over the lines' goods, then shipping, left to refund (units 0)
+    // when the price was paid in full, with no lines otherwise.
+    void check_manual_entry(const order& bo, const order& ao, const refund_request& req) {
+        if (ao.refunds.size() != bo.refunds.size() + 1) {
+            return;  // check_changed names the missing or extra entries
+        }
+        const order_refund& r = ao.refunds.back();
+        if (r.amount != req.amount || r.reason != req.reason) {
+            problem("refund of {} on order {} is entered as {} '{}'", req.amount.to_string(),
+                    req.order, r.amount.to_string(), r.reason);
+        }
+        if (r.source != refund_source::manual) {
+            if (r.reference != 0 || !r.lines.empty()) {
+                problem("refund on order {} (not paid in full) names lines or a payment",
+                        req.order);
+            }
+            return;
+        }
+        auto before = tally_refunds(bo);
+        auto spread = before ? allocate_refund(bo, req.amount, *before)
+                             : result<std::vector<refund_line>>(before.error());
+        if (!spread || r.lines != *spread || r.reference != 0) {
+            problem("refund of {} on order {} is not spread over its lines' price left",
+                    req.amount.to_string(), req.order);
+        }
+        for (const refund_line& l : r.lines) {
+            if (l.units.units() != 0) {
+                problem("refund of an amount on order {} takes back {} units of line {}", req.order,
+                        l.units.units(), l.line);
+            }
+        }
     }
 
     // ---- cancel, hold, release ---------------------------------------------
@@ -6774,7 +7085,7 @@ private:
             if (required && reason.empty()) {
                 return refusal(errc::missing_value, "reason");
             }
-            if (what == command::cancel_order && after_shipment(before_.get(id))) {
+            if (what == command::cancel_order && takes_return(before_.get(id))) {
                 // a return ticket for every unit, once (the scenario
                 // opens no other tickets, so a second finds nothing left).
                 return before_.get(id).tickets.empty() ? success()
@@ -6785,12 +7096,17 @@ private:
         p.check = [this, id, event](const world& b, const world& a, const command_outcome& out) {
             const order& bo = b.get(id);
             const order& ao = a.get(id);
-            if (event == order_event::cancelled && after_shipment(bo)) {
+            if (event == order_event::cancelled && takes_return(bo)) {
+                const auto& added = a.timeline(id);
                 if (ao.state != bo.state || ao.tickets.size() != bo.tickets.size() + 1 ||
                     !out.ticket || ao.tickets.back() != *out.ticket ||
-                    out.ticket_status != ticket_state::under_review) {
-                    problem("a cancel of order {} after shipment did not open one return ticket",
-                            id);
+                    out.ticket_status != ticket_state::under_review ||
+                    added.size() != b.timeline(id).size() + 1 ||
+                    added.back().event != order_event::ticket_opened) {
+                    problem(
+                        "a cancel of order {} after shipment did not open one return ticket "
+                        "(with its ticket_opened entry)",
+                        id);
                 }
                 return;
             }
@@ -6860,9 +7176,9 @@ private:
             if (auto r = order_refusal(c, what, id)) {
                 return *r;
             }
-            // The scenario's tickets (from cancels after shipment) stay open.
-            if (what == command::close_order && !before_.get(id).tickets.empty() &&
-                before_.get(id).state == order_state::completed) {
+            // A ticket that has not ended keeps the order open, whatever its
+            // state: close_order looks at the tickets first.
+            if (what == command::close_order && !every_ticket_ended(before_.get(id))) {
                 return refusal(errc::transition_not_allowed, "tickets");
             }
             return expect_transition(id, event);
@@ -7043,12 +7359,24 @@ private:
                             std::chrono::duration_cast<std::chrono::minutes>(step).count());
         std::size_t timeouts = 0;
         std::size_t confirms = 0;
+        std::set<order_id> closing;  // completed orders whose after-sales work is over
         for (const auto& [id, o_view] : before_.orders) {
             const order& o = *o_view.o;
             if (o.due_at && *o.due_at <= now) {
                 step_.due.insert(id);
-                timeouts += o.state == order_state::awaiting_payment ? 1U : 0U;
+                if (o.state == order_state::awaiting_payment) {
+                    ++timeouts;
+                    // A timeout opens a case unless one is unresolved.
+                    const raised_case timeout{case_type::payment_timeout,
+                                              fmt::format("payment_timeout:order:{}", id)};
+                    if (!cause_unresolved(timeout.cause_key)) {
+                        step_.cases[id].push_back(timeout);
+                    }
+                }
                 confirms += o.state == order_state::delivered ? 1U : 0U;
+                if (o.state == order_state::completed && every_ticket_ended(o)) {
+                    closing.insert(id);
+                }
             }
         }
         const std::size_t attempts = f_.notifier.attempts();
@@ -7062,12 +7390,26 @@ private:
             return;
         }
         const due_work_report r = *report;
-        step_.check = [this, r, timeouts, confirms, attempts, received, now](const world& b,
-                                                                             const world& a) {
-            if (r.payment_timeouts != timeouts || r.auto_confirmed != confirms) {
-                problem("due work reported {} timeouts and {} confirmations, {} and {} were due",
-                        r.payment_timeouts, r.auto_confirmed, timeouts, confirms);
+        step_.check = [this, r, timeouts, confirms, closing, attempts, received, now](
+                          const world& b, const world& a) {
+            if (r.payment_timeouts != timeouts || r.auto_confirmed != confirms ||
+                r.orders_closed != closing.size()) {
+                problem(
+                    "due work reported {} timeouts, {} confirmations and {} closes; {}, {} and "
+                    "{} were due",
+                    r.payment_timeouts, r.auto_confirmed, r.orders_closed, timeouts, confirms,
+                    closing.size());
             }
+            if (r.failed != 0 || !r.failures.empty()) {
+                problem("due work reported {} failures, the first: {}", r.failed,
+                        r.failures.empty() ? std::string("none listed")
+                                           : fmt::format("{} {}: {}", r.failures.front().what,
+                                                         r.failures.front().id,
+                                                         to_string(r.failures.front().why)));
+            }
+            due_tally_[0] += r.payment_timeouts;
+            due_tally_[1] += r.auto_confirmed;
+            due_tally_[2] += r.orders_closed;
             check_delivery_report(r, attempts, received);
             for (const order_id id : step_.due) {
                 const order& bo = b.get(id);
@@ -7076,8 +7418,12 @@ private:
                     check_moved(b, a, id, order_event::payment_timed_out);
                 } else if (bo.state == order_state::delivered) {
                     check_moved(b, a, id, order_event::receipt_confirmed);
-                } else if (ao.version != bo.version + 1) {
-                    problem("order {} in {} was due but untouched", id, bo.state);
+                } else if (closing.count(id) != 0) {
+                    // The after-sales window passed with every ticket ended.
+                    check_moved(b, a, id, order_event::closed);
+                } else if (ao.version != bo.version + 1 || ao.state != bo.state) {
+                    problem("order {} in {} was due but untouched (or moved to {})", id, bo.state,
+                            ao.state);
                 }
             }
             for (const auto& [id, o_view] : a.orders) {
@@ -7087,6 +7433,21 @@ private:
                 }
             }
         };
+    }
+
+    // True when every ticket of the order has ended, read from the store.
+    bool every_ticket_ended(const order& o) {
+        for (const ticket_id t : o.tickets) {
+            auto found = f_.store.load_ticket(t);
+            if (!found || !*found) {
+                problem("ticket {} of order {} is unreadable", t, o.id);
+                return false;
+            }
+            if (!ticket_ended((*found)->state)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     void dispatch_step() {
@@ -7353,37 +7714,44 @@ private:
         if (aout.size() < bout.size()) {
             return;
         }
-        std::multiset<notification_kind> expected;
+        std::multiset<note_key> expected;
         for (const timeline_entry& e : added) {
             switch (e.event) {
                 case order_event::placed:
-                    expected.insert(notification_kind::order_confirmed);
+                    expected.emplace(notification_kind::order_confirmed, "");
                     break;
                 case order_event::review_approved:
                     if (step_.what == command::approve_order) {
-                        expected.insert(notification_kind::review_result);
+                        expected.emplace(notification_kind::review_result, "approved");
                     }
                     break;
                 case order_event::review_rejected:
-                    expected.insert(notification_kind::review_result);
+                    expected.emplace(notification_kind::review_result, "rejected");
                     break;
                 case order_event::payment_captured:
-                    expected.insert(notification_kind::payment_result);
+                    // Paid while on hold, the customer heard then: the
+                    // release that makes the order paid tells nobody again.
+                    if (step_.what != command::release_order) {
+                        expected.emplace(notification_kind::payment_result, "paid");
+                    }
                     break;
                 case order_event::payment_timed_out:
-                    expected.insert(notification_kind::payment_timeout);
+                    expected.emplace(notification_kind::payment_timeout, "");
                     break;
                 case order_event::shipped:
-                    expected.insert(notification_kind::shipped);
+                    expected.emplace(notification_kind::shipped, "");
                     break;
                 case order_event::delivered:
-                    expected.insert(notification_kind::delivered);
+                    expected.emplace(notification_kind::delivered, "");
                     break;
                 case order_event::receipt_confirmed:
-                    expected.insert(notification_kind::completed);
+                    expected.emplace(notification_kind::completed, "");
                     break;
                 case order_event::cancelled:
-                    expected.insert(notification_kind::cancelled);
+                    expected.emplace(notification_kind::cancelled, "");
+                    break;
+                case order_event::refunded_in_full:
+                    expected.emplace(notification_kind::order_closed, "");
                     break;
                 default:
                     break;
@@ -7392,15 +7760,16 @@ private:
         // A cancel after shipment opens a return ticket: the customer and
         // customer service hear of it.
         for (std::size_t i = bo == nullptr ? 0 : bo->tickets.size(); i < ao.tickets.size(); ++i) {
-            expected.insert(notification_kind::ticket_submitted);
-            expected.insert(notification_kind::ticket_submitted);
+            expected.emplace(notification_kind::ticket_submitted, "");
+            expected.emplace(notification_kind::ticket_submitted, "");
         }
         const std::uint32_t failures_before = bo == nullptr ? 0 : bo->payment_failures;
-        const std::uint32_t failures_before_step = failures_before;
         for (std::uint32_t i = failures_before; i < ao.payment_failures; ++i) {
-            expected.insert(notification_kind::payment_result);  // a failed attempt
+            expected.emplace(notification_kind::payment_result, "failed");
         }
+        // Finance pays each payment record's refund: one refund_issued each.
         std::int64_t refunded = 0;
+        std::map<std::string, std::int64_t> refunded_by_payment;  // payment id -> fen
         for (const payment& p : ao.payments) {
             std::int64_t was = 0;
             if (bo != nullptr) {
@@ -7411,34 +7780,27 @@ private:
                 }
             }
             if (fen_of(p.refunded) > was) {
-                expected.insert(notification_kind::refund_issued);
+                expected.emplace(notification_kind::refund_issued, "");
                 refunded += fen_of(p.refunded) - was;
+                refunded_by_payment[fmt::format("{}", p.id)] = fen_of(p.refunded) - was;
             }
         }
-        std::multiset<notification_kind> written;
-        std::int64_t announced_refunds = 0;
-        // Detectors open an exception case on a failed or timed-out payment
-        // at most one per step, and only while none is open for the
-        // same cause: counted apart, since whether one was open depends on
-        // the operators.
-        std::size_t cases_opened = 0;
+        if (const auto more = step_.notes.find(id); more != step_.notes.end()) {
+            expected.insert(more->second.begin(), more->second.end());
+        }
+        std::vector<raised_case> cases_expected;
+        if (const auto raised = step_.cases.find(id); raised != step_.cases.end()) {
+            cases_expected = raised->second;
+        }
+        check_ledger(id, bo, ao, now, refunded);
+        std::multiset<note_key> written;
+        std::map<std::string, std::int64_t> announced;  // payment id -> fen
         for (std::size_t i = bout.size(); i < aout.size(); ++i) {
             const notification& n = aout[i].notification;
             if (n.kind == notification_kind::case_opened) {
-                ++cases_opened;
-                const bool failed = ao.payment_failures > failures_before_step;
-                const bool timed_out =
-                    std::any_of(added.begin(), added.end(), [](const timeline_entry& t) {
-                        return t.event == order_event::payment_timed_out;
-                    });
-                if (!failed && !timed_out) {
-                    problem(
-                        "order {} got a case_opened notification without a payment failure "
-                        "or timeout",
-                        id);
-                }
+                check_case_note(id, n, cases_expected);
             } else {
-                written.insert(n.kind);
+                written.insert(key_of(n));
             }
             if (n.order != id || n.number != ao.number || n.created_at != now) {
                 problem("new notification {} ({}) does not name order {} at the step's time", n.id,
@@ -7448,15 +7810,11 @@ private:
                 problem("new notification {} already has delivery attempts", n.id);
             }
             if (n.kind == notification_kind::refund_issued) {
-                for (const auto& [name, value] : n.details) {
-                    if (name == "amount") {
-                        auto m = money::parse(value);
-                        if (m) {
-                            announced_refunds += fen_of(*m);
-                        } else {
-                            problem("refund notification {} has amount '{}'", n.id, value);
-                        }
-                    }
+                auto m = money::parse(detail_of(n, "amount"));
+                if (m) {
+                    announced[detail_of(n, "payment_id")] += fen_of(*m);
+                } else {
+                    problem("refund notification {} has amount '{}'", n.id, detail_of(n, "amount"));
                 }
             }
             if (n.kind == notification_kind::shipped &&
@@ -7466,18 +7824,18 @@ private:
                 problem("shipped notification {} lacks the tracking number", n.id);
             }
         }
-        if (cases_opened > 1) {
-            problem("order {} got {} case_opened notifications in one step", id, cases_opened);
+        for (const raised_case& rc : cases_expected) {
+            problem("order {}: no case_opened notification for {} ({})", id, rc.cause_key, rc.type);
         }
         if (written != expected) {
-            std::vector<std::string> w;
-            std::vector<std::string> e;
-            for (const notification_kind k : written) {
-                w.emplace_back(to_string(k));
-            }
-            for (const notification_kind k : expected) {
-                e.emplace_back(to_string(k));
-            }
+            const auto names = [](const std::multiset<note_key>& notes) {
+                std::vector<std::string> out;
+                for (const auto& [kind, result] : notes) {
+                    out.push_back(result.empty() ? std::string(to_string(kind))
+                                                 : fmt::format("{}({})", kind, result));
+                }
+                return out;
+            };
             std::vector<std::string> events;
             for (const timeline_entry& t : added) {
                 events.push_back(
@@ -7486,12 +7844,105 @@ private:
             problem(
                 "order {} got notifications [{}], expected [{}] for timeline [{}], failures "
                 "{} -> {}, refunds +{}",
-                id, fmt::join(w, ","), fmt::join(e, ","), fmt::join(events, ","), failures_before,
-                ao.payment_failures, refunded);
+                id, fmt::join(names(written), ","), fmt::join(names(expected), ","),
+                fmt::join(events, ","), failures_before, ao.payment_failures, refunded);
         }
-        if (announced_refunds != refunded) {
-            problem("order {}: refund notifications announce {} fen, refunds grew by {}", id,
-                    announced_refunds, refunded);
+        if (announced != refunded_by_payment) {
+            problem(
+                "order {}: refund notifications announce {} (fen by payment), refunds grew by {}",
+                id, announced, refunded_by_payment);
+        }
+    }
+
+    // A case_opened notification of the step on order `id`: one of the
+    // cases the model expected (crossed off `expected`), and the case in the
+    // store is that one, unresolved, about this order.
+    void check_case_note(order_id id, const notification& n, std::vector<raised_case>& expected) {
+        const std::string cause = detail_of(n, "cause");
+        const std::string type = detail_of(n, "type");
+        const auto it = std::find_if(expected.begin(), expected.end(), [&](const raised_case& rc) {
+            return rc.cause_key == cause && to_string(rc.type) == type;
+        });
+        if (it == expected.end()) {
+            problem("order {} got an unexpected case_opened notification {} ({} {})", id, n.id,
+                    type, cause);
+            return;
+        }
+        expected.erase(it);
+        std::uint64_t number = 0;
+        const std::string text = detail_of(n, "case_id");
+        const auto parsed = std::from_chars(text.data(), text.data() + text.size(), number);
+        auto found = f_.store.load_case(case_id(number));
+        if (parsed.ec != std::errc{} || !found || !*found) {
+            problem("case_opened notification {} names case '{}', which the store lacks", n.id,
+                    text);
+            return;
+        }
+        const exception_case& c = **found;
+        if (c.cause_key != cause || to_string(c.type) != type || c.order != id ||
+            !case_unresolved(c.state)) {
+            problem("case {} ({} {} of order {}, {}) is not the open case its notification names",
+                    c.id, c.type, c.cause_key, c.order ? fmt::format("{}", *c.order) : "none",
+                    c.state);
+        }
+        case_of_cause_[cause] = c.id;
+    }
+
+    // The order's refund ledger after a change: earlier entries kept,
+    // new ones at the step's time, as many as the payments gave back, and
+    // of the sources the step calls for: what the model expects of the
+    // command, and a cancellation (everything held) for a cancel or timeout.
+    void check_ledger(order_id id, const order* bo, const order& ao, timestamp now,
+                      std::int64_t refunded) {
+        const std::vector<order_refund> none;
+        const std::vector<order_refund>& before = bo == nullptr ? none : bo->refunds;
+        if (ao.refunds.size() < before.size() ||
+            !std::equal(before.begin(), before.end(), ao.refunds.begin())) {
+            problem("the refund ledger of order {} was rewritten, not appended to", id);
+            return;
+        }
+        std::multiset<refund_source> sources;
+        std::int64_t entered = 0;
+        for (std::size_t i = before.size(); i < ao.refunds.size(); ++i) {
+            const order_refund& r = ao.refunds[i];
+            sources.insert(r.source);
+            entered += r.source == refund_source::compensation ? 0 : fen_of(r.amount);
+            if (r.at != now) {
+                problem("ledger entry {} of order {} is not at the step's time", i, id);
+            }
+        }
+        std::multiset<refund_source> wanted;
+        if (const auto more = step_.ledger.find(id); more != step_.ledger.end()) {
+            wanted.insert(more->second.begin(), more->second.end());
+        }
+        const std::int64_t held = bo == nullptr ? 0 : net_captured(*bo);
+        if (bo != nullptr && bo->state != order_state::cancelled &&
+            ao.state == order_state::cancelled && held > 0) {
+            wanted.insert(refund_source::cancellation);
+            const auto cancellation = std::find_if(
+                ao.refunds.begin() + static_cast<std::ptrdiff_t>(before.size()), ao.refunds.end(),
+                [](const order_refund& r) { return r.source == refund_source::cancellation; });
+            if (cancellation != ao.refunds.end() &&
+                (fen_of(cancellation->amount) != held || !cancellation->lines.empty())) {
+                problem("order {} was cancelled holding {} fen; its ledger gives back {}", id, held,
+                        cancellation->amount.to_string());
+            }
+        }
+        if (sources != wanted) {
+            std::vector<std::string_view> got;
+            std::vector<std::string_view> want;
+            for (const refund_source r : sources) {
+                got.push_back(to_string(r));
+            }
+            for (const refund_source r : wanted) {
+                want.push_back(to_string(r));
+            }
+            problem("order {}: new ledger entries [{}], expected [{}]", id, fmt::join(got, ","),
+                    fmt::join(want, ","));
+        }
+        if (entered != refunded) {
+            problem("order {}: the ledger gained {} fen, the payments gave back {}", id, entered,
+                    refunded);
         }
     }
 
@@ -7511,7 +7962,7 @@ private:
             // An order identical to the previous snapshot's was checked then;
             // its outbox counts are kept from then.
             const bool changed = !w.same_as(before_, id);
-            check_reservations(id, o, consumed, active, changed);
+            check_reservations(id, o, w.timeline(id), consumed, active, changed);
             if (!changed) {
                 const auto& counts = outbox_counts_[id];
                 notes += counts.first;
@@ -7545,7 +7996,7 @@ private:
                 const bool case_note = n.kind == notification_kind::case_opened;
                 if (case_note      ? (n.audience != audience::staff || n.recipient != "operations")
                     : staff_ticket ? n.recipient != "customer_service"
-                    : is_customer_kind(n.kind)
+                    : !is_finance_kind(n.kind)
                         ? (n.audience != audience::customer || n.recipient != o.customer.value())
                         : (n.audience != audience::staff || n.recipient != "finance")) {
                     problem("notification {} ({}) goes to {} '{}'", n.id, n.kind, n.audience,
@@ -7562,7 +8013,7 @@ private:
             undelivered += counts.second;
             check_timeline(id, o, w.timeline(id), m);
             check_money(id, o);
-            check_due(id, o, w.timeline(id));
+            check_due(id, o, w.timeline(id), w.now);
         }
         total_notes_ = notes;
         if (stored != known) {
@@ -7639,15 +8090,25 @@ private:
         if (m.reachable.count(o.state) == 0) {
             problem("order {} is in {}, unreachable from pending_review", id, o.state);
         }
-        if (o.state == order_state::on_hold &&
-            (tl.back().event != order_event::held || tl.back().from != o.held_from)) {
-            problem("order {} on hold remembers {}, its timeline says otherwise", id, o.held_from);
+        if (o.state == order_state::on_hold) {
+            // Held in held_from; since then only payment results recorded
+            // while held (on_hold -> on_hold).
+            auto held = tl.rbegin();
+            while (held != tl.rend() && held->event != order_event::held &&
+                   held->from == order_state::on_hold && held->to == order_state::on_hold) {
+                ++held;
+            }
+            if (held == tl.rend() || held->event != order_event::held ||
+                held->from != o.held_from) {
+                problem("order {} on hold remembers {}, its timeline says otherwise", id,
+                        o.held_from);
+            }
         }
     }
 
     // Adds the order's reservations to the stock totals; for a changed
     // order also checks them against its lines and state.
-    void check_reservations(order_id id, const order& o,
+    void check_reservations(order_id id, const order& o, const std::vector<timeline_entry>& tl,
                             std::map<stock_key, std::int64_t>& consumed,
                             std::map<stock_key, std::int64_t>& active, bool changed) {
         for (const reservation& r : o.reservations) {
@@ -7664,7 +8125,15 @@ private:
             ordered[l.sku.value()] += l.units.units();
         }
         std::map<std::string, std::int64_t> reserved;
-        const reservation_state expected = reservation_rule(effective_state(o));
+        reservation_state expected = reservation_rule(effective_state(o));
+        // Paid while on hold commits the stock at once; a refund and a
+        // release back to awaiting_payment do not un-commit it.
+        if (effective_state(o) == order_state::awaiting_payment &&
+            std::any_of(tl.begin(), tl.end(), [](const timeline_entry& e) {
+                return e.event == order_event::payment_captured;
+            })) {
+            expected = reservation_state::committed;
+        }
         for (const reservation& r : o.reservations) {
             reserved[r.sku.value()] += r.units.units();
             if (r.state != expected) {
@@ -7737,6 +8206,11 @@ private:
                          order_state::closed})) {
             problem("paid order {} ({}) still holds an open authorization", id, o.state);
         }
+        // Paid in full while on hold: the same (the release makes it paid).
+        if (authorized_left && wants_payment(o) && net == fen_of(o.total)) {
+            problem("order {} paid in full on hold still holds an open authorization", id);
+        }
+        check_ledger_totals(id, o);
         if (o.state == order_state::cancelled && (net != 0 || authorized_left)) {
             problem("cancelled order {} still holds {} fen{}", id, net,
                     authorized_left ? " and an open authorization" : "");
@@ -7753,31 +8227,125 @@ private:
         }
     }
 
-    void check_due(order_id id, const order& o, const std::vector<timeline_entry>& tl) {
-        const bool wants_deadline =
-            o.state == order_state::awaiting_payment || o.state == order_state::delivered;
-        if (o.due_at.has_value() != wants_deadline) {
-            problem("order {} in {} {} a deadline", id, o.state, o.due_at ? "has" : "lacks");
+    // Every cent given back is in the ledger: the payments' refunds
+    // are its entries but compensations (paid outside the payments), and no
+    // line gives back more goods than it was paid nor more than its share of
+    // the shipping.
+    void check_ledger_totals(order_id id, const order& o) {
+        std::int64_t entered = 0;
+        for (const order_refund& r : o.refunds) {
+            entered += r.source == refund_source::compensation ? 0 : fen_of(r.amount);
+            std::int64_t parts = 0;
+            for (const refund_line& l : r.lines) {
+                parts += fen_of(l.goods) + fen_of(l.shipping);
+            }
+            if (refund_tied_to_price(r.source) ? parts != fen_of(r.amount) : !r.lines.empty()) {
+                problem("order {}: a {} ledger entry of {} has lines worth {} fen", id, r.source,
+                        r.amount.to_string(), parts);
+            }
         }
-        if (o.state == order_state::delivered && o.due_at && !tl.empty() &&
-            *o.due_at != tl.back().at + auto_confirm_after) {
-            problem("delivered order {} auto-confirms at the wrong time", id);
+        if (entered != refunded_total(o)) {
+            problem("order {}: the payments gave back {} fen, the ledger holds {}", id,
+                    refunded_total(o), entered);
+        }
+        auto tally = tally_refunds(o);
+        auto shares = shipping_shares(o);
+        if (!tally || !shares) {
+            problem("order {}: its ledger cannot be tallied ({})", id,
+                    !tally ? to_string(tally.error()) : to_string(shares.error()));
+            return;
+        }
+        for (std::size_t i = 0; i < o.lines.size(); ++i) {
+            auto paid = paid_amount(o.lines[i]);
+            if (!paid || tally->goods[i] > *paid || tally->shipping[i] > (*shares)[i] ||
+                tally->units[i] > o.lines[i].units.units()) {
+                problem("order {} line {}: refunded {} goods, {} shipping, {} units of its {}, {}",
+                        id, i, tally->goods[i].to_string(), tally->shipping[i].to_string(),
+                        tally->units[i], paid ? paid->to_string() : "?", (*shares)[i].to_string());
+            }
+        }
+    }
+
+    // When the order last entered its current state from another.
+    static std::optional<timestamp> entered_at(const order& o,
+                                               const std::vector<timeline_entry>& tl) {
+        for (auto e = tl.rbegin(); e != tl.rend(); ++e) {
+            if (e->to == o.state && e->from != o.state) {
+                return e->at;
+            }
+        }
+        return std::nullopt;
+    }
+
+    // Deadlines: the payment window from when the order
+    // began to wait (a failed attempt keeps it), auto-confirm from delivery,
+    // the after-sales window from completion. A completed order whose window
+    // passed with a ticket open has none: the ticket's end closes it.
+    void check_due(order_id id, const order& o, const std::vector<timeline_entry>& tl,
+                   timestamp now) {
+        const auto since = entered_at(o, tl);
+        std::optional<timestamp> deadline;
+        bool optional = false;
+        switch (o.state) {
+            case order_state::awaiting_payment:
+                deadline = since ? std::optional(*since + options_.payment_timeout) : since;
+                break;
+            case order_state::delivered:
+                deadline = since ? std::optional(*since + options_.auto_confirm_after) : since;
+                break;
+            case order_state::completed:
+                if (options_.after_sales.window > duration::zero() && since) {
+                    deadline = *since + options_.after_sales.window;
+                    optional = !o.tickets.empty() && now >= *deadline;
+                }
+                break;
+            default:
+                break;
+        }
+        if (o.due_at.has_value() != deadline.has_value() && !(optional && !o.due_at)) {
+            problem("order {} in {} {} a deadline", id, o.state, o.due_at ? "has" : "lacks");
+        } else if (o.due_at && deadline && *o.due_at != *deadline) {
+            problem("order {} in {} is due at {}, expected {}", id, o.state, to_unix_ms(*o.due_at),
+                    to_unix_ms(*deadline));
         }
     }
 
     // ---- the end ---------------------------------------------------------------
 
     // The channel comes back: everything is delivered, each exactly once.
+    // The clock first passes every deadline: payment timeouts and
+    // auto-confirmation, then the after-sales window of the orders that
+    // completed; every order the clock can end has ended.
     bool drain() {
         const std::size_t base = steps_;
         if (!one_step(base, [this] {
                 failing_ = false;
                 f_.notifier.failing(false);
-                due_work_step(std::chrono::days(8));
+                due_work_step(options_.auto_confirm_after + std::chrono::days(1));
             })) {
             return false;
         }
-        for (std::size_t i = 1; i < 64 && before_.undelivered > 0; ++i) {
+        if (!one_step(base + 1, [this] {
+                due_work_step(options_.after_sales.window + std::chrono::days(1));
+            })) {
+            return false;
+        }
+        bool ended = true;
+        for (const auto& [id, view] : before_.orders) {
+            const order& o = *view.o;
+            // Waiting for the customer or the clock, or completed with every
+            // ticket ended: due work should have moved it.
+            if (in(o.state, {order_state::awaiting_payment, order_state::delivered}) ||
+                (o.state == order_state::completed && every_ticket_ended(o))) {
+                checker_.fail(fmt::format("seed {}: order {} is still {} after every deadline",
+                                          seed_, id, o.state));
+                ended = false;
+            }
+        }
+        if (!ended) {
+            return false;
+        }
+        for (std::size_t i = 2; i < 64 && before_.undelivered > 0; ++i) {
             if (!one_step(base + i, [this] {
                     f_.clock.advance(std::chrono::minutes(31));
                     dispatch_step();
@@ -7819,6 +8387,7 @@ private:
     std::uint64_t seed_;
     std::size_t steps_;
     prng rng_;
+    settings options_;
     engine_rig f_;
     std::vector<actor> actors_;
     world before_;
@@ -7832,6 +8401,9 @@ private:
     std::map<stock_key, std::int64_t> safety_;
     std::set<std::uint64_t> delivered_ids_;
     std::map<std::uint64_t, order_id> note_owner_;  // notification id -> its order
+    std::map<std::string, case_id> case_of_cause_;  // the case last opened for each cause
+    std::map<std::string, std::size_t> verdicts_;   // payment callbacks by what they did
+    std::array<std::size_t, 3> due_tally_{};  // due work: timeouts, confirmations, window closes
     std::map<order_id, std::pair<std::size_t, std::size_t>> outbox_counts_;  // entries, undelivered
     std::set<std::uint64_t> newly_received_;
     std::size_t seen_received_{0};
