@@ -1,24 +1,73 @@
-// The engine's seeded, randomized scenario over the memory store, with more
-// seeds and steps than the conformance suite runs. The scenario itself (a few
-// thousand random commands by actors of every role, the store read back and
-// every invariant checked after each step) lives in
+// The engine's seeded, randomized scenario, with more seeds and steps than the
+// conformance suite runs, over memory_store or, with ORDERLY_TEST_STORE=sqlite
+// (ctest runs it both ways), over SqliteStore on fresh temporary files. The
+// scenario itself (a few thousand random commands by actors of every role, the
+// store read back and every invariant checked after each step) lives in
 // orderly/testing/store_conformance.hpp, so that every store runs it.
 //
 // Replay a failure: ORDERLY_SEED=<seed> [ORDERLY_STEPS=<n>] [ORDERLY_TRACE=1]
-// engine_scenario_test (ORDERLY_TRACE prints every step).
+// [ORDERLY_TEST_STORE=sqlite] engine_scenario_test (ORDERLY_TRACE prints every
+// step).
 #include <orderly/storage/memory_store.hpp>
+#include <orderly/storage/sqlite_store.hpp>
 #include <orderly/testing/store_conformance_doctest.hpp>
 
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
 #include <vector>
 
 namespace {
 
 using namespace orderly::testing;
+
+// Database files of this process, removed when it exits.
+class scratch_directory {
+public:
+    scratch_directory()
+        : path_(std::filesystem::temp_directory_path() /
+                ("orderly-scenario-" + std::to_string(::getpid()))) {
+        std::filesystem::remove_all(path_);
+        std::filesystem::create_directories(path_);
+    }
+    ~scratch_directory() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    scratch_directory(const scratch_directory&) = delete;
+    scratch_directory& operator=(const scratch_directory&) = delete;
+
+    std::filesystem::path next() { return path_ / ("store-" + std::to_string(++count_) + ".db"); }
+
+private:
+    std::filesystem::path path_;
+    int count_{0};
+};
+
+// The store the scenario runs on: see the file comment.
+store_factory chosen_store() {
+    const char* which = std::getenv("ORDERLY_TEST_STORE");
+    if (which == nullptr || std::string_view(which) != "sqlite") {
+        return [] { return std::make_unique<orderly::memory_store>(); };
+    }
+    static scratch_directory files;
+    return []() -> std::unique_ptr<orderly::store> {
+        auto opened = orderly::sqlite_store::open(
+            {.path = files.next(), .durability = orderly::sqlite_durability::normal});
+        REQUIRE(opened.has_value());
+        return std::move(*opened);
+    };
+}
 
 // The scenario runs on one thread, so ThreadSanitizer has little to find
 // here; under it (about 2.5 times slower than AddressSanitizer) the run is
@@ -53,9 +102,8 @@ TEST_CASE("engine scenario: random commands keep every invariant (replay: ORDERL
         INFO("seed ", seed, " (replay with ORDERLY_SEED=", seed, ")");
         MESSAGE("scenario seed ", seed, ", ", options.random_steps, " steps");
         conformance_checker checker{"engine scenario"};
-        const bool passed = run_conformance_scenario(
-            random_commands, [] { return std::make_unique<orderly::memory_store>(); }, options,
-            checker);
+        const bool passed =
+            run_conformance_scenario(random_commands, chosen_store(), options, checker);
         detail::report_to_doctest(checker);
         CHECK_MESSAGE(passed, "replay with ORDERLY_SEED=", seed);
     }
