@@ -1901,18 +1901,18 @@ result<engine::impl::due_parcel> engine::impl::due_step(fulfilment_change& f, sh
         return due_parcel::declared_lost;
     }
     due_parcel step = due_parcel::nothing;
-    if (sh.tracking->delayed(f.now(), rules.delay_limit) &&
-        !has_open(sh, logistics_exception_kind::delayed)) {
+    const bool marked = has_open(sh, logistics_exception_kind::delayed);
+    if (!marked && sh.tracking->delayed(f.now(), rules.delay_limit)) {
         raise(**first, sh, logistics_exception_kind::delayed,
               fmt::format("no progress from {} since {:%Y-%m-%d %H:%M} UTC", sh.carrier,
                           std::chrono::floor<std::chrono::minutes>(since)),
               f.now());
         step = due_parcel::delayed;
     }
-    // Next look: the delay limit while it moves, then the lost_after rule.
-    const timestamp delay_at = since + rules.delay_limit;
-    if (delay_at > f.now()) {
-        sh.due_at = delay_at;
+    // Next look: the delay limit until the parcel is marked delayed (at the
+    // limit itself, the next pass looks again), then the lost_after rule.
+    if (!marked && step != due_parcel::delayed) {
+        sh.due_at = since + rules.delay_limit;
     } else if (rules.lost_after > duration::zero()) {
         sh.due_at = since + rules.lost_after;
     } else {
