@@ -648,3 +648,22 @@ TEST_CASE("a parcel reported lost is lost in its tracking too, and a later scan 
     CHECK(found.exceptions.back().remedy == logistics_remedy::recovered);
     CHECK(f.load(id).state == order_state::shipped);
 }
+
+TEST_CASE("a parcel being packed is not merged, so it is sealed with the goods it holds") {
+    closure_fixture f;
+    const order_id first = f.paid();
+    const order_id second = f.paid();
+    const shipment a = f.plan(first).front();
+    const shipment b = f.plan(second).front();
+    REQUIRE(
+        f.engine->scan_for_packing(f.as(keeper), pack_scan_request{a.id, sku_id("tea"), units(1)})
+            .has_value());
+    const std::array<shipment_id, 2> both{a.id, b.id};
+    check_refused(f.engine->merge_shipments(f.as(agent), both), errc::transition_not_allowed,
+                  "shipments[0]");
+    // The pick-wave merge rule leaves it alone too.
+    auto waves = f.engine->plan_pick_waves(f.as(keeper), warehouse_id("wh-hz"));
+    REQUIRE(waves.has_value());
+    CHECK(f.parcel(a.id).lines == a.lines);
+    CHECK(f.parcel(b.id).state == shipment_state::picking);
+}
