@@ -44,6 +44,7 @@ bool stock_work(simulation& s);
 bool transfer_work(simulation& s);
 bool refund_payment(simulation& s);
 bool staff_cancels(simulation& s);
+bool close_completed(simulation& s);
 bool run_due_work(simulation& s);
 bool dispatch_notifications(simulation& s);
 bool archive_orders(simulation& s);

@@ -147,9 +147,40 @@ void shelve(simulation& s) {
 
 }  // namespace
 
+// A delivery of several SKUs booked as one group commit: durable together
+// (SqliteStore) or each on its own (memory_store). Retried whole after an
+// injected fault, with the same keys.
+void receive_in_batch(simulation& s) {
+    std::vector<stock_receipt> receipts;
+    const std::size_t n = 2 + s.random().below(3);
+    const warehouse_id where = s.random().pick(network_warehouses());
+    for (std::size_t i = 0; i < n; ++i) {
+        receipts.push_back(stock_receipt{sku_id(s.random().pick(catalogue()).sku), where,
+                                         units(s.random().between(5, 40))});
+    }
+    s.issue("receive_stock (batch)", actors().keeper,
+            [&s, receipts](const command_context& ctx) {
+                auto batch = s.shop().begin_batch();
+                if (!batch) {
+                    return summary(result<void>(batch.error()));
+                }
+                for (std::size_t i = 0; i < receipts.size(); ++i) {
+                    const command_context in{ctx.actor,
+                                             fmt::format("{}-{}", ctx.idempotency_key, i),
+                                             &*batch};
+                    if (auto r = s.shop().receive_stock(in, receipts[i]); !r) {
+                        return summary(result<void>(r.error()));
+                    }
+                }
+                return summary(batch->commit());
+            });
+}
+
 bool stock_work(simulation& s) {
     const std::size_t r = s.random().below(100);
-    if (r < 60) {
+    if (r < 10) {
+        receive_in_batch(s);
+    } else if (r < 60) {
         receive_some(s);
     } else if (r < 80) {
         set_safety(s);

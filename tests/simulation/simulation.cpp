@@ -561,6 +561,7 @@ const std::vector<weighted_action>& command_mix() {
         {10, transfer_work},
         {5, refund_payment},
         {5, staff_cancels},
+        {3, close_completed},
         {50, run_due_work},
         {15, dispatch_notifications},
         {4, archive_orders},

@@ -418,6 +418,18 @@ bool staff_cancels(simulation& s) {
     return true;
 }
 
+// An agent closes a completed order by hand (refused while a ticket is open).
+bool close_completed(simulation& s) {
+    const auto id = s.known().orders.pick(s.random(), order_state::completed);
+    if (!id) {
+        return false;
+    }
+    s.issue("close_order", actors().agent, [&s, id = *id](const command_context& ctx) {
+        return summary(s.shop().close_order(ctx, id));
+    });
+    return true;
+}
+
 bool run_due_work(simulation& s) {
     s.run_job("run_due_work", [&s](const command_context&) {
         auto r = s.shop().run_due_work(256);
