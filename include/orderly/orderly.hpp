@@ -23,8 +23,12 @@
 #include <orderly/fulfilment/goods_traits.hpp>
 #include <orderly/fulfilment/packing.hpp>
 #include <orderly/fulfilment/pick_wave.hpp>
+#include <orderly/fulfilment/shipment_machine.hpp>
 #include <orderly/fulfilment/warehouse.hpp>
+#include <orderly/inventory/reservation_machine.hpp>
 #include <orderly/inventory/stock.hpp>
+#include <orderly/inventory/transfer_machine.hpp>
+#include <orderly/lifecycle/machines.hpp>
 #include <orderly/logistics/carrier.hpp>
 #include <orderly/logistics/tracking.hpp>
 #include <orderly/logistics/tracking_machine.hpp>

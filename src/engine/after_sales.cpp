@@ -20,122 +20,9 @@ namespace orderly {
 
 using detail::fulfilment_change;
 using detail::order_change;
+using detail::units_out;
 
-namespace {
-
-constexpr std::size_t max_description_bytes = 2000;
-constexpr std::size_t max_evidence = 20;
-constexpr std::size_t max_evidence_bytes = 256;
-constexpr std::size_t max_note_bytes = 512;
-
-result<void> check_ticket_id(ticket_id id) {
-    if (id.value() == 0) {
-        return error{errc::missing_value, "ticket_id", "names no ticket"};
-    }
-    return {};
-}
-
-// A carrier code and tracking number as the shipment commands accept them.
-result<void> check_parcel(const carrier_id& carrier, std::string_view tracking) {
-    if (auto c = parse_id<carrier_id>(carrier.value()); !c) {
-        return std::move(c).error().within("carrier");
-    }
-    if (tracking.size() > max_tracking_number_length) {
-        return error{errc::invalid_value, "tracking_number",
-                     fmt::format("must be at most {} characters", max_tracking_number_length)};
-    }
-    if (auto t = parse_id<carrier_id>(tracking); !t) {
-        return error{t.error().code, "tracking_number", t.error().message};
-    }
-    return {};
-}
-
-// The deadline of the step a ticket is in, if the step has one.
-std::optional<timestamp> deadline_of(ticket_state s, ticket_state origin, timestamp now,
-                                     const after_sales_settings& a) {
-    switch (s) {
-        case ticket_state::under_review:
-            return now + a.response_time;
-        case ticket_state::awaiting_return:
-            return now + a.return_window;
-        case ticket_state::goods_received:
-            return now + a.inspection_time;
-        case ticket_state::inspected:
-            return now + a.resolution_time;
-        case ticket_state::replacement_shipped:
-        case ticket_state::repaired_shipped:
-            return now + a.auto_close_after;
-        case ticket_state::escalated:
-            // Escalated again when the late step stays late as long again.
-            return origin == ticket_state::escalated ? std::nullopt
-                                                     : deadline_of(origin, origin, now, a);
-        default:
-            return std::nullopt;
-    }
-}
-
-// Moves the ticket through the machine, with a timeline entry, and arms the
-// new step's deadline.
-result<void> move(ticket& t, ticket_event event, const actor& by, timestamp now, std::string note,
-                  const settings& options) {
-    auto next = next_ticket_state(t.state, event, ticket_facts{t.type, t.escalated_from});
-    if (!next) {
-        return std::move(next).error();
-    }
-    if (*next == ticket_state::escalated && t.state != ticket_state::escalated) {
-        t.escalated_from = t.state;
-    }
-    t.timeline.push_back(ticket_entry{now, by, event, t.state, *next, std::move(note)});
-    t.state = *next;
-    t.due_at = deadline_of(t.state, t.escalated_from, now, options.after_sales);
-    return {};
-}
-
-std::vector<std::pair<std::string, std::string>> details_of(const ticket& t) {
-    return {{"ticket_id", fmt::format("{}", t.id)},
-            {"type", std::string(to_string(t.type))},
-            {"state", std::string(to_string(t.state))}};
-}
-
-// Tells the customer about a ticket step.
-void tell_customer(order_change& c, const ticket& t, notification_kind kind, std::string text,
-                   std::vector<std::pair<std::string, std::string>> extra = {}) {
-    auto details = details_of(t);
-    details.insert(details.end(), extra.begin(), extra.end());
-    c.notify_customer(kind, std::move(text), std::move(details));
-}
-
-// Tells the ticket's owner (or the after-sales team) about a ticket step.
-void tell_staff(order_change& c, const ticket& t, notification_kind kind, std::string recipient,
-                std::string text) {
-    c.notify(kind, audience::staff, recipient.empty() ? "customer_service" : std::move(recipient),
-             std::move(text), details_of(t));
-}
-
-command_outcome ticket_outcome(const order& o, const ticket& t) {
-    command_outcome out{o.id, o.number, o.state, std::nullopt, false};
-    out.ticket = t.id;
-    out.ticket_status = t.state;
-    return out;
-}
-
-// Units of each order line that reached the customer, never did (their
-// parcel was lost or sent back and nobody reshipped or refunded it), or are
-// still on the road.
-struct units_out {
-    std::vector<std::int64_t> delivered;
-    std::vector<std::int64_t> undelivered;
-    std::vector<std::int64_t> in_transit;
-    std::optional<timestamp> last_delivery;  // latest delivery of a parcel of the order
-};
-
-bool put_right(const shipment& s) {
-    return std::any_of(s.exceptions.begin(), s.exceptions.end(), [](const auto& e) {
-        return e.remedy == logistics_remedy::reship || e.remedy == logistics_remedy::refund;
-    });
-}
-
-result<units_out> units_of(fulfilment_change& f, const order& o, store& st) {
+result<detail::units_out> detail::units_of(fulfilment_change& f, const order& o, store& st) {
     const std::size_t n = o.lines.size();
     units_out u{std::vector<std::int64_t>(n, 0), std::vector<std::int64_t>(n, 0),
                 std::vector<std::int64_t>(n, 0), std::nullopt};
@@ -177,7 +64,7 @@ result<units_out> units_of(fulfilment_change& f, const order& o, store& st) {
                 break;
             case shipment_state::lost:
             case shipment_state::returned:
-                into = put_right(sh) ? nullptr : &u.undelivered;
+                into = &u.undelivered;  // resolved parcels were put right: in no pool
                 break;
             default:
                 break;
@@ -192,6 +79,121 @@ result<units_out> units_of(fulfilment_change& f, const order& o, store& st) {
         }
     }
     return u;
+}
+
+namespace {
+
+constexpr std::size_t max_description_bytes = 2000;
+constexpr std::size_t max_evidence = 20;
+constexpr std::size_t max_evidence_bytes = 256;
+constexpr std::size_t max_note_bytes = 512;
+
+result<void> check_ticket_id(ticket_id id) {
+    if (id.value() == 0) {
+        return error{errc::missing_value, "ticket_id", "names no ticket"};
+    }
+    return {};
+}
+
+// A carrier code and tracking number as the shipment commands accept them.
+result<void> check_parcel(const carrier_id& carrier, std::string_view tracking) {
+    if (auto c = parse_id<carrier_id>(carrier.value()); !c) {
+        return std::move(c).error().within("carrier");
+    }
+    if (tracking.size() > max_tracking_number_length) {
+        return error{errc::invalid_value, "tracking_number",
+                     fmt::format("must be at most {} characters", max_tracking_number_length)};
+    }
+    if (auto t = parse_id<carrier_id>(tracking); !t) {
+        return error{t.error().code, "tracking_number", t.error().message};
+    }
+    return {};
+}
+
+// True once the repairer gave the goods back unrepaired.
+bool repair_failed(const ticket& t) {
+    return std::any_of(t.timeline.begin(), t.timeline.end(), [](const ticket_entry& e) {
+        return e.event == ticket_event::repair_failed;
+    });
+}
+
+// What the ticket machine's guards read.
+ticket_facts facts_of(const ticket& t) {
+    return ticket_facts{t.type, t.escalated_from, t.returned.has_value(), repair_failed(t)};
+}
+
+// The deadline of the step a ticket is in, if the step has one. A return
+// parcel on its way holds the ticket open: its deadline follows the parcel
+// (re-armed by each of its carrier events) instead of the return window.
+std::optional<timestamp> deadline_of(const ticket& t, ticket_state s, timestamp now,
+                                     const after_sales_settings& a) {
+    switch (s) {
+        case ticket_state::under_review:
+            return now + a.response_time;
+        case ticket_state::awaiting_return:
+            return now + (t.returned ? a.return_transit_time : a.return_window);
+        case ticket_state::goods_received:
+            return now + a.inspection_time;
+        case ticket_state::inspected:
+            return now + a.resolution_time;
+        case ticket_state::at_repair:
+            return now + a.repair_time;
+        case ticket_state::replacement_shipped:
+        case ticket_state::repaired_shipped:
+            return now + a.auto_close_after;
+        case ticket_state::escalated:
+            // Escalated again when the late step stays late as long again.
+            return t.escalated_from == ticket_state::escalated
+                       ? std::nullopt
+                       : deadline_of(t, t.escalated_from, now, a);
+        default:
+            return std::nullopt;
+    }
+}
+
+// Moves the ticket through the machine, with a timeline entry, and arms the
+// new step's deadline.
+result<void> move(ticket& t, ticket_event event, const actor& by, timestamp now, std::string note,
+                  const settings& options) {
+    auto next = next_ticket_state(t.state, event, facts_of(t));
+    if (!next) {
+        return std::move(next).error();
+    }
+    if (*next == ticket_state::escalated && t.state != ticket_state::escalated) {
+        t.escalated_from = t.state;
+    }
+    t.timeline.push_back(ticket_entry{now, by, event, t.state, *next, std::move(note)});
+    t.state = *next;
+    t.due_at = deadline_of(t, t.state, now, options.after_sales);
+    return {};
+}
+
+std::vector<std::pair<std::string, std::string>> details_of(const ticket& t) {
+    return {{"ticket_id", fmt::format("{}", t.id)},
+            {"type", std::string(to_string(t.type))},
+            {"state", std::string(to_string(t.state))}};
+}
+
+// Tells the customer about a ticket step.
+void tell_customer(order_change& c, const ticket& t, notification_kind kind, std::string text,
+                   std::vector<std::pair<std::string, std::string>> extra = {}) {
+    auto details = details_of(t);
+    details.insert(details.end(), extra.begin(), extra.end());
+    c.notify_customer(kind, std::move(text), std::move(details));
+}
+
+// Tells the ticket's owner (or the after-sales team) about a ticket step.
+void tell_staff(order_change& c, const ticket& t, notification_kind kind, std::string recipient,
+                std::string text) {
+    c.notify(kind, audience::staff, recipient.empty() ? "customer_service" : std::move(recipient),
+             std::move(text), details_of(t));
+}
+
+command_outcome ticket_outcome(const order& o, const ticket& t) {
+    command_outcome out{o.id, o.number, o.state, std::nullopt, false};
+    out.ticket = t.id;
+    out.ticket_status = t.state;
+    return out;
 }
 
 // Units of each line under the order's other tickets that still hold them
@@ -215,33 +217,19 @@ result<std::vector<std::int64_t>> units_claimed(fulfilment_change& f, const orde
     return claimed;
 }
 
-// The refunds the order's other tickets already issued.
-result<refunded_lines> earlier_refunds(fulfilment_change& f, const order& o, ticket_id except) {
-    std::vector<refund_breakdown> earlier;
-    for (const ticket_id id : o.tickets) {
-        if (id == except) {
-            continue;
-        }
-        auto t = f.peek_ticket(id);
-        if (!t) {
-            return std::move(t).error();
-        }
-        if ((*t)->refund) {
-            earlier.push_back(*(*t)->refund);
-        }
-    }
-    return tally_refunds(o, earlier);
-}
-
-result<refund_breakdown> refund_for(fulfilment_change& f, const order& o, const ticket& t) {
-    auto before = earlier_refunds(f, o, t.id);
+// The refund of the units a ticket still acts on (claimed less refused at
+// inspection), given everything the order's ledger already gave back.
+result<refund_breakdown> refund_for(const order& o, const ticket& t) {
+    auto before = tally_refunds(o);
     if (!before) {
         return std::move(before).error();
     }
     std::vector<refund_claim> claim;
     claim.reserve(t.lines.size());
     for (const auto& l : t.lines) {
-        claim.push_back(refund_claim{l.line, l.units});
+        if (l.accepted() > 0) {
+            claim.push_back(refund_claim{l.line, *quantity::of(l.accepted())});
+        }
     }
     return compute_refund(o, claim, *before, seller_at_fault(t.reason));
 }
@@ -262,7 +250,7 @@ result<std::string> approval_rule(fulfilment_change& f, const order& o, const ti
     }
     const bool damage = t.reason == ticket_reason::damaged || t.reason == ticket_reason::wrong_item;
     if (damage && out.last_delivery && f.now() - *out.last_delivery <= a.damage_report_window) {
-        auto refund = refund_for(f, o, t);
+        auto refund = refund_for(o, t);
         if (!refund) {
             return std::move(refund).error();
         }
@@ -514,14 +502,16 @@ result<command_outcome> engine::impl::open_ticket(const command_context& ctx, co
                     return std::move(r).error();
                 }
             }
-            if (o.state != order_state::shipped && o.state != order_state::delivered &&
-                o.state != order_state::completed) {
+            // The order machine says where tickets are taken: once shipped, until closed.
+            const order_guard_facts facts{o.method == payment_method::cash_on_delivery,
+                                          o.held_from};
+            if (!next_order_state(o.state, order_event::ticket_opened, facts)) {
                 return error{errc::transition_not_allowed, "order_id",
                              fmt::format("order {} is {}: tickets are opened once it has "
                                          "shipped and until it closes (cancel it before)",
                                          o.number, o.state)};
             }
-            auto out = units_of(f, o, ports.store);
+            auto out = detail::units_of(f, o, ports.store);
             if (!out) {
                 return std::move(out).error();
             }
@@ -562,6 +552,12 @@ result<command_outcome> engine::impl::open_ticket(const command_context& ctx, co
             ticket& t = f.add_ticket(std::move(fresh));
             o.tickets.push_back(t.id);
             c.dirty = true;
+            if (auto r =
+                    c.transition(order_event::ticket_opened,
+                                 fmt::format("{} ticket {} opened: {}", t.type, t.id, t.reason));
+                !r) {
+                return std::move(r).error();
+            }
             tell_customer(c, t, notification_kind::ticket_submitted,
                           fmt::format("Your {} request {} for order {} was received.", t.type, t.id,
                                       o.number));
@@ -616,24 +612,19 @@ result<command_outcome> engine::open_ticket(const command_context& ctx,
 
 result<void> engine::impl::refund_ticket(fulfilment_change& f, order_change& c, ticket& t,
                                          std::string_view note) {
-    auto refund = refund_for(f, c.order, t);
+    // Asks the machine first, so a wrong step is refused as such.
+    if (auto next = next_ticket_state(t.state, ticket_event::refund_issued, facts_of(t)); !next) {
+        return std::move(next).error();
+    }
+    auto refund = refund_for(c.order, t);
     if (!refund) {
         return std::move(refund).error();
     }
-    auto refundable = detail::net_captured(c.order);
-    if (!refundable) {
-        return std::move(refundable).error();
-    }
-    if (refund->total > *refundable) {
-        return error{
-            errc::amount_mismatch, "refund",
-            fmt::format("ticket {} would refund {} but only {} of order {} is still "
-                        "refundable",
-                        t.id, refund->total.to_string(), refundable->to_string(), c.order.number)};
-    }
     if (refund->total.is_positive()) {
-        if (auto r = refund_across(c, refund->total, fmt::format("ticket {} {}", t.id, t.type));
-            !r) {
+        order_refund entry{f.now(),       refund_source::ticket,
+                           t.id.value(),  refund->total,
+                           refund->lines, fmt::format("ticket {} {}", t.id, t.type)};
+        if (auto r = c.give_back(std::move(entry)); !r) {
             return r;
         }
     }
@@ -663,11 +654,35 @@ result<void> engine::impl::end_ticket(fulfilment_change& /*f*/, order_change& c,
     return close_after_sales(c, &t);
 }
 
+// An order's after-sales work is over when every ticket has ended and the
+// order is either completed (it closes and the customer is asked for a
+// rating, R-27) or, before completion, every unit was refunded (lost or
+// returned parcels, returns): the machine's refunded_in_full closes it
+// without a review request for goods the customer sent back or never got.
+// A completed order without tickets closes when its after-sales window ends.
 result<void> engine::impl::close_after_sales(order_change& c, const ticket* just_changed) {
-    if (c.order.state != order_state::completed || c.order.tickets.empty() || c.tx == nullptr) {
+    if (c.tx == nullptr) {
         return {};
     }
-    for (const ticket_id id : c.order.tickets) {
+    order& o = c.order;
+    const order_guard_facts facts{o.method == payment_method::cash_on_delivery, o.held_from};
+    const bool completed = o.state == order_state::completed;
+    if (completed && o.tickets.empty()) {
+        return {};
+    }
+    if (!completed) {
+        if (!next_order_state(o.state, order_event::refunded_in_full, facts)) {
+            return {};
+        }
+        auto tally = c.refunds_so_far();
+        if (!tally) {
+            return std::move(tally).error();
+        }
+        if (!every_unit_refunded(o, *tally)) {
+            return {};
+        }
+    }
+    for (const ticket_id id : o.tickets) {
         if (just_changed != nullptr && just_changed->id == id) {
             if (!ticket_ended(just_changed->state)) {
                 return {};
@@ -682,14 +697,108 @@ result<void> engine::impl::close_after_sales(order_change& c, const ticket* just
             return {};
         }
     }
+    if (!completed) {
+        if (auto r = c.transition(order_event::refunded_in_full, "every unit was refunded"); !r) {
+            return r;
+        }
+        c.notify_customer(notification_kind::order_closed,
+                          fmt::format("Order {} is closed: everything was refunded.", o.number),
+                          {{"reason", "refunded_in_full"}});
+        return {};
+    }
     if (auto r = c.transition(order_event::closed, "after-sales work ended"); !r) {
         return r;
     }
     c.notify_customer(
         notification_kind::rating_requested,
-        fmt::format("Order {} is closed. How did we do? Rate it from 1 to 5.", c.order.number),
+        fmt::format("Order {} is closed. How did we do? Rate it from 1 to 5.", o.number),
         {{"rating_requested", "true"}});
     return {};
+}
+
+// What refunding parcel `s` gives back to order `o`: for each
+// line, the parcel's units that no ticket took, at their exact paid price
+// and shipping share (the goods were lost, returned or damaged on the
+// seller's side), never more than the line has left to refund. A ticket's
+// claim is counted against the pool it most likely came from: a
+// not_received claim against the units that never arrived first, any other
+// against the delivered ones first; only what spills over counts against
+// the other pool. So a lost unit a refund-only ticket already paid back is
+// not paid back again by its parcel.
+result<refund_breakdown> engine::impl::parcel_refund(fulfilment_change& f, const order& o,
+                                                     const shipment& s) {
+    const std::size_t n = o.lines.size();
+    const bool gone = s.state == shipment_state::lost || s.state == shipment_state::returned;
+    auto out = detail::units_of(f, o, ports.store);
+    auto before = tally_refunds(o);
+    if (!out || !before) {
+        return !out ? std::move(out).error() : std::move(before).error();
+    }
+    std::vector<std::int64_t> not_received(n, 0);
+    std::vector<std::int64_t> other(n, 0);
+    for (const ticket_id id : o.tickets) {
+        auto t = f.peek_ticket(id);
+        if (!t) {
+            return std::move(t).error();
+        }
+        if ((*t)->state == ticket_state::rejected || (*t)->state == ticket_state::withdrawn) {
+            continue;
+        }
+        auto& into = (*t)->reason == ticket_reason::not_received ? not_received : other;
+        for (const auto& l : (*t)->lines) {
+            if (l.line < n) {
+                into[l.line] += l.accepted();
+            }
+        }
+    }
+    // Delivered parcels refunded earlier (damage) stay delivered: their
+    // units left the delivered pool all the same.
+    std::vector<std::int64_t> refunded_delivered(n, 0);
+    for (const auto& r : o.refunds) {
+        if (r.source != refund_source::parcel || r.reference == s.id.value()) {
+            continue;
+        }
+        auto p = f.peek(shipment_id(r.reference));
+        if (!p) {
+            return std::move(p).error();
+        }
+        if ((*p)->state == shipment_state::delivered) {
+            for (const auto& l : r.lines) {
+                if (l.line < n) {
+                    refunded_delivered[l.line] += l.units.units();
+                }
+            }
+        }
+    }
+    std::vector<std::int64_t> in_parcel(n, 0);
+    for (const auto& l : s.lines) {
+        if (l.order == o.id && l.line < n) {
+            in_parcel[l.line] += l.units.units();
+        }
+    }
+    std::vector<refund_claim> claim;
+    for (std::size_t l = 0; l < n; ++l) {
+        const std::int64_t d = out->delivered[l];
+        const std::int64_t u = out->undelivered[l];
+        const std::int64_t t = out->in_transit[l];
+        const std::int64_t pool = gone ? u : d;
+        const std::int64_t taken =
+            gone ? std::min(u, std::min(not_received[l], u) +
+                                   std::max<std::int64_t>(0, other[l] - d - t))
+                 : std::min(d, std::min(other[l], d) +
+                                   std::max<std::int64_t>(0, not_received[l] - u - t)) +
+                       refunded_delivered[l];
+        std::int64_t k = std::min(in_parcel[l], std::max<std::int64_t>(0, pool - taken));
+        k = std::min(k, o.lines[l].units.units() - before->units[l]);
+        if (k > 0) {
+            claim.push_back(refund_claim{static_cast<std::uint32_t>(l), *quantity::of(k)});
+        }
+    }
+    if (claim.empty()) {
+        const money none = money::zero(o.total.currency());
+        return refund_breakdown{{}, none, none, none};
+    }
+    return compute_refund(o, claim, *before, true);
 }
 
 // --- agent, customer and warehouse steps --------------------------------------------
@@ -792,6 +901,8 @@ result<command_outcome> engine::record_return_shipment(const command_context& ct
             }
             t.returned = return_parcel{request.carrier, request.tracking_number,
                                        tracking_history(f.now()), f.now()};
+            // The parcel is on its way: the deadline follows it from now on.
+            t.due_at = deadline_of(t, t.state, f.now(), impl_->options.after_sales);
             return {};
         });
 }
@@ -810,22 +921,30 @@ result<command_outcome> engine::record_return_event(const command_context& ctx,
                         .add(request.event.location)
                         .add(request.event.detail)
                         .value();
-    return impl_->on_ticket(ctx, command::return_goods, request.ticket, fp,
-                            [&](fulfilment_change& f, order_change&, ticket& t) -> result<void> {
-                                if (!t.returned) {
-                                    return error{
-                                        errc::transition_not_allowed, "ticket_id",
-                                        fmt::format("ticket {} has no return parcel yet", t.id)};
-                                }
-                                carrier_event event = request.event;
-                                event.received_at = f.now();
-                                auto update = apply_carrier_event(t.returned->tracking, event);
-                                if (!update) {
-                                    return std::move(update).error().within("event");
-                                }
-                                t.returned->tracking = std::move(update->history);
-                                return {};
-                            });
+    return impl_->on_ticket(
+        ctx, command::return_goods, request.ticket, fp,
+        [&](fulfilment_change& f, order_change&, ticket& t) -> result<void> {
+            if (!t.returned) {
+                return error{errc::transition_not_allowed, "ticket_id",
+                             fmt::format("ticket {} has no return parcel yet", t.id)};
+            }
+            carrier_event event = request.event;
+            event.received_at = f.now();
+            auto update = apply_carrier_event(t.returned->tracking, event);
+            if (!update) {
+                return std::move(update).error().within("event");
+            }
+            t.returned->tracking = std::move(update->history);
+            // Each new scan of a return still on its way re-arms
+            // the ticket's deadline: it waits while the parcel moves.
+            const bool waiting = t.state == ticket_state::awaiting_return ||
+                                 (t.state == ticket_state::escalated &&
+                                  t.escalated_from == ticket_state::awaiting_return);
+            if (waiting && update->report.recorded()) {
+                t.due_at = deadline_of(t, t.state, f.now(), impl_->options.after_sales);
+            }
+            return {};
+        });
 }
 
 result<command_outcome> engine::receive_return(const command_context& ctx, ticket_id id) {
@@ -844,12 +963,68 @@ result<command_outcome> engine::receive_return(const command_context& ctx, ticke
         });
 }
 
+namespace {
+
+// Applies an inspection's lines to the ticket: each claimed line once,
+// sellable + damaged + refused = the units claimed; sellable units back on
+// hand at the return warehouse, damaged ones to its damaged bin, refused ones
+// back to the customer. Returns the units accepted and refused.
+result<std::pair<std::int64_t, std::int64_t>> judge_lines(order_change& c, ticket& t,
+                                                          const inspection_request& request) {
+    if (request.lines.size() != t.lines.size()) {
+        return error{
+            errc::invalid_value, "lines",
+            fmt::format("ticket {} claims {} line(s); inspect each once", t.id, t.lines.size())};
+    }
+    std::int64_t accepted = 0;
+    std::int64_t refused = 0;
+    for (std::size_t i = 0; i < request.lines.size(); ++i) {
+        const auto& in = request.lines[i];
+        auto claimed = std::find_if(t.lines.begin(), t.lines.end(),
+                                    [&](const ticket_line& l) { return l.line == in.line; });
+        if (claimed == t.lines.end()) {
+            return error{errc::invalid_value, fmt::format("lines[{}].line", i),
+                         fmt::format("ticket {} does not claim line {}", t.id, in.line)};
+        }
+        for (std::size_t j = 0; j < i; ++j) {
+            if (request.lines[j].line == in.line) {
+                return error{errc::invalid_value, fmt::format("lines[{}].line", i),
+                             "is given twice"};
+            }
+        }
+        if (in.sellable.units() + in.damaged.units() + in.refused.units() !=
+            claimed->units.units()) {
+            return error{errc::invalid_value, fmt::format("lines[{}].damaged", i),
+                         fmt::format("sellable + damaged + refused must be the {} unit(s) "
+                                     "claimed",
+                                     claimed->units.units())};
+        }
+        claimed->sellable = in.sellable;
+        claimed->damaged = in.damaged;
+        claimed->refused = in.refused;
+        if (!in.sellable.is_zero()) {
+            c.stock.push_back(stock_change{claimed->sku, t.return_to, stock_operation::restock,
+                                           in.sellable, fmt::format("lines[{}].sellable", i)});
+        }
+        if (!in.damaged.is_zero()) {
+            c.stock.push_back(stock_change{claimed->sku, t.return_to,
+                                           stock_operation::to_damaged_bin, in.damaged,
+                                           fmt::format("lines[{}].damaged", i)});
+        }
+        accepted += in.sellable.units() + in.damaged.units();
+        refused += in.refused.units();
+    }
+    return std::pair{accepted, refused};
+}
+
+}  // namespace
+
 result<command_outcome> engine::inspect_return(const command_context& ctx,
                                                const inspection_request& request) {
     auto fp = detail::fingerprint();
     fp.add(command::inspect_return).add(request.ticket).add(request.note).add(request.lines.size());
     for (const auto& l : request.lines) {
-        fp.add(l.line).add(l.sellable).add(l.damaged);
+        fp.add(l.line).add(l.sellable).add(l.damaged).add(l.refused);
     }
     return impl_->on_ticket(
         ctx, command::inspect_return, request.ticket, fp.value(),
@@ -857,58 +1032,34 @@ result<command_outcome> engine::inspect_return(const command_context& ctx,
             if (auto r = detail::check_text(request.note, "note", max_note_bytes, false); !r) {
                 return r;
             }
-            if (request.lines.size() != t.lines.size()) {
-                return error{errc::invalid_value, "lines",
-                             fmt::format("ticket {} claims {} line(s); inspect each once", t.id,
-                                         t.lines.size())};
+            auto counted = judge_lines(c, t, request);
+            if (!counted) {
+                return std::move(counted).error();
             }
-            std::int64_t sellable = 0;
-            std::int64_t damaged = 0;
-            for (std::size_t i = 0; i < request.lines.size(); ++i) {
-                const auto& in = request.lines[i];
-                auto claimed =
-                    std::find_if(t.lines.begin(), t.lines.end(),
-                                 [&](const ticket_line& l) { return l.line == in.line; });
-                if (claimed == t.lines.end()) {
-                    return error{errc::invalid_value, fmt::format("lines[{}].line", i),
-                                 fmt::format("ticket {} does not claim line {}", t.id, in.line)};
-                }
-                for (std::size_t j = 0; j < i; ++j) {
-                    if (request.lines[j].line == in.line) {
-                        return error{errc::invalid_value, fmt::format("lines[{}].line", i),
-                                     "is given twice"};
-                    }
-                }
-                if (in.sellable.units() + in.damaged.units() != claimed->units.units()) {
-                    return error{errc::invalid_value, fmt::format("lines[{}].damaged", i),
-                                 fmt::format("sellable + damaged must be the {} unit(s) claimed",
-                                             claimed->units.units())};
-                }
-                claimed->sellable = in.sellable;
-                claimed->damaged = in.damaged;
-                if (!in.sellable.is_zero()) {
-                    c.stock.push_back(stock_change{claimed->sku, t.return_to,
-                                                   stock_operation::restock, in.sellable,
-                                                   fmt::format("lines[{}].sellable", i)});
-                }
-                if (!in.damaged.is_zero()) {
-                    c.stock.push_back(stock_change{claimed->sku, t.return_to,
-                                                   stock_operation::to_damaged_bin, in.damaged,
-                                                   fmt::format("lines[{}].damaged", i)});
-                }
-                sellable += in.sellable.units();
-                damaged += in.damaged.units();
+            const auto [accepted, refused] = *counted;
+            if (refused > 0 && request.note.empty()) {
+                return error{errc::missing_value, "note",
+                             "refusing returned units needs the reason"};
             }
-            const std::string found = fmt::format("{} sellable, {} damaged{}{}", sellable, damaged,
+            const std::string found = fmt::format("{} accepted, {} refused{}{}", accepted, refused,
                                                   request.note.empty() ? "" : ": ", request.note);
             if (auto r = move(t, ticket_event::inspected, c.who(), f.now(), found, impl_->options);
                 !r) {
                 return r;
             }
             tell_customer(c, t, notification_kind::return_received,
-                          fmt::format("The goods of request {} were inspected.", t.id),
-                          {{"sellable", fmt::format("{}", sellable)},
-                           {"damaged", fmt::format("{}", damaged)}});
+                          fmt::format("The goods of request {} were inspected: {}.", t.id, found),
+                          {{"accepted", fmt::format("{}", accepted)},
+                           {"refused", fmt::format("{}", refused)}});
+            if (accepted == 0) {
+                // Nothing to refund, replace or repair: the goods go back.
+                if (auto r = move(t, ticket_event::rejected, c.who(), f.now(),
+                                  std::string(request.note), impl_->options);
+                    !r) {
+                    return r;
+                }
+                return impl_->end_ticket(f, c, t);
+            }
             if (t.type == ticket_type::return_and_refund) {
                 return impl_->refund_ticket(f, c, t, "after inspection");
             }
@@ -938,17 +1089,23 @@ result<command_outcome> engine::ship_replacement(const command_context& ctx, tic
                 return std::move(ready).error();
             }
             // Asks the machine first, so a wrong step is refused as such.
-            if (auto next = next_ticket_state(t.state, ticket_event::replacement_shipped,
-                                              ticket_facts{t.type, t.escalated_from});
+            if (auto next =
+                    next_ticket_state(t.state, ticket_event::replacement_shipped, facts_of(t));
                 !next) {
                 return std::move(next).error();
             }
             order& o = c.order;
-            // What goes out, and one warehouse that has all of it: where the
-            // goods came back to first, then any other.
+            // What goes out (the units inspection accepted), and one
+            // warehouse that has all of it: where the goods came back to
+            // first, then any other.
             std::vector<std::pair<sku_id, quantity>> goods;
+            std::vector<std::uint32_t> of_line;
             for (const auto& l : t.lines) {
-                goods.emplace_back(l.replacement_sku.empty() ? l.sku : l.replacement_sku, l.units);
+                if (l.accepted() > 0) {
+                    goods.emplace_back(l.replacement_sku.empty() ? l.sku : l.replacement_sku,
+                                       *quantity::of(l.accepted()));
+                    of_line.push_back(l.line);
+                }
             }
             std::vector<warehouse_id> candidates{t.return_to};
             std::map<warehouse_id, std::size_t> covered;
@@ -1013,13 +1170,16 @@ result<command_outcome> engine::ship_replacement(const command_context& ctx, tic
                 if (!rid) {
                     return std::move(rid).error();
                 }
-                reservation r{reservation_id(*rid), goods[i].first, *chosen, goods[i].second,
-                              reservation_state::committed};
-                o.reservations.push_back(r);
+                auto r = detail::new_reservation(reservation_id(*rid), goods[i].first, *chosen,
+                                                 goods[i].second, true);
+                if (!r) {
+                    return std::move(r).error();
+                }
+                o.reservations.push_back(*r);
                 c.stock.push_back(stock_change{goods[i].first, *chosen, stock_operation::reserve,
                                                goods[i].second, fmt::format("lines[{}].units", i)});
                 copy.lines.push_back(
-                    shipment_line{o.id, t.lines[i].line, goods[i].first, goods[i].second, r.id});
+                    shipment_line{o.id, of_line[i], goods[i].first, goods[i].second, r->id});
             }
             o.shipments.push_back(copy.id);
             c.dirty = true;
@@ -1077,6 +1237,29 @@ result<command_outcome> engine::ship_repaired(const command_context& ctx,
                                       t.id, request.carrier, request.tracking_number),
                           {{"carrier", request.carrier.value()},
                            {"tracking_number", request.tracking_number}});
+            return {};
+        });
+}
+
+result<command_outcome> engine::record_repair_failure(const command_context& ctx, ticket_id id,
+                                                      std::string_view note) {
+    return impl_->on_ticket(
+        ctx, command::resolve_ticket, id,
+        fingerprint_of(command::resolve_ticket, "repair_failed", id, note),
+        [&](fulfilment_change& f, order_change& c, ticket& t) -> result<void> {
+            if (auto r = detail::check_text(note, "note", max_note_bytes, true); !r) {
+                return r;
+            }
+            if (auto r = move(t, ticket_event::repair_failed, c.who(), f.now(), std::string(note),
+                              impl_->options);
+                !r) {
+                return r;
+            }
+            tell_customer(c, t, notification_kind::return_received,
+                          fmt::format("The goods of request {} could not be repaired: {}. We will "
+                                      "refund or replace them.",
+                                      t.id, note),
+                          {{"repair", "failed"}});
             return {};
         });
 }
@@ -1154,6 +1337,30 @@ result<std::vector<ticket>> engine::tickets_of(const actor& who, order_id id) co
 
 // --- cancel after shipment, due work -----------------------------------------------
 
+// A ticket's step deadline passed: escalated, counted, a case for
+// operations, and the next role up told.
+result<void> engine::impl::escalate(order_change& c, ticket& t, timestamp at) {
+    const ticket_state late = t.state == ticket_state::escalated ? t.escalated_from : t.state;
+    if (auto r = move(t, ticket_event::deadline_passed, system_actor(), at,
+                      fmt::format("{} took too long", late), options);
+        !r) {
+        return r;
+    }
+    ++t.escalations;
+    c.cases.push_back(detail::case_signal{
+        .type = case_type::after_sales_overdue,
+        .cause_key = fmt::format("after_sales_overdue:ticket:{}", t.id),
+        .title = fmt::format("Ticket {} of order {} is late at {}", t.id, c.order.number, late),
+        .order = c.order.id,
+        .ticket = t.id,
+        .merchant = c.order.merchant});
+    c.notify(notification_kind::ticket_escalated, audience::staff, options.after_sales.escalate_to,
+             fmt::format("Ticket {} of order {} is late at {} (escalation {}); owner {}", t.id,
+                         c.order.number, late, t.escalations, t.owner.empty() ? "none" : t.owner),
+             details_of(t));
+    return {};
+}
+
 result<void> engine::impl::run_due_ticket(ticket_id id, due_work_report& report) {
     std::size_t* counter = nullptr;
     auto done = on_ticket(
@@ -1163,53 +1370,29 @@ result<void> engine::impl::run_due_ticket(ticket_id id, due_work_report& report)
             if (!t.due_at || *t.due_at > f.now()) {
                 return {};  // no longer due: another scheduler, or a step, got there first
             }
-            switch (t.state) {
-                case ticket_state::awaiting_return:
-                    counter = &report.returns_expired;
-                    if (auto r =
-                            move(t, ticket_event::return_expired, system_actor(), f.now(),
-                                 "the goods did not come back within the return window", options);
-                        !r) {
-                        return r;
-                    }
-                    return end_ticket(f, c, t);
-                case ticket_state::replacement_shipped:
-                case ticket_state::repaired_shipped:
-                    counter = &report.tickets_closed;
-                    if (auto r = move(t, ticket_event::closed, system_actor(), f.now(),
-                                      "closed automatically", options);
-                        !r) {
-                        return r;
-                    }
-                    return end_ticket(f, c, t);
-                default: {
-                    counter = &report.tickets_escalated;
-                    const ticket_state late =
-                        t.state == ticket_state::escalated ? t.escalated_from : t.state;
-                    if (auto r = move(t, ticket_event::deadline_passed, system_actor(), f.now(),
-                                      fmt::format("{} took too long", late), options);
-                        !r) {
-                        return r;
-                    }
-                    ++t.escalations;
-                    c.cases.push_back(detail::case_signal{
-                        .type = case_type::after_sales_overdue,
-                        .cause_key = fmt::format("after_sales_overdue:ticket:{}", t.id),
-                        .title = fmt::format("Ticket {} of order {} is late at {}", t.id,
-                                             c.order.number, late),
-                        .order = c.order.id,
-                        .ticket = t.id,
-                        .merchant = c.order.merchant});
-                    c.notify(notification_kind::ticket_escalated, audience::staff,
-                             options.after_sales.escalate_to,
-                             fmt::format("Ticket {} of order {} is late at {} (escalation {}); "
-                                         "owner {}",
-                                         t.id, c.order.number, late, t.escalations,
-                                         t.owner.empty() ? "none" : t.owner),
-                             details_of(t));
-                    return {};
+            // A return still on its way is waited for (its deadline escalates,
+            // asking a person to look), never expired.
+            if (t.state == ticket_state::awaiting_return && !t.returned) {
+                counter = &report.returns_expired;
+                if (auto r = move(t, ticket_event::return_expired, system_actor(), f.now(),
+                                  "the goods did not come back within the return window", options);
+                    !r) {
+                    return r;
                 }
+                return end_ticket(f, c, t);
             }
+            if (t.state == ticket_state::replacement_shipped ||
+                t.state == ticket_state::repaired_shipped) {
+                counter = &report.tickets_closed;
+                if (auto r = move(t, ticket_event::closed, system_actor(), f.now(),
+                                  "closed automatically", options);
+                    !r) {
+                    return r;
+                }
+                return end_ticket(f, c, t);
+            }
+            counter = &report.tickets_escalated;
+            return escalate(c, t, f.now());
         },
         false);
     if (!done) {

@@ -13,62 +13,80 @@
 
 namespace orderly {
 
+namespace {
+
+// Adds a failure to the report: counted always, listed up to the limit.
+void record(due_work_report& report, std::string what, std::uint64_t id, error why) {
+    ++report.failed;
+    if (report.failures.size() < due_work_report::max_failures_listed) {
+        report.failures.push_back(due_work_failure{std::move(what), id, std::move(why)});
+    }
+}
+
+// Runs `work` on every id `list` yields; a failing listing or item is
+// recorded and the walk goes on with the next item.
+template <class Id, class List, class Work>
+void each_due(due_work_report& report, std::string_view listing, std::string_view item, List list,
+              Work work) {
+    auto ids = list();
+    if (!ids) {
+        record(report, std::string(listing), 0, std::move(ids).error());
+        return;
+    }
+    for (const Id id : *ids) {
+        if (auto done = work(id); !done) {
+            record(report, std::string(item), id.value(), std::move(done).error());
+        }
+    }
+}
+
+// Runs one whole step; a failure is recorded and due work goes on.
+template <class Step>
+void step(due_work_report& report, std::string_view what, Step run) {
+    if (auto done = run(); !done) {
+        record(report, std::string(what), 0, std::move(done).error());
+    }
+}
+
+}  // namespace
+
+// Each item is done in its own transaction; one that fails (a broken order,
+// a store error) is counted and listed in the report, and the pass goes on,
+// so one bad item never stops timeouts, scans or notifications for the rest.
 result<due_work_report> engine::run_due_work(std::size_t limit) {
     due_work_report report;
     const timestamp now = impl_->now();
-    auto due = impl_->ports.store.due_orders(now, limit);
-    if (!due) {
-        return std::move(due).error();
-    }
-    for (const order_id id : *due) {
-        if (auto done = impl_->run_due(id, report); !done) {
-            return std::move(done).error();
-        }
-    }
+    store& st = impl_->ports.store;
+    each_due<order_id>(
+        report, "due_orders", "order", [&] { return st.due_orders(now, limit); },
+        [&](order_id id) { return impl_->run_due(id, report); });
     if (impl_->fulfilment) {
-        auto late = impl_->ports.store.due_shipments(now, limit);
-        if (!late) {
-            return std::move(late).error();
-        }
-        for (const shipment_id id : *late) {
-            if (auto done = impl_->check_delay(id, report); !done) {
-                return std::move(done).error();
+        each_due<shipment_id>(
+            report, "due_shipments", "shipment", [&] { return st.due_shipments(now, limit); },
+            [&](shipment_id id) { return impl_->run_due_shipment(id, report); });
+    }
+    each_due<ticket_id>(
+        report, "due_tickets", "ticket", [&] { return st.due_tickets(now, limit); },
+        [&](ticket_id id) { return impl_->run_due_ticket(id, report); });
+    step(report, "low_stock_scan", [&] { return impl_->scan_low_stock(report); });
+    each_due<case_id>(
+        report, "due_cases", "case", [&] { return st.due_cases(now, limit); },
+        [&](case_id id) { return impl_->run_due_case(id, report); });
+    step(report, "operations_scan", [&] { return impl_->scan_operations(limit, report); });
+    step(report, "archive", [&] { return impl_->archive_pass(now, limit, report); });
+    auto sent = dispatch_notifications(limit);
+    if (!sent) {
+        record(report, "outbox", 0, std::move(sent).error());
+    } else {
+        report.delivered = sent->delivered;
+        report.delivery_failures = sent->delivery_failures;
+        report.failed += sent->failed;
+        for (auto& f : sent->failures) {
+            if (report.failures.size() < due_work_report::max_failures_listed) {
+                report.failures.push_back(std::move(f));
             }
         }
     }
-    auto tickets = impl_->ports.store.due_tickets(now, limit);
-    if (!tickets) {
-        return std::move(tickets).error();
-    }
-    for (const ticket_id id : *tickets) {
-        if (auto done = impl_->run_due_ticket(id, report); !done) {
-            return std::move(done).error();
-        }
-    }
-    if (auto scanned = impl_->scan_low_stock(report); !scanned) {
-        return std::move(scanned).error();
-    }
-    auto cases = impl_->ports.store.due_cases(now, limit);
-    if (!cases) {
-        return std::move(cases).error();
-    }
-    for (const case_id id : *cases) {
-        if (auto done = impl_->run_due_case(id, report); !done) {
-            return std::move(done).error();
-        }
-    }
-    if (auto scanned = impl_->scan_operations(limit, report); !scanned) {
-        return std::move(scanned).error();
-    }
-    if (auto archived = impl_->archive_pass(now, limit, report); !archived) {
-        return std::move(archived).error();
-    }
-    auto sent = dispatch_notifications(limit);
-    if (!sent) {
-        return std::move(sent).error();
-    }
-    report.delivered = sent->delivered;
-    report.delivery_failures = sent->delivery_failures;
     return report;
 }
 
@@ -103,6 +121,12 @@ result<void> engine::impl::run_due(order_id id, due_work_report& report) {
                 return r;
             }
             counter = &report.auto_confirmed;
+        } else if (o.state == order_state::completed) {
+            auto closed = close_after_window(change);
+            if (!closed) {
+                return std::move(closed).error();
+            }
+            counter = *closed ? &report.orders_closed : nullptr;
         } else {
             o.due_at.reset();  // A deadline left from an older state: clear it.
         }
@@ -122,13 +146,35 @@ result<void> engine::impl::run_due(order_id id, due_work_report& report) {
     }
 }
 
+// The after-sales window of a completed order passed: it closes when
+// every ticket has ended; otherwise the end of its last ticket closes it.
+result<bool> engine::impl::close_after_window(detail::order_change& c) {
+    c.order.due_at.reset();
+    for (const ticket_id t : c.order.tickets) {
+        auto found = detail::required(c.tx->find_ticket(t), "tickets", "ticket", t);
+        if (!found) {
+            return std::move(found).error();
+        }
+        if (!ticket_ended(found->state)) {
+            return false;
+        }
+    }
+    if (auto r = c.transition(order_event::closed, "after-sales window passed", system_actor());
+        !r) {
+        return std::move(r).error();
+    }
+    return true;
+}
+
 // The payment timeout passed: cancel, release the stock, give back any
 // partial capture, tell the customer.
 result<void> engine::impl::time_out(detail::order_change& c) {
     if (auto r = c.transition(order_event::payment_timed_out, "payment timeout passed"); !r) {
         return r;
     }
-    c.release_reservations();
+    if (auto r = c.release_reservations(); !r) {
+        return r;
+    }
     if (auto r = c.refund_everything("payment timeout"); !r) {
         return r;
     }
@@ -155,9 +201,13 @@ result<due_work_report> engine::dispatch_notifications(std::size_t limit) {
     }
     for (const notification& note : *claimed) {
         auto sent = impl_->ports.notifier.deliver(note);
+        // A bookkeeping failure leaves the entry claimed: it comes back when
+        // its lease ends (delivered twice at worst, never lost), and the
+        // others are still delivered.
         if (sent) {
             if (auto r = impl_->ports.store.mark_delivered(note.id); !r) {
-                return std::move(r).error();
+                record(report, "notification", note.id, std::move(r).error());
+                continue;
             }
             ++report.delivered;
             continue;
@@ -166,7 +216,7 @@ result<due_work_report> engine::dispatch_notifications(std::size_t limit) {
         if (auto r = impl_->ports.store.reschedule(note.id, now + impl_->backoff(note.attempt),
                                                    to_string(sent.error()));
             !r) {
-            return std::move(r).error();
+            record(report, "notification", note.id, std::move(r).error());
         }
     }
     return report;

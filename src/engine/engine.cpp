@@ -200,7 +200,10 @@ result<command_outcome> engine::approve_order(const command_context& ctx, order_
                 return r;
             }
             if (c.order.state == order_state::paid) {
-                c.commit_reservations();  // Cash on delivery: ready to fulfil now.
+                // Cash on delivery: ready to fulfil now.
+                if (auto r = c.commit_reservations(); !r) {
+                    return r;
+                }
             }
             c.order.review_flags.clear();
             c.notify_customer(notification_kind::review_result,
@@ -221,7 +224,9 @@ result<command_outcome> engine::reject_order(const command_context& ctx, order_i
             if (auto r = c.transition(order_event::review_rejected, std::string(reason)); !r) {
                 return r;
             }
-            c.release_reservations();
+            if (auto r = c.release_reservations(); !r) {
+                return r;
+            }
             c.notify_customer(
                 notification_kind::review_result,
                 fmt::format("Order {} did not pass review: {}", c.order.number, reason),
@@ -232,20 +237,25 @@ result<command_outcome> engine::reject_order(const command_context& ctx, order_i
 
 result<command_outcome> engine::cancel_order(const command_context& ctx, order_id id,
                                              std::string_view reason) {
-    // After shipment a cancel is a return: a ticket for what is left.
+    // The order machine says what a cancel is: before shipment it takes
+    // `cancelled`; after shipment it refuses that but takes a ticket,
+    // and the cancel becomes a return of everything still claimable.
     auto stored = impl_->ports.store.load_order(id);
     if (!stored) {
         return std::move(stored).error();
     }
-    if (*stored &&
-        ((*stored)->state == order_state::shipped || (*stored)->state == order_state::delivered ||
-         (*stored)->state == order_state::completed)) {
-        open_ticket_request request;
-        request.order = id;
-        request.type = ticket_type::return_and_refund;
-        request.reason = ticket_reason::changed_mind;
-        request.description = std::string(reason);
-        return impl_->open_ticket(ctx, command::cancel_order, request, true);
+    if (*stored) {
+        const order& o = **stored;
+        const order_guard_facts facts{o.method == payment_method::cash_on_delivery, o.held_from};
+        if (!next_order_state(o.state, order_event::cancelled, facts) &&
+            next_order_state(o.state, order_event::ticket_opened, facts)) {
+            open_ticket_request request;
+            request.order = id;
+            request.type = ticket_type::return_and_refund;
+            request.reason = ticket_reason::changed_mind;
+            request.description = std::string(reason);
+            return impl_->open_ticket(ctx, command::cancel_order, request, true);
+        }
     }
     return impl_->on_order(ctx, command::cancel_order, id,
                            fingerprint_of(command::cancel_order, id, reason),
@@ -337,7 +347,9 @@ result<command_outcome> engine::ship_order(const command_context& ctx,
             }
             c.order.carrier = request.carrier;
             c.order.tracking_number = request.tracking_number;
-            c.consume_reservations();
+            if (auto r = c.consume_reservations(); !r) {
+                return r;
+            }
             c.notify_customer(notification_kind::shipped,
                               fmt::format("Order {} shipped with {}, tracking number {}.",
                                           c.order.number, request.carrier, request.tracking_number),
@@ -413,13 +425,20 @@ result<void> engine::impl::collect_cash(detail::order_change& c) {
     if (!id) {
         return std::move(id).error();
     }
-    auto next = next_payment_state(payment_state::pending, payment_event::capture_succeeded, {});
-    if (!next) {
-        return std::move(next).error();
-    }
     const money none = money::zero(c.order.total.currency());
-    c.order.payments.push_back(payment{payment_id(*id), payment_method::cash_on_delivery, "cod",
-                                       *next, none, c.order.total, none, "", c.now()});
+    payment cash{payment_id(*id),
+                 payment_method::cash_on_delivery,
+                 "cod",
+                 payment_state::pending,
+                 none,
+                 c.order.total,
+                 none,
+                 "",
+                 c.now()};
+    if (auto r = detail::move(cash, payment_event::capture_succeeded, {}, c.now()); !r) {
+        return r;
+    }
+    c.order.payments.push_back(std::move(cash));
     return {};
 }
 

@@ -4,8 +4,12 @@
 #include "fingerprint.hpp"
 #include "order_locks.hpp"
 
+#include <orderly/aftersales/refund.hpp>
 #include <orderly/core/order_number.hpp>
 #include <orderly/engine/engine.hpp>
+#include <orderly/fulfilment/shipment_machine.hpp>
+#include <orderly/inventory/reservation_machine.hpp>
+#include <orderly/inventory/transfer_machine.hpp>
 #include <orderly/order/order_machine.hpp>
 #include <orderly/payment/payment_machine.hpp>
 
@@ -43,6 +47,26 @@ struct case_signal {
     carrier_id carrier{};
     merchant_id merchant{};
 };
+
+// One writer per state: every change of a payment's, a reservation's, a
+// shipment's or a transfer's state goes through these, which ask the
+// aggregate's machine (orders change through order_change::transition).
+// A refusal is the machine's transition_not_allowed, with `field` naming
+// what the caller was asked about.
+[[nodiscard]] result<void> move(payment& p, payment_event event, const payment_guard_facts& facts,
+                                timestamp at);
+[[nodiscard]] result<void> move(reservation& r, reservation_event event);
+[[nodiscard]] result<void> move(shipment& s, shipment_event event,
+                                std::string_view field = "shipment_id");
+[[nodiscard]] result<void> move(stock_transfer& t, transfer_event event,
+                                std::string_view field = "transfer_id");
+// True when the machine takes `event` in the reservation's state.
+[[nodiscard]] bool accepts(const reservation& r, reservation_event event);
+// A new reservation, held as every reservation starts, or committed through
+// the machine when `committed` (fulfilment plans reserve for paid orders).
+[[nodiscard]] result<reservation> new_reservation(reservation_id id, sku_id sku,
+                                                  warehouse_id warehouse, quantity units,
+                                                  bool committed);
 
 // Everything one command changes in one order, gathered before it is written
 // in one transaction. Every state change goes through transition(), which
@@ -95,18 +119,38 @@ public:
                std::move(details));
     }
 
-    // Reservation bookkeeping; each also queues the matching stock change.
-    void commit_reservations();
-    void release_reservations();
-    void consume_reservations();
+    // Reservation bookkeeping through the reservation machine (a reservation
+    // the machine refuses the event for is left as it is); each change also
+    // queues the matching stock change.
+    [[nodiscard]] result<void> commit_reservations();
+    [[nodiscard]] result<void> release_reservations();
+    [[nodiscard]] result<void> consume_reservations();
 
-    // Gives back everything captured and voids open authorizations (cancel).
+    // Money given back. Every refund goes through one of these three, so the
+    // payments' refunded money always equals the ledger's (order::refunds)
+    // refunds, and finance is told each once.
+    //
+    // Gives `entry.amount` back across the payments that still hold money,
+    // newest first, and records `entry` in the ledger. Refused
+    // (amount_mismatch, "amount") when the payments hold less: nothing is
+    // ever given back only in part.
+    [[nodiscard]] result<void> give_back(order_refund entry);
+    // Gives back what payment `p` captured and not yet refunded: money the
+    // order did not ask for (late, repeated, or of the wrong amount).
+    [[nodiscard]] result<void> return_payment(payment& p, std::string reason);
+    // Voids open authorizations and gives back everything captured (a
+    // cancellation or a payment timeout).
     [[nodiscard]] result<void> refund_everything(std::string_view reason);
-    // Applies a refund of `amount` to one payment through the payment machine.
-    [[nodiscard]] result<void> refund(payment& p, const money& amount, std::string_view reason);
+    // Records a compensation finance pays outside the payments, and tells finance.
+    void compensate(const money& amount, std::uint64_t reference, std::string reason);
+
+    // The ledger's refunds of the price, per line.
+    [[nodiscard]] result<refunded_lines> refunds_so_far() const { return tally_refunds(order); }
 
 private:
     void arm_deadline(order_state before);
+    // One payment record's part of a refund, through the payment machine.
+    [[nodiscard]] result<void> refund(payment& p, const money& amount, std::string_view reason);
 
     timestamp now_;
     const orderly::actor& who_;
@@ -135,14 +179,6 @@ template <class T, class Id>
     }
     return std::move(**found);
 }
-
-// What order `o` paid for its units in parcel `s`, per order line: for each
-// of the parcel's lines of this order, unit price × units less the units'
-// share of the line's discount, allocated by largest remainder over {units
-// in the parcel, the line's other units}; no shipping. What a logistics
-// refund gives back (resolve_logistics_exception), and how settlement reads
-// it back (reports.cpp).
-[[nodiscard]] result<refund_breakdown> parcel_refund(const shipment& s, const order& o);
 
 // Ids read per store call while walking a state, the archive or the cases.
 inline constexpr std::size_t page_size = 512;
@@ -283,6 +319,17 @@ private:
                                               "ticket"};
 };
 
+// Units of each order line that reached the customer, never did (their
+// parcel is lost or returned and not yet put right), or are still on the
+// road; and the latest delivery of a parcel of the order.
+struct units_out {
+    std::vector<std::int64_t> delivered;
+    std::vector<std::int64_t> undelivered;
+    std::vector<std::int64_t> in_transit;
+    std::optional<timestamp> last_delivery;
+};
+[[nodiscard]] result<units_out> units_of(fulfilment_change& f, const order& o, store& st);
+
 }  // namespace detail
 
 struct engine::impl {
@@ -335,11 +382,19 @@ struct engine::impl {
     [[nodiscard]] result<void> apply_payment(detail::order_change& c, const payment_callback& cb);
     [[nodiscard]] result<void> settle(detail::order_change& c, const payment& p,
                                       const payment_callback& cb);
+    // Paid in full; `reference` empty when the order was paid while on hold
+    // and is now released (the customer was told then).
     [[nodiscard]] result<void> mark_paid(detail::order_change& c, std::string_view reference);
+    // The ledger entry of a refund not tied to units (refund_payment).
+    [[nodiscard]] result<order_refund> manual_refund(detail::order_change& c, const money& amount,
+                                                     std::string_view reason);
     [[nodiscard]] result<void> resume_payment(detail::order_change& c);
     [[nodiscard]] result<void> cancel(detail::order_change& c, std::string reason);
-    [[nodiscard]] result<void> refund_across(detail::order_change& c, money amount,
-                                             std::string_view reason);
+    // Money for an order that does not want it (or of the wrong amount):
+    // given back whole, the customer told, and a case opened for a mismatch.
+    [[nodiscard]] result<void> give_back_unwanted(detail::order_change& c, payment& p,
+                                                  const payment_callback& cb, bool mismatch,
+                                                  const error& why);
 
     [[nodiscard]] result<command_outcome> place(const command_context& ctx,
                                                 const place_order_request& request);
@@ -373,12 +428,45 @@ struct engine::impl {
                                                         const fulfilment_mutation& mutate,
                                                         bool remember = true,
                                                         bool needs_setup = true);
+    // Reads and authorizes every order of `orders` for `who` through the
+    // change (or `who` alone when there are none).
+    [[nodiscard]] result<void> authorize_all(detail::fulfilment_change& f, const actor& who,
+                                             command what,
+                                             const std::vector<order_id>& orders) const;
     [[nodiscard]] result<std::vector<order_id>> orders_of(shipment_id id) const;
     [[nodiscard]] result<const fulfilment_setup*> setup() const;
     [[nodiscard]] result<void> plan(detail::fulfilment_change& f, detail::order_change& c,
                                     const fulfilment_request& request);
     [[nodiscard]] result<void> advance_orders(detail::fulfilment_change& f, const shipment& s);
-    [[nodiscard]] result<void> check_delay(shipment_id id, due_work_report& report);
+    // Due work on one parcel: a shipped one without progress is delayed,
+    // then declared lost (fulfilment.lost_after); a lost or returned one
+    // nobody put right is refunded (fulfilment.auto_refund_after).
+    [[nodiscard]] result<void> run_due_shipment(shipment_id id, due_work_report& report);
+    enum class due_parcel { nothing, delayed, declared_lost, refunded };
+    [[nodiscard]] result<due_parcel> due_step(detail::fulfilment_change& f, shipment& sh);
+    // Logistics exceptions (fulfilment.cpp): putting one right (reship,
+    // refund, compensation), the parcel following its tracking, what a new
+    // parcel state brings (exceptions, returned goods back on hand),
+    // declaring a parcel lost, and refunding a parcel's goods.
+    [[nodiscard]] result<const shipment*> put_right(detail::fulfilment_change& f, shipment& sh,
+                                                    std::size_t index, logistics_remedy remedy,
+                                                    const std::optional<money>& amount,
+                                                    std::string_view note);
+    [[nodiscard]] result<const shipment*> reship(detail::fulfilment_change& f, const shipment& sh);
+    [[nodiscard]] result<money> refund_parcel(detail::fulfilment_change& f, const shipment& sh,
+                                              std::string_view note);
+    [[nodiscard]] result<void> follow_tracking(detail::fulfilment_change& f, shipment& sh,
+                                               timestamp occurred_at);
+    [[nodiscard]] result<void> on_parcel_state(detail::fulfilment_change& f,
+                                               detail::order_change& first, shipment& sh,
+                                               std::string detail);
+    [[nodiscard]] result<void> declare_lost(detail::fulfilment_change& f, shipment& sh,
+                                            std::string_view detail, std::string_view who);
+    // What refunding parcel `s` gives back to order `o` (after_sales.cpp,
+    // which knows the tickets): its units no ticket claimed, at their exact
+    // price with their shipping share, given the order's refund ledger.
+    [[nodiscard]] result<refund_breakdown> parcel_refund(detail::fulfilment_change& f,
+                                                         const order& o, const shipment& s);
     // Low-stock alerts: every stock row against its SKU's threshold, at most
     // every settings::fulfilment.low_stock_scan_every.
     [[nodiscard]] result<void> scan_low_stock(due_work_report& report);
@@ -413,6 +501,7 @@ struct engine::impl {
     [[nodiscard]] result<void> close_after_sales(detail::order_change& c,
                                                  const ticket* just_changed);
     [[nodiscard]] result<void> run_due_ticket(ticket_id id, due_work_report& report);
+    [[nodiscard]] result<void> escalate(detail::order_change& c, ticket& t, timestamp at);
 
     // Operations. operations.cpp: detectors, case commands and escalation;
     // reports.cpp: the archive pass (also run by due work) and the reads.
@@ -429,6 +518,11 @@ struct engine::impl {
     [[nodiscard]] result<std::size_t> raise_now(const detail::case_signal& signal);
     // A case's response deadline span at its priority.
     [[nodiscard]] duration response_time(case_priority p) const;
+    // When a case resolved at `at` closes by itself (none when never).
+    [[nodiscard]] std::optional<timestamp> close_time(timestamp at) const {
+        const duration after = options.operations.close_resolved_after;
+        return after > duration::zero() ? std::optional<timestamp>(at + after) : std::nullopt;
+    }
     // The command loop on one case (on_store, then the case as stored).
     using case_mutation = std::function<result<void>(store_transaction&, exception_case&)>;
     [[nodiscard]] result<exception_case> on_case(const command_context& ctx, command what,
@@ -447,6 +541,9 @@ struct engine::impl {
     // Due work: one due order in its own transaction; the payment timeout;
     // the wait before retrying a notification.
     [[nodiscard]] result<void> run_due(order_id id, due_work_report& report);
+    // A completed order whose after-sales window passed: closed (true) when
+    // every ticket has ended.
+    [[nodiscard]] result<bool> close_after_window(detail::order_change& c);
     [[nodiscard]] result<void> time_out(detail::order_change& c);
     [[nodiscard]] duration backoff(std::uint32_t attempt) const;
 };

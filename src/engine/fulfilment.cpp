@@ -76,23 +76,13 @@ ship_from origin_of(const warehouse& w) {
         .warehouse = w.id, .name = w.name, .region = w.sender.province, .address = w.sender};
 }
 
-// True when every shipment of the order (cancelled ones aside) satisfies `pred`.
 // True when a parcel counts toward its orders' state: not cancelled (merged
-// away), and not a lost or returned parcel whose exception was resolved by a
-// reship (the replacement counts instead) or a refund (the goods' money went
-// back); and not an after-sales ticket's replacement, which the ticket follows.
+// away), not resolved (a lost or returned parcel put right by a reship,
+// whose replacement counts instead, or by a refund, which gave the goods'
+// money back), and not an after-sales ticket's replacement, which the
+// ticket follows.
 bool counts(const shipment& s) {
-    if (s.state == shipment_state::cancelled || s.ticket) {
-        return false;
-    }
-    if (s.state == shipment_state::lost || s.state == shipment_state::returned) {
-        for (const auto& e : s.exceptions) {
-            if (e.remedy == logistics_remedy::reship || e.remedy == logistics_remedy::refund) {
-                return false;
-            }
-        }
-    }
-    return true;
+    return s.state != shipment_state::cancelled && s.state != shipment_state::resolved && !s.ticket;
 }
 
 template <class Pred>
@@ -235,8 +225,7 @@ result<void> merge_into(fulfilment_change& f, shipment& into, shipment& from) {
     std::sort(into.orders.begin(), into.orders.end());
     into.shipping_cost.reset();  // quoted again when it ships
     from.lines.clear();
-    from.state = shipment_state::cancelled;
-    return {};
+    return detail::move(from, shipment_event::cancelled, "shipments");
 }
 
 }  // namespace
@@ -281,6 +270,19 @@ result<std::vector<order_id>> engine::impl::orders_of(shipment_id id) const {
     return std::move(found->orders);
 }
 
+result<void> engine::impl::authorize_all(fulfilment_change& f, const actor& who, command what,
+                                         const std::vector<order_id>& orders) const {
+    if (orders.empty()) {
+        return ports.policy.authorize(who, what, nullptr);
+    }
+    for (const order_id id : orders) {
+        if (auto c = f.order(id); !c) {
+            return std::move(c).error();
+        }
+    }
+    return {};
+}
+
 result<command_outcome> engine::impl::on_fulfilment(const command_context& ctx, command what,
                                                     std::vector<order_id> lock_ids,
                                                     std::uint64_t fingerprint,
@@ -305,8 +307,13 @@ result<command_outcome> engine::impl::on_fulfilment(const command_context& ctx, 
         if (!tx) {
             return std::move(tx).error();
         }
-        if (auto allowed = ports.policy.authorize(ctx.actor, what, nullptr);
-            !allowed && ctx.actor.role != role::customer) {
+        const timestamp at = now();
+        detail::fulfilment_change change(**tx, ports.policy, ctx.actor, what, at, options);
+        // Authorization cannot be skipped by what a mutation reads: every
+        // order the command locks is read and authorized for the actor
+        // before anything else (a customer acts on their own orders only),
+        // and a command that concerns no order is authorized without an owner.
+        if (auto allowed = authorize_all(change, ctx.actor, what, lock_ids); !allowed) {
             return std::move(allowed).error();
         }
         if (remember) {
@@ -315,8 +322,6 @@ result<command_outcome> engine::impl::on_fulfilment(const command_context& ctx, 
                 return previous ? std::move(**previous) : result<command_outcome>(previous.error());
             }
         }
-        const timestamp at = now();
-        detail::fulfilment_change change(**tx, ports.policy, ctx.actor, what, at, options);
         auto outcome = mutate(change);
         if (!outcome) {
             return std::move(outcome).error();
@@ -429,7 +434,9 @@ result<void> engine::impl::plan(fulfilment_change& f, order_change& c,
     }
 
     // Release what was held at placement; the new reservations follow below.
-    c.release_reservations();
+    if (auto r = c.release_reservations(); !r) {
+        return r;
+    }
     std::vector<shipment_id> created;
     for (const auto& [merchant, indices] : by_merchant) {
         allocation_request ask;
@@ -480,9 +487,12 @@ result<void> engine::impl::plan(fulfilment_change& f, order_change& c,
                 if (!rid) {
                     return std::move(rid).error();
                 }
-                reservation r{reservation_id(*rid), l.sku, part.warehouse, l.units,
-                              reservation_state::committed};
-                o.reservations.push_back(r);
+                auto made = detail::new_reservation(reservation_id(*rid), l.sku, part.warehouse,
+                                                    l.units, true);
+                if (!made) {
+                    return std::move(made).error();
+                }
+                const reservation& r = o.reservations.emplace_back(std::move(*made));
                 c.stock.push_back(stock_change{l.sku, part.warehouse, stock_operation::reserve,
                                                l.units, fmt::format("lines[{}].units", line)});
                 s.lines.push_back(
@@ -815,12 +825,13 @@ result<std::vector<stored_pick_wave>> engine::plan_pick_waves(const command_cont
                     if (!s) {
                         return std::move(s).error();
                     }
-                    if ((*s)->state != shipment_state::planned) {
+                    // Planned when the waves were cut; another command moved it since
+                    // when the machine no longer takes the wave: the plan re-runs.
+                    if (!detail::move(**s, shipment_event::wave_planned)) {
                         return error{
                             errc::conflict, "shipments",
                             fmt::format("shipment {} changed while waves were planned", id)};
                     }
-                    (*s)->state = shipment_state::picking;
                     (*s)->wave = w.id;
                     if (!first.shipment) {
                         first.shipment = id;
@@ -867,7 +878,8 @@ result<pack_scan_result> engine::scan_for_packing(const command_context& ctx,
                 return std::move(s).error();
             }
             shipment& sh = **s;
-            if (sh.state != shipment_state::planned && sh.state != shipment_state::picking) {
+            // Scans go to a parcel the machine would still let be packed.
+            if (!next_shipment_state(sh.state, shipment_event::packed)) {
                 return error{errc::transition_not_allowed, "shipment_id",
                              fmt::format("shipment {} is {}; only planned or picking "
                                          "shipments are packed",
@@ -919,6 +931,9 @@ result<pack_scan_result> engine::scan_for_packing(const command_context& ctx,
     return result_out;
 }
 
+// An order follows its parcels (the ones that count): packed when every one
+// is packed, shipped when every one has left, delivered when every one
+// arrived. Each step is the order machine's to allow.
 result<void> engine::impl::advance_orders(fulfilment_change& f, const shipment& s) {
     for (const order_id id : s.orders) {
         auto c = f.order(id);
@@ -926,14 +941,18 @@ result<void> engine::impl::advance_orders(fulfilment_change& f, const shipment& 
             return std::move(c).error();
         }
         order_change& oc = **c;
-        const order_state st = oc.order.state;
+        const auto takes = [&](order_event e) {
+            const order_guard_facts facts{oc.order.method == payment_method::cash_on_delivery,
+                                          oc.order.held_from};
+            return next_order_state(oc.order.state, e, facts).has_value();
+        };
         auto all_packed = all_shipments(f, oc.order, [](const shipment& x) {
             return x.state != shipment_state::planned && x.state != shipment_state::picking;
         });
         if (!all_packed) {
             return std::move(all_packed).error();
         }
-        if (st == order_state::allocating && *all_packed) {
+        if (*all_packed && takes(order_event::packed)) {
             if (auto r = oc.transition(order_event::packed, "every parcel packed"); !r) {
                 return r;
             }
@@ -943,7 +962,7 @@ result<void> engine::impl::advance_orders(fulfilment_change& f, const shipment& 
         if (!all_left) {
             return std::move(all_left).error();
         }
-        if (oc.order.state == order_state::packed && *all_left) {
+        if (*all_left && takes(order_event::shipped)) {
             if (auto r = oc.transition(order_event::shipped, "every parcel handed to its carrier");
                 !r) {
                 return r;
@@ -954,7 +973,7 @@ result<void> engine::impl::advance_orders(fulfilment_change& f, const shipment& 
         if (!all_delivered) {
             return std::move(all_delivered).error();
         }
-        if (oc.order.state == order_state::shipped && *all_delivered) {
+        if (*all_delivered && takes(order_event::delivered)) {
             if (auto r = oc.transition(order_event::delivered, "every parcel delivered"); !r) {
                 return r;
             }
@@ -989,7 +1008,7 @@ result<command_outcome> engine::finish_packing(const command_context& ctx, shipm
                 return std::move(s).error();
             }
             shipment& sh = **s;
-            if (sh.state != shipment_state::planned && sh.state != shipment_state::picking) {
+            if (!next_shipment_state(sh.state, shipment_event::packed)) {
                 return error{errc::transition_not_allowed, "shipment_id",
                              fmt::format("shipment {} is {}", sh.id, sh.state)};
             }
@@ -1004,7 +1023,9 @@ result<command_outcome> engine::finish_packing(const command_context& ctx, shipm
             auto finished = session->finish(f.now());
             sh.packing = session->record();
             if (finished) {
-                sh.state = shipment_state::packed;
+                if (auto r = detail::move(sh, shipment_event::packed); !r) {
+                    return std::move(r).error();
+                }
                 if (auto r = impl_->advance_orders(f, sh); !r) {
                     return std::move(r).error();
                 }
@@ -1053,7 +1074,7 @@ result<command_outcome> engine::ship_shipment(const command_context& ctx, shipme
                 return std::move(s).error();
             }
             shipment& sh = **s;
-            if (sh.state != shipment_state::packed) {
+            if (!next_shipment_state(sh.state, shipment_event::handed_over)) {
                 return error{
                     errc::transition_not_allowed, "shipment_id",
                     fmt::format("shipment {} is {}; only packed parcels ship", sh.id, sh.state)};
@@ -1137,7 +1158,9 @@ result<command_outcome> engine::ship_shipment(const command_context& ctx, shipme
                 issued = std::move(*bill);
             }
             sh.tracking_number = issued->tracking_number;
-            sh.state = shipment_state::shipped;
+            if (auto r = detail::move(sh, shipment_event::handed_over); !r) {
+                return std::move(r).error();
+            }
             sh.shipped_at = f.now();
             sh.tracking = tracking_history(f.now());
             sh.due_at = f.now() + impl_->options.fulfilment.delay_limit;
@@ -1148,8 +1171,10 @@ result<command_outcome> engine::ship_shipment(const command_context& ctx, shipme
                     return std::move(c).error();
                 }
                 for (auto& r : (*c)->order.reservations) {
-                    if (r.id == l.reservation && r.active()) {
-                        r.state = reservation_state::consumed;
+                    if (r.id == l.reservation && detail::accepts(r, reservation_event::consumed)) {
+                        if (auto moved = detail::move(r, reservation_event::consumed); !moved) {
+                            return std::move(moved).error();
+                        }
                         (*c)->stock.push_back(stock_change{
                             r.sku, r.warehouse, stock_operation::consume, r.units, "reservations"});
                     }
@@ -1187,7 +1212,9 @@ void raise(order_change& c, shipment& s, logistics_exception_kind kind, std::str
                                                std::nullopt, std::nullopt, std::nullopt, reported});
     const case_type type = kind == logistics_exception_kind::delayed ? case_type::logistics_delay
                            : kind == logistics_exception_kind::lost  ? case_type::logistics_loss
-                                                                     : case_type::logistics_damage;
+                           : kind == logistics_exception_kind::returned
+                               ? case_type::parcel_returned
+                               : case_type::logistics_damage;
     c.cases.push_back(detail::case_signal{.type = type,
                                           .cause_key = fmt::format("{}:shipment:{}", type, s.id),
                                           .title = fmt::format("Shipment {} of order {} is {}: {}",
@@ -1214,13 +1241,35 @@ void recover(shipment& s, logistics_exception_kind kind, timestamp at) {
     }
 }
 
-// What the customer paid for an order's units in a parcel (no shipping).
-result<money> paid_value_in(const shipment& s, const order& o) {
-    auto part = detail::parcel_refund(s, o);
-    if (!part) {
-        return std::move(part).error();
+// The shipment event a tracking state means for the parcel.
+shipment_event event_for(tracking_state t) {
+    switch (t) {
+        case tracking_state::delivered:
+            return shipment_event::delivered;
+        case tracking_state::returned_to_sender:
+            return shipment_event::returned_to_sender;
+        case tracking_state::lost:
+            return shipment_event::declared_lost;
+        default:
+            return shipment_event::carrier_progress;
     }
-    return part->goods;
+}
+
+// Due work's next look at a parcel in its state: a moving one's delay
+// limit, a lost or returned one's refund time; none once it is over.
+std::optional<timestamp> next_look(const shipment& s, timestamp now, const fulfilment_settings& f) {
+    switch (s.state) {
+        case shipment_state::shipped:
+            return s.tracking->last_progress_at() + f.delay_limit;
+        case shipment_state::lost:
+        case shipment_state::returned:
+            if (f.auto_refund_after > duration::zero()) {
+                return now + f.auto_refund_after;
+            }
+            return std::nullopt;
+        default:
+            return std::nullopt;
+    }
 }
 
 bool has_open(const shipment& s, logistics_exception_kind kind) {
@@ -1286,30 +1335,9 @@ result<command_outcome> engine::record_carrier_event(const command_context& ctx,
             shipment& sh = **s;
             sh.tracking = std::move(update->history);
             const tracking_state now_state = sh.tracking->state();
-            // The shipment follows its tracking state.
-            switch (now_state) {
-                case tracking_state::delivered:
-                    sh.state = shipment_state::delivered;
-                    sh.delivered_at = event.occurred_at;
-                    sh.due_at.reset();
-                    break;
-                case tracking_state::returned_to_sender:
-                    sh.state = shipment_state::returned;
-                    sh.due_at.reset();
-                    break;
-                case tracking_state::lost:
-                    sh.state = shipment_state::lost;
-                    sh.due_at.reset();
-                    break;
-                default:
-                    sh.state = shipment_state::shipped;
-                    sh.due_at =
-                        sh.tracking->last_progress_at() + impl_->options.fulfilment.delay_limit;
-                    break;
-            }
-            if (tracking_in_progress(now_state) || now_state == tracking_state::delivered) {
-                recover(sh, logistics_exception_kind::delayed, f.now());
-                recover(sh, logistics_exception_kind::lost, f.now());
+            const shipment_state before = sh.state;
+            if (auto r = impl_->follow_tracking(f, sh, event.occurred_at); !r) {
+                return std::move(r).error();
             }
             for (const order_id oid : sh.orders) {
                 auto c = f.order(oid);
@@ -1352,14 +1380,12 @@ result<command_outcome> engine::record_carrier_event(const command_context& ctx,
                         .merchant = sh.merchant});
                 }
             }
-            if (now_state == tracking_state::lost &&
-                !has_open(sh, logistics_exception_kind::lost)) {
-                raise(**first, sh, logistics_exception_kind::lost,
-                      fmt::format("{} declared the parcel lost", sh.carrier), f.now());
-            }
-            if (now_state == tracking_state::returned_to_sender) {
-                raise(**first, sh, logistics_exception_kind::damaged,
-                      fmt::format("{} returned the parcel to the sender", sh.carrier), f.now());
+            if (sh.state != before) {
+                if (auto r = impl_->on_parcel_state(f, **first, sh,
+                                                    fmt::format("{} {}", sh.carrier, now_state));
+                    !r) {
+                    return std::move(r).error();
+                }
             }
             if (auto r = impl_->advance_orders(f, sh); !r) {
                 return std::move(r).error();
@@ -1414,12 +1440,38 @@ result<command_outcome> engine::report_logistics_exception(
             }
             raise(**first, sh, report.kind, report.detail, f.now(), true);
             if (report.kind == logistics_exception_kind::lost) {
-                sh.state = shipment_state::lost;
-                sh.due_at.reset();
+                // A person's word goes into the parcel's tracking like a
+                // carrier's scan, so the tracking and shipment machines both
+                // say lost (and a later scan of a found parcel wins again).
+                if (auto r = impl_->declare_lost(f, sh, report.detail, "reported"); !r) {
+                    return std::move(r).error();
+                }
             }
             return outcome_for((*first)->order, sh);
         });
 }
+
+namespace {
+
+// Which remedies fit which exception: a delayed parcel may still arrive (it
+// is compensated, or reported lost first); a lost or returned one is
+// reshipped or refunded (the goods never arrived); a damaged one takes any.
+result<void> check_remedy(logistics_exception_kind kind, logistics_remedy remedy) {
+    const bool goods_remedy =
+        remedy == logistics_remedy::reship || remedy == logistics_remedy::refund;
+    if (kind == logistics_exception_kind::delayed && goods_remedy) {
+        return error{errc::invalid_value, "remedy",
+                     "a delayed parcel may still arrive: compensate, or report it lost first"};
+    }
+    if ((kind == logistics_exception_kind::lost || kind == logistics_exception_kind::returned) &&
+        remedy == logistics_remedy::compensation) {
+        return error{errc::invalid_value, "remedy",
+                     "the goods of a lost or returned parcel never arrived: reship or refund them"};
+    }
+    return {};
+}
+
+}  // namespace
 
 result<command_outcome> engine::resolve_logistics_exception(
     const command_context& ctx, const logistics_resolution& resolution) {
@@ -1464,114 +1516,252 @@ result<command_outcome> engine::resolve_logistics_exception(
                              fmt::format("shipment {} has no open exception {}", sh.id,
                                          resolution.exception)};
             }
-            logistics_exception& ex = sh.exceptions[resolution.exception];
+            if (auto r = check_remedy(sh.exceptions[resolution.exception].kind, resolution.remedy);
+                !r) {
+                return std::move(r).error();
+            }
             auto first = f.order(sh.orders.front());
             if (!first) {
                 return std::move(first).error();
             }
-            shipment* result_shipment = &sh;
-            switch (resolution.remedy) {
-                case logistics_remedy::reship: {
-                    auto id = detail::next_id(impl_->numbers, f.now());
-                    if (!id) {
-                        return std::move(id).error();
-                    }
-                    shipment copy;
-                    copy.id = shipment_id(*id);
-                    copy.merchant = sh.merchant;
-                    copy.customer = sh.customer;
-                    copy.ship_to = sh.ship_to;
-                    copy.orders = sh.orders;
-                    copy.warehouse = sh.warehouse;
-                    copy.shipping_method = sh.shipping_method;
-                    copy.carrier = sh.carrier;
-                    copy.service = sh.service;
-                    copy.promised_by = sh.promised_by;
-                    copy.replaces = sh.id;
-                    copy.created_at = f.now();
-                    for (const auto& l : sh.lines) {
-                        auto c = f.order(l.order);
-                        if (!c) {
-                            return std::move(c).error();
-                        }
-                        auto rid = detail::next_id(impl_->numbers, f.now());
-                        if (!rid) {
-                            return std::move(rid).error();
-                        }
-                        reservation r{reservation_id(*rid), l.sku, sh.warehouse, l.units,
-                                      reservation_state::committed};
-                        (*c)->order.reservations.push_back(r);
-                        (*c)->stock.push_back(stock_change{
-                            l.sku, sh.warehouse, stock_operation::reserve, l.units, "reship"});
-                        copy.lines.push_back(shipment_line{l.order, l.line, l.sku, l.units, r.id});
-                    }
-                    for (const order_id oid : copy.orders) {
-                        auto c = f.order(oid);
-                        if (!c) {
-                            return std::move(c).error();
-                        }
-                        (*c)->order.shipments.push_back(copy.id);
-                        (*c)->dirty = true;
-                    }
-                    ex.replacement = copy.id;
-                    result_shipment = &f.add(std::move(copy));
-                    break;
-                }
-                case logistics_remedy::refund: {
-                    // Each order gets back its goods' paid value; the record
-                    // keeps the sum over the parcel's orders.
-                    std::optional<money> total;
-                    for (const order_id oid : sh.orders) {
-                        auto c = f.order(oid);
-                        if (!c) {
-                            return std::move(c).error();
-                        }
-                        auto value = paid_value_in(sh, (*c)->order);
-                        if (!value) {
-                            return std::move(value).error();
-                        }
-                        if (value->is_positive()) {
-                            if (auto r = impl_->refund_across(
-                                    **c, *value, fmt::format("parcel {} {}", sh.id, ex.kind));
-                                !r) {
-                                return std::move(r).error();
-                            }
-                        }
-                        auto sum = total ? total->plus(*value) : result<money>(*value);
-                        if (!sum) {
-                            return std::move(sum).error().within("amount");
-                        }
-                        total = std::move(*sum);
-                    }
-                    ex.amount = total;
-                    break;
-                }
-                case logistics_remedy::compensation: {
-                    (*first)->notify(
-                        notification_kind::refund_issued, audience::staff, "finance",
-                        fmt::format("Compensate the customer of order {} with {} for parcel {}",
-                                    (*first)->order.number, resolution.amount->to_string(), sh.id),
-                        {{"shipment_id", fmt::format("{}", sh.id)},
-                         {"amount", resolution.amount->to_string()}});
-                    ex.amount = resolution.amount;
-                    break;
-                }
-                default:
-                    break;
+            auto out = impl_->put_right(f, sh, resolution.exception, resolution.remedy,
+                                        resolution.amount, resolution.note);
+            if (!out) {
+                return std::move(out).error();
             }
-            ex.remedy = resolution.remedy;
-            ex.resolved_at = f.now();
-            if (auto r = impl_->advance_orders(f, sh); !r) {
+            return outcome_for((*first)->order, *out ? **out : sh);
+        });
+}
+
+// Puts exception `index` of parcel `sh` right with `remedy` (the command
+// above, and due work's refund of a lost or returned parcel nobody put
+// right). Returns the replacement parcel of a reship.
+result<const shipment*> engine::impl::put_right(fulfilment_change& f, shipment& sh,
+                                                std::size_t index, logistics_remedy remedy,
+                                                const std::optional<money>& amount,
+                                                std::string_view note) {
+    auto first = f.order(sh.orders.front());
+    if (!first) {
+        return std::move(first).error();
+    }
+    const logistics_exception_kind kind = sh.exceptions[index].kind;
+    const bool goods_gone =
+        kind == logistics_exception_kind::lost || kind == logistics_exception_kind::returned;
+    const shipment* replacement = nullptr;
+    std::optional<money> paid;
+    switch (remedy) {
+        case logistics_remedy::reship: {
+            auto made = reship(f, sh);
+            if (!made) {
+                return std::move(made).error();
+            }
+            replacement = *made;
+            sh.exceptions[index].replacement = replacement->id;
+            break;
+        }
+        case logistics_remedy::refund: {
+            auto total = refund_parcel(f, sh, note);
+            if (!total) {
+                return std::move(total).error();
+            }
+            paid = std::move(*total);
+            break;
+        }
+        default: {
+            (*first)->compensate(
+                *amount, sh.id.value(),
+                fmt::format("parcel {} {}{}{}", sh.id, kind, note.empty() ? "" : ": ", note));
+            paid = amount;
+            break;
+        }
+    }
+    logistics_exception& ex = sh.exceptions[index];
+    ex.remedy = remedy;
+    ex.resolved_at = f.now();
+    ex.amount = paid;
+    if (goods_gone) {
+        const shipment_event put = remedy == logistics_remedy::reship ? shipment_event::reshipped
+                                                                      : shipment_event::refunded;
+        if (auto r = detail::move(sh, put); !r) {
+            return std::move(r).error();
+        }
+        sh.due_at.reset();
+    }
+    if (auto r = advance_orders(f, sh); !r) {
+        return std::move(r).error();
+    }
+    for (const order_id oid : sh.orders) {
+        auto c = f.order(oid);
+        if (!c) {
+            return std::move(c).error();
+        }
+        if (auto r = close_after_sales(**c, nullptr); !r) {
+            return std::move(r).error();
+        }
+    }
+    (*first)->notify(
+        notification_kind::logistics_exception, audience::staff, "customer_service",
+        fmt::format("Shipment {} {} exception resolved by {}", sh.id, kind, remedy),
+        {{"shipment_id", fmt::format("{}", sh.id)}, {"remedy", std::string(to_string(remedy))}});
+    return replacement;
+}
+
+// A new planned parcel with the same goods, reserved again from the same
+// warehouse (a returned parcel's goods are back on hand there).
+result<const shipment*> engine::impl::reship(fulfilment_change& f, const shipment& sh) {
+    auto id = detail::next_id(numbers, f.now());
+    if (!id) {
+        return std::move(id).error();
+    }
+    shipment copy;
+    copy.id = shipment_id(*id);
+    copy.merchant = sh.merchant;
+    copy.customer = sh.customer;
+    copy.ship_to = sh.ship_to;
+    copy.orders = sh.orders;
+    copy.warehouse = sh.warehouse;
+    copy.shipping_method = sh.shipping_method;
+    copy.carrier = sh.carrier;
+    copy.service = sh.service;
+    copy.promised_by = sh.promised_by;
+    copy.replaces = sh.id;
+    copy.created_at = f.now();
+    for (const auto& l : sh.lines) {
+        auto c = f.order(l.order);
+        if (!c) {
+            return std::move(c).error();
+        }
+        auto rid = detail::next_id(numbers, f.now());
+        if (!rid) {
+            return std::move(rid).error();
+        }
+        auto r = detail::new_reservation(reservation_id(*rid), l.sku, sh.warehouse, l.units, true);
+        if (!r) {
+            return std::move(r).error();
+        }
+        (*c)->order.reservations.push_back(*r);
+        (*c)->stock.push_back(
+            stock_change{l.sku, sh.warehouse, stock_operation::reserve, l.units, "reship"});
+        copy.lines.push_back(shipment_line{l.order, l.line, l.sku, l.units, r->id});
+    }
+    for (const order_id oid : copy.orders) {
+        auto c = f.order(oid);
+        if (!c) {
+            return std::move(c).error();
+        }
+        (*c)->order.shipments.push_back(copy.id);
+        (*c)->dirty = true;
+    }
+    return &f.add(std::move(copy));
+}
+
+// Refunds the goods of parcel `sh` to each of its orders (parcel_refund),
+// through the payments and the ledger; the sum over the orders.
+result<money> engine::impl::refund_parcel(fulfilment_change& f, const shipment& sh,
+                                          std::string_view note) {
+    std::optional<money> total;
+    for (const order_id oid : sh.orders) {
+        auto c = f.order(oid);
+        if (!c) {
+            return std::move(c).error();
+        }
+        auto part = parcel_refund(f, (*c)->order, sh);
+        if (!part) {
+            return std::move(part).error();
+        }
+        if (part->total.is_positive()) {
+            order_refund entry{
+                f.now(),       refund_source::parcel,
+                sh.id.value(), part->total,
+                part->lines,   fmt::format("parcel {}{}{}", sh.id, note.empty() ? "" : ": ", note)};
+            if (auto r = (*c)->give_back(std::move(entry)); !r) {
                 return std::move(r).error();
             }
-            (*first)->notify(notification_kind::logistics_exception, audience::staff,
-                             "customer_service",
-                             fmt::format("Shipment {} {} exception resolved by {}", sh.id, ex.kind,
-                                         resolution.remedy),
-                             {{"shipment_id", fmt::format("{}", sh.id)},
-                              {"remedy", std::string(to_string(resolution.remedy))}});
-            return outcome_for((*first)->order, *result_shipment);
-        });
+        }
+        auto sum = total ? total->plus(part->total) : result<money>(part->total);
+        if (!sum) {
+            return std::move(sum).error().within("amount");
+        }
+        total = std::move(*sum);
+    }
+    return *total;
+}
+
+// The parcel follows its tracking through the shipment machine (a parcel
+// already put right keeps late scans in its tracking only); a moving or
+// delivered parcel's delay and loss exceptions recover; due work's next
+// look is armed for the new state.
+result<void> engine::impl::follow_tracking(fulfilment_change& /*f*/, shipment& sh,
+                                           timestamp occurred_at) {
+    const tracking_state now_state = sh.tracking->state();
+    const shipment_event event = event_for(now_state);
+    const shipment_state before = sh.state;
+    if (next_shipment_state(sh.state, event)) {
+        if (auto r = detail::move(sh, event); !r) {
+            return r;
+        }
+    }
+    if (sh.state == shipment_state::delivered && before != shipment_state::delivered) {
+        sh.delivered_at = occurred_at;
+    }
+    if (tracking_in_progress(now_state) || now_state == tracking_state::delivered) {
+        recover(sh, logistics_exception_kind::delayed, occurred_at);
+        recover(sh, logistics_exception_kind::lost, occurred_at);
+    }
+    if (sh.state != before || sh.state == shipment_state::shipped) {
+        sh.due_at = next_look(sh, now(), options.fulfilment);
+    }
+    return {};
+}
+
+// What a parcel's new state brings: a loss or a return is an exception (and
+// a case); a returned parcel's goods are back on hand at its warehouse.
+result<void> engine::impl::on_parcel_state(fulfilment_change& f, order_change& first, shipment& sh,
+                                           std::string detail) {
+    if (sh.state == shipment_state::lost && !has_open(sh, logistics_exception_kind::lost)) {
+        raise(first, sh, logistics_exception_kind::lost,
+              fmt::format("{} declared the parcel lost", sh.carrier), f.now());
+    }
+    if (sh.state != shipment_state::returned) {
+        return {};
+    }
+    raise(first, sh, logistics_exception_kind::returned, std::move(detail), f.now());
+    for (const auto& l : sh.lines) {
+        auto c = f.order(l.order);
+        if (!c) {
+            return std::move(c).error();
+        }
+        (*c)->stock.push_back(stock_change{l.sku, sh.warehouse, stock_operation::restock, l.units,
+                                           fmt::format("shipment {} returned", sh.id)});
+    }
+    return {};
+}
+
+// Declares a shipped parcel lost: a declared_lost event in its tracking, in
+// the name of `who` (a person's report, the lost_after rule).
+result<void> engine::impl::declare_lost(fulfilment_change& f, shipment& sh, std::string_view detail,
+                                        std::string_view who) {
+    if (!sh.tracking) {
+        return error{errc::transition_not_allowed, "shipment_id",
+                     fmt::format("shipment {} has not been handed to a carrier", sh.id)};
+    }
+    carrier_event event;
+    event.id = fmt::format("{}-lost-{}", who, sh.tracking->entries().size() + 1);
+    event.kind = tracking_event::declared_lost;
+    event.occurred_at = f.now();
+    event.received_at = f.now();
+    event.detail = std::string(detail);
+    auto update = apply_carrier_event(*sh.tracking, event);
+    if (!update) {
+        return std::move(update).error().within("event");
+    }
+    if (update->history.state() != tracking_state::lost) {
+        return error{errc::transition_not_allowed, "shipment_id",
+                     fmt::format("shipment {} is {}; it cannot be declared lost", sh.id,
+                                 update->history.state())};
+    }
+    sh.tracking = std::move(update->history);
+    return follow_tracking(f, sh, event.occurred_at);
 }
 
 // --- cancellation ------------------------------------------------------------------
@@ -1607,7 +1797,9 @@ result<void> engine::impl::cancel_shipments(order_change& c) {
         std::erase_if(s.lines, [&](const shipment_line& l) { return l.order == c.order.id; });
         std::erase(s.orders, c.order.id);
         if (s.lines.empty()) {
-            s.state = shipment_state::cancelled;
+            if (auto r = detail::move(s, shipment_event::cancelled, "state"); !r) {
+                return r;
+            }
         }
         s.version += 1;
         s.updated_at = c.now();
@@ -1616,19 +1808,19 @@ result<void> engine::impl::cancel_shipments(order_change& c) {
     return {};
 }
 
-// --- due work: delays ------------------------------------------------------------------
+// --- due work: delays, losses, refunds ----------------------------------------------------
 
-result<void> engine::impl::check_delay(shipment_id id, due_work_report& report) {
+result<void> engine::impl::run_due_shipment(shipment_id id, due_work_report& report) {
     auto orders = orders_of(id);
     if (!orders) {
         return std::move(orders).error();
     }
     const command_context ctx{system_actor(), {}, nullptr};
-    bool marked = false;
+    std::size_t* counter = nullptr;
     auto done = on_fulfilment(
         ctx, command::run_due_work, *orders, 0,
         [&](fulfilment_change& f) -> result<command_outcome> {
-            marked = false;
+            counter = nullptr;
             auto seen = f.peek(id);
             if (!seen) {
                 return std::move(seen).error();
@@ -1640,35 +1832,93 @@ result<void> engine::impl::check_delay(shipment_id id, due_work_report& report) 
             if (!s) {
                 return std::move(s).error();
             }
-            shipment& sh = **s;
-            const duration limit = options.fulfilment.delay_limit;
-            if (sh.tracking->delayed(f.now(), limit)) {
-                if (!has_open(sh, logistics_exception_kind::delayed)) {
-                    auto first = f.order(sh.orders.front());
-                    if (!first) {
-                        return std::move(first).error();
-                    }
-                    raise(**first, sh, logistics_exception_kind::delayed,
-                          fmt::format("no progress from {} since {:%Y-%m-%d %H:%M} UTC", sh.carrier,
-                                      std::chrono::floor<std::chrono::minutes>(
-                                          sh.tracking->last_progress_at())),
-                          f.now());
-                    marked = true;
-                }
-                sh.due_at.reset();  // re-armed by the next carrier event
-            } else {
-                sh.due_at = sh.tracking->last_progress_at() + limit;
+            auto step = due_step(f, **s);
+            if (!step) {
+                return std::move(step).error();
             }
+            counter = *step == due_parcel::delayed         ? &report.delayed_shipments
+                      : *step == due_parcel::declared_lost ? &report.parcels_declared_lost
+                      : *step == due_parcel::refunded      ? &report.parcels_refunded
+                                                           : nullptr;
             return command_outcome{};
         },
         false);
     if (!done) {
         return std::move(done).error();
     }
-    if (marked) {
-        ++report.delayed_shipments;
+    if (counter != nullptr) {
+        ++*counter;
     }
     return {};
+}
+
+// One due look at a parcel: a shipped parcel without progress for
+// delay_limit is delayed (once), and for lost_after declared lost; a lost or
+// returned parcel nobody put right within auto_refund_after is refunded.
+result<engine::impl::due_parcel> engine::impl::due_step(fulfilment_change& f, shipment& sh) {
+    auto first = f.order(sh.orders.front());
+    if (!first) {
+        return std::move(first).error();
+    }
+    const fulfilment_settings& rules = options.fulfilment;
+    if (sh.state == shipment_state::lost || sh.state == shipment_state::returned) {
+        sh.due_at.reset();
+        const auto open = std::find_if(sh.exceptions.begin(), sh.exceptions.end(), [&](auto& e) {
+            return e.open() && (e.kind == logistics_exception_kind::lost ||
+                                e.kind == logistics_exception_kind::returned);
+        });
+        if (rules.auto_refund_after == duration::zero() || open == sh.exceptions.end()) {
+            return due_parcel::nothing;
+        }
+        const auto index = static_cast<std::size_t>(open - sh.exceptions.begin());
+        auto put = put_right(f, sh, index, logistics_remedy::refund, std::nullopt,
+                             "nobody reshipped or refunded it in time");
+        if (!put) {
+            return std::move(put).error();
+        }
+        return due_parcel::refunded;
+    }
+    if (sh.state != shipment_state::shipped) {
+        sh.due_at.reset();
+        return due_parcel::nothing;
+    }
+    const timestamp since = sh.tracking->last_progress_at();
+    if (rules.lost_after > duration::zero() && f.now() - since >= rules.lost_after) {
+        if (auto r = declare_lost(
+                f, sh,
+                fmt::format("no progress from {} since {:%Y-%m-%d %H:%M} UTC", sh.carrier,
+                            std::chrono::floor<std::chrono::minutes>(since)),
+                "lost_after");
+            !r) {
+            return std::move(r).error();
+        }
+        if (auto r = on_parcel_state(f, **first, sh, ""); !r) {
+            return std::move(r).error();
+        }
+        if (auto r = advance_orders(f, sh); !r) {
+            return std::move(r).error();
+        }
+        return due_parcel::declared_lost;
+    }
+    due_parcel step = due_parcel::nothing;
+    if (sh.tracking->delayed(f.now(), rules.delay_limit) &&
+        !has_open(sh, logistics_exception_kind::delayed)) {
+        raise(**first, sh, logistics_exception_kind::delayed,
+              fmt::format("no progress from {} since {:%Y-%m-%d %H:%M} UTC", sh.carrier,
+                          std::chrono::floor<std::chrono::minutes>(since)),
+              f.now());
+        step = due_parcel::delayed;
+    }
+    // Next look: the delay limit while it moves, then the lost_after rule.
+    const timestamp delay_at = since + rules.delay_limit;
+    if (delay_at > f.now()) {
+        sh.due_at = delay_at;
+    } else if (rules.lost_after > duration::zero()) {
+        sh.due_at = since + rules.lost_after;
+    } else {
+        sh.due_at.reset();  // re-armed by the next carrier event
+    }
+    return step;
 }
 
 // --- reading -------------------------------------------------------------------------
@@ -1697,8 +1947,9 @@ result<std::vector<carrier_kpi>> engine::carrier_kpis(const actor& who, timestam
     }
     std::map<carrier_id, carrier_kpi> by_carrier;
     std::map<carrier_id, std::int64_t> quoted;
-    for (const shipment_state state : {shipment_state::shipped, shipment_state::delivered,
-                                       shipment_state::returned, shipment_state::lost}) {
+    for (const shipment_state state :
+         {shipment_state::shipped, shipment_state::delivered, shipment_state::returned,
+          shipment_state::lost, shipment_state::resolved}) {
         auto walked =
             for_each_shipment(impl_->ports.store, state, [&](const shipment& s) -> result<void> {
                 if (!s.shipped_at || *s.shipped_at < from || *s.shipped_at >= to) {
@@ -1713,8 +1964,23 @@ result<std::vector<carrier_kpi>> engine::carrier_kpis(const actor& who, timestam
                         ++k.on_time;
                     }
                 }
-                k.returned += s.state == shipment_state::returned ? 1U : 0U;
-                k.lost += s.state == shipment_state::lost ? 1U : 0U;
+                // A resolved parcel was lost or returned: its exceptions say which.
+                const auto ended_as = [&](shipment_state as, logistics_exception_kind kind) {
+                    return s.state == as ||
+                           (s.state == shipment_state::resolved &&
+                            std::any_of(s.exceptions.begin(), s.exceptions.end(),
+                                        [&](const logistics_exception& e) {
+                                            return e.kind == kind && !e.open() &&
+                                                   e.remedy != logistics_remedy::recovered;
+                                        }));
+                };
+                const bool returned =
+                    ended_as(shipment_state::returned, logistics_exception_kind::returned);
+                k.returned += returned ? 1U : 0U;
+                k.lost +=
+                    !returned && ended_as(shipment_state::lost, logistics_exception_kind::lost)
+                        ? 1U
+                        : 0U;
                 bool damaged = false;
                 bool delayed = false;
                 for (const auto& e : s.exceptions) {
@@ -1837,56 +2103,6 @@ result<order_fulfilment> engine::fulfilment(const actor& who, order_id id) const
     } else {
         out.progress = fulfilment_progress::in_warehouse;
     }
-    return out;
-}
-
-result<refund_breakdown> detail::parcel_refund(const shipment& s, const order& o) {
-    const money none = money::zero(o.total.currency());
-    std::map<std::uint32_t, refund_line> by_line;
-    for (const auto& l : s.lines) {
-        if (l.order != o.id) {
-            continue;
-        }
-        if (l.line >= o.lines.size() || l.units.units() > o.lines[l.line].units.units()) {
-            return error{
-                errc::invalid_value, "lines",
-                fmt::format("shipment {} names line {} of order {} wrongly", s.id, l.line, o.id)};
-        }
-        const order_line& ol = o.lines[l.line];
-        auto gross = ol.unit_price.times(l.units);
-        if (!gross) {
-            return std::move(gross).error();
-        }
-        auto discount = ol.discount.allocate(
-            std::array<std::int64_t, 2>{l.units.units(), ol.units.units() - l.units.units()});
-        if (!discount) {
-            return std::move(discount).error();
-        }
-        auto net = gross->minus(discount->front());
-        if (!net) {
-            return std::move(net).error();
-        }
-        auto [it, fresh] = by_line.try_emplace(l.line, refund_line{l.line, l.units, *net, none});
-        if (!fresh) {
-            auto units = it->second.units.plus(l.units);
-            auto goods = it->second.goods.plus(*net);
-            if (!units || !goods) {
-                return error{errc::overflow, "lines", "a parcel's refund does not fit"};
-            }
-            it->second.units = *units;
-            it->second.goods = std::move(*goods);
-        }
-    }
-    refund_breakdown out{{}, none, none, none};
-    for (auto& [line, part] : by_line) {
-        auto goods = out.goods.plus(part.goods);
-        if (!goods) {
-            return std::move(goods).error();
-        }
-        out.goods = std::move(*goods);
-        out.lines.push_back(std::move(part));
-    }
-    out.total = out.goods;
     return out;
 }
 

@@ -125,9 +125,8 @@ result<stock_transfer> engine::receive_transfer(const command_context& ctx, tran
                 return std::move(found).error();
             }
             stock_transfer t = std::move(*found);
-            if (t.state != transfer_state::in_transit) {
-                return error{errc::transition_not_allowed, "transfer_id",
-                             fmt::format("transfer {} was already received", id)};
+            if (auto r = detail::move(t, transfer_event::received); !r) {
+                return std::move(r).error();
             }
             const timestamp at = impl_->now();
             if (auto r = tx.change_stock(
@@ -135,8 +134,57 @@ result<stock_transfer> engine::receive_transfer(const command_context& ctx, tran
                 !r) {
                 return std::move(r).error();
             }
-            t.state = transfer_state::received;
             t.received_at = at;
+            t.version += 1;
+            if (auto r = tx.put_transfer(t); !r) {
+                return std::move(r).error();
+            }
+            command_outcome out{};
+            out.transfer = t.id;
+            return out;
+        });
+    if (!done) {
+        return std::move(done).error();
+    }
+    return get_transfer(ctx.actor, id);
+}
+
+result<stock_transfer> engine::cancel_transfer(const command_context& ctx, transfer_id id,
+                                               std::string_view reason) {
+    if (id.value() == 0) {
+        return error{errc::missing_value, "transfer_id", "is required"};
+    }
+    if (auto r = detail::check_text(reason, "reason", 512, true); !r) {
+        return std::move(r).error();
+    }
+    const auto fp = detail::fingerprint()
+                        .add(command::transfer_stock)
+                        .add(std::string_view("cancel"))
+                        .add(id)
+                        .add(reason)
+                        .value();
+    auto done = impl_->on_store(
+        ctx, command::transfer_stock, fp, [&](store_transaction& tx) -> result<command_outcome> {
+            auto found = detail::required(tx.find_transfer(id), "transfer_id", "transfer", id);
+            if (!found) {
+                return std::move(found).error();
+            }
+            stock_transfer t = std::move(*found);
+            if (auto r = detail::move(t, transfer_event::cancelled); !r) {
+                return std::move(r).error();
+            }
+            // The units leave the target's in-transit figure and are on hand
+            // at the source again, in one transaction.
+            const timestamp at = impl_->now();
+            for (const auto& change :
+                 {stock_change{t.sku, t.to, stock_operation::recall, t.units, "units", at},
+                  stock_change{t.sku, t.from, stock_operation::restock, t.units, "units", at}}) {
+                if (auto r = tx.change_stock(change); !r) {
+                    return std::move(r).error();
+                }
+            }
+            t.cancelled_at = at;
+            t.cancel_reason = std::string(reason);
             t.version += 1;
             if (auto r = tx.put_transfer(t); !r) {
                 return std::move(r).error();
@@ -153,7 +201,7 @@ result<stock_transfer> engine::receive_transfer(const command_context& ctx, tran
 
 result<stock_transfer> engine::get_transfer(const actor& who, transfer_id id) const {
     if (auto allowed = impl_->ports.policy.authorize(who, command::transfer_stock, nullptr);
-        !allowed && who.role != role::system) {
+        !allowed) {
         return std::move(allowed).error();
     }
     return detail::required(impl_->ports.store.load_transfer(id), "transfer_id", "transfer", id);

@@ -515,7 +515,7 @@ result<exception_case> engine::resolve_case(const command_context& ctx, case_id 
             c.resolution = std::string(resolution);
             c.resolution_code = std::string(code);
             c.resolved_at = at;
-            c.due_at.reset();
+            c.due_at = impl_->close_time(at);
             if (c.owner.empty()) {
                 c.owner = ctx.actor.id;
             }
@@ -558,10 +558,34 @@ result<void> engine::impl::run_due_case(case_id id, due_work_report& report) {
         }
         const timestamp at = now();
         if (!*found || !(*found)->due_at || *(*found)->due_at > at ||
-            !case_unresolved((*found)->state)) {
+            (*found)->state == case_state::closed) {
             return {};  // gone, or no longer due: another scheduler was first
         }
         exception_case c = std::move(**found);
+        if (c.state == case_state::resolved) {
+            // Its cause stayed away (or a person resolved it) for
+            // close_resolved_after: it closes, and frees its cause key.
+            if (auto r = step(c, case_event::closed, system_actor(), at,
+                              "closed automatically after its resolution");
+                !r) {
+                return r;
+            }
+            c.version += 1;
+            c.closed_at = at;
+            c.due_at.reset();
+            if (auto r = (*tx)->put_case(c); !r) {
+                return r;
+            }
+            auto committed = (*tx)->commit();
+            if (committed) {
+                ++report.cases_closed;
+                return {};
+            }
+            if (committed.error().code != errc::conflict || attempt >= options.conflict_retries) {
+                return std::move(committed).error();
+            }
+            continue;
+        }
         const case_state late = c.state == case_state::escalated ? c.escalated_from : c.state;
         const case_priority before = c.priority;
         c.priority = raised(c.priority);
@@ -613,7 +637,8 @@ result<bool> engine::impl::cause_holds(const exception_case& c) {
     switch (c.type) {
         case case_type::unprocessed_order:
         case case_type::stock_shortage:
-        case case_type::payment_failure: {
+        case case_type::payment_failure:
+        case case_type::payment_mismatch: {
             if (!c.order) {
                 return true;
             }
@@ -627,7 +652,7 @@ result<bool> engine::impl::cause_holds(const exception_case& c) {
             if (c.type == case_type::stock_shortage) {
                 return (*o)->state == order_state::paid;
             }
-            if (c.type == case_type::payment_failure) {
+            if (c.type == case_type::payment_failure || c.type == case_type::payment_mismatch) {
                 return (*o)->state == order_state::awaiting_payment;
             }
             const auto state = state_in_key(c.cause_key);
@@ -636,7 +661,8 @@ result<bool> engine::impl::cause_holds(const exception_case& c) {
         case case_type::unclear_address:
         case case_type::logistics_delay:
         case case_type::logistics_loss:
-        case case_type::logistics_damage: {
+        case case_type::logistics_damage:
+        case case_type::parcel_returned: {
             if (!c.shipment) {
                 return true;
             }
@@ -651,9 +677,10 @@ result<bool> engine::impl::cause_holds(const exception_case& c) {
                 return (*s)->state == shipment_state::shipped;
             }
             const logistics_exception_kind kind =
-                c.type == case_type::logistics_delay  ? logistics_exception_kind::delayed
-                : c.type == case_type::logistics_loss ? logistics_exception_kind::lost
-                                                      : logistics_exception_kind::damaged;
+                c.type == case_type::logistics_delay   ? logistics_exception_kind::delayed
+                : c.type == case_type::logistics_loss  ? logistics_exception_kind::lost
+                : c.type == case_type::parcel_returned ? logistics_exception_kind::returned
+                                                       : logistics_exception_kind::damaged;
             return std::any_of(
                 (*s)->exceptions.begin(), (*s)->exceptions.end(),
                 [&](const logistics_exception& e) { return e.kind == kind && e.open(); });
@@ -676,8 +703,6 @@ result<bool> engine::impl::cause_holds(const exception_case& c) {
             return *row && (*row)->low_stock_alerted;
         }
         case case_type::payment_timeout:
-        case case_type::payment_mismatch:
-        case case_type::parcel_returned:
         case case_type::other:
             return true;
     }
@@ -764,7 +789,7 @@ result<bool> engine::impl::clear_if_gone(case_id id) {
     changed.resolution = "The cause went away before anyone resolved the case.";
     changed.resolution_code = "cause_cleared";
     changed.resolved_at = when;
-    changed.due_at.reset();
+    changed.due_at = close_time(when);
     if (auto r = (*tx)->put_case(changed); !r) {
         return std::move(r).error();
     }

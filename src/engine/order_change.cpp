@@ -27,9 +27,9 @@ result<void> order_change::transition(order_event event, std::string reason,
 }
 
 // The due-work scan acts on order::due_at: the payment timeout while the
-// order waits for payment, the auto-confirm time once it is delivered. A
-// failed payment attempt keeps the original deadline; coming back from hold
-// starts a new payment window.
+// order waits for payment, the auto-confirm time once it is delivered, the
+// after-sales window once it is completed. A failed payment attempt keeps
+// the original deadline; coming back from hold starts a new payment window.
 void order_change::arm_deadline(order_state before) {
     switch (order.state) {
         case order_state::awaiting_payment:
@@ -38,7 +38,22 @@ void order_change::arm_deadline(order_state before) {
             }
             return;
         case order_state::delivered:
-            order.due_at = now_ + settings_.auto_confirm_after;
+            // A ticket opened on a delivered order leaves it delivered: the
+            // auto-confirm time stays as it was.
+            if (before != order_state::delivered || !order.due_at) {
+                order.due_at = now_ + settings_.auto_confirm_after;
+            }
+            return;
+        case order_state::completed:
+            // The after-sales window: the order closes when it passes with
+            // every ticket ended (0: it waits for close_order).
+            if (before != order_state::completed) {
+                if (settings_.after_sales.window > duration::zero()) {
+                    order.due_at = now_ + settings_.after_sales.window;
+                } else {
+                    order.due_at.reset();
+                }
+            }
             return;
         default:
             order.due_at.reset();
@@ -65,32 +80,41 @@ void order_change::notify(notification_kind kind, audience to, std::string recip
     notes.push_back(std::move(note));
 }
 
-void order_change::commit_reservations() {
+result<void> order_change::commit_reservations() {
     for (auto& r : order.reservations) {
-        if (r.state == reservation_state::held) {
-            r.state = reservation_state::committed;
+        if (accepts(r, reservation_event::committed)) {
+            if (auto moved = move(r, reservation_event::committed); !moved) {
+                return moved;
+            }
         }
     }
+    return {};
 }
 
-void order_change::release_reservations() {
+result<void> order_change::release_reservations() {
     for (auto& r : order.reservations) {
-        if (r.active()) {
-            r.state = reservation_state::released;
+        if (accepts(r, reservation_event::released)) {
+            if (auto moved = move(r, reservation_event::released); !moved) {
+                return moved;
+            }
             stock.push_back(stock_change{r.sku, r.warehouse, stock_operation::release, r.units,
                                          "reservations"});
         }
     }
+    return {};
 }
 
-void order_change::consume_reservations() {
+result<void> order_change::consume_reservations() {
     for (auto& r : order.reservations) {
-        if (r.active()) {
-            r.state = reservation_state::consumed;
+        if (accepts(r, reservation_event::consumed)) {
+            if (auto moved = move(r, reservation_event::consumed); !moved) {
+                return moved;
+            }
             stock.push_back(stock_change{r.sku, r.warehouse, stock_operation::consume, r.units,
                                          "reservations"});
         }
     }
+    return {};
 }
 
 result<void> order_change::refund(payment& p, const money& amount, std::string_view reason) {
@@ -107,14 +131,12 @@ result<void> order_change::refund(payment& p, const money& amount, std::string_v
                      fmt::format("must be more than zero and at most the {} still refundable",
                                  refundable->to_string())};
     }
-    const payment_guard_facts facts{*refunded == p.captured};
-    auto next = next_payment_state(p.state, payment_event::refund_issued, facts);
-    if (!next) {
-        return std::move(next).error();
+    if (auto moved = move(p, payment_event::refund_issued,
+                          payment_guard_facts{*refunded == p.captured}, now_);
+        !moved) {
+        return moved;
     }
-    p.state = *next;
     p.refunded = std::move(*refunded);
-    p.updated_at = now_;
     notify(notification_kind::refund_issued, audience::staff, "finance",
            fmt::format("Refund {} to the customer of order {}: {}", amount.to_string(),
                        order.number, reason),
@@ -124,29 +146,141 @@ result<void> order_change::refund(payment& p, const money& amount, std::string_v
     return {};
 }
 
+result<void> order_change::give_back(order_refund entry) {
+    money left = entry.amount;
+    for (auto it = order.payments.rbegin(); it != order.payments.rend() && left.is_positive();
+         ++it) {
+        auto held = it->captured.minus(it->refunded);
+        if (!held || !held->is_positive()) {
+            continue;
+        }
+        const money part = *held < left ? *held : left;
+        if (auto r = refund(*it, part, entry.reason); !r) {
+            return r;
+        }
+        auto rest = left.minus(part);
+        if (!rest) {
+            return std::move(rest).error();
+        }
+        left = std::move(*rest);
+    }
+    if (left.is_positive()) {
+        return error{errc::amount_mismatch, "amount",
+                     fmt::format("order {} holds {} less than the {} to give back", order.number,
+                                 left.to_string(), entry.amount.to_string())};
+    }
+    entry.at = now_;
+    order.refunds.push_back(std::move(entry));
+    return {};
+}
+
+result<void> order_change::return_payment(payment& p, std::string reason) {
+    auto held = p.captured.minus(p.refunded);
+    if (!held) {
+        return std::move(held).error();
+    }
+    if (!held->is_positive()) {
+        return {};
+    }
+    if (auto r = refund(p, *held, reason); !r) {
+        return r;
+    }
+    order.refunds.push_back(order_refund{
+        now_, refund_source::returned_payment, p.id.value(), *held, {}, std::move(reason)});
+    return {};
+}
+
 result<void> order_change::refund_everything(std::string_view reason) {
+    money held = money::zero(order.total.currency());
     for (auto& p : order.payments) {
-        if (p.state == payment_state::authorized) {
-            auto next = next_payment_state(p.state, payment_event::authorization_voided, {});
-            if (!next) {
-                return std::move(next).error();
+        // An open authorization is released; captured money comes back below.
+        if (next_payment_state(p.state, payment_event::authorization_voided, {})) {
+            if (auto moved = move(p, payment_event::authorization_voided, {}, now_); !moved) {
+                return moved;
             }
-            p.state = *next;
-            p.updated_at = now_;
             continue;
         }
-        if (p.state != payment_state::captured && p.state != payment_state::partially_refunded) {
-            continue;
+        auto left = p.captured.minus(p.refunded);
+        auto sum = left ? held.plus(*left) : left;
+        if (!sum) {
+            return std::move(sum).error();
         }
-        auto remaining = p.captured.minus(p.refunded);
-        if (!remaining) {
-            return std::move(remaining).error();
-        }
-        if (auto done = refund(p, *remaining, reason); !done) {
-            return done;
+        held = std::move(*sum);
+    }
+    if (!held.is_positive()) {
+        return {};
+    }
+    return give_back(
+        order_refund{now_, refund_source::cancellation, 0, held, {}, std::string(reason)});
+}
+
+void order_change::compensate(const money& amount, std::uint64_t reference, std::string reason) {
+    notify(notification_kind::compensation_issued, audience::staff, "finance",
+           fmt::format("Compensate the customer of order {} with {}: {}", order.number,
+                       amount.to_string(), reason),
+           {{"amount", amount.to_string()}, {"reference", fmt::format("{}", reference)}});
+    order.refunds.push_back(
+        order_refund{now_, refund_source::compensation, reference, amount, {}, std::move(reason)});
+}
+
+// --- one writer per state ---------------------------------------------------------------
+
+result<void> move(payment& p, payment_event event, const payment_guard_facts& facts, timestamp at) {
+    auto next = next_payment_state(p.state, event, facts);
+    if (!next) {
+        return std::move(next).error();
+    }
+    p.state = *next;
+    p.updated_at = at;
+    return {};
+}
+
+bool accepts(const reservation& r, reservation_event event) {
+    return next_reservation_state(r.state, event).has_value();
+}
+
+result<void> move(reservation& r, reservation_event event) {
+    auto next = next_reservation_state(r.state, event);
+    if (!next) {
+        return std::move(next).error().within("reservations");
+    }
+    r.state = *next;
+    return {};
+}
+
+result<void> move(shipment& s, shipment_event event, std::string_view field) {
+    auto next = next_shipment_state(s.state, event);
+    if (!next) {
+        error e = std::move(next).error();
+        e.field = std::string(field);
+        e.message = fmt::format("shipment {}: {}", s.id, e.message);
+        return e;
+    }
+    s.state = *next;
+    return {};
+}
+
+result<void> move(stock_transfer& t, transfer_event event, std::string_view field) {
+    auto next = next_transfer_state(t.state, event);
+    if (!next) {
+        error e = std::move(next).error();
+        e.field = std::string(field);
+        e.message = fmt::format("transfer {}: {}", t.id, e.message);
+        return e;
+    }
+    t.state = *next;
+    return {};
+}
+
+result<reservation> new_reservation(reservation_id id, sku_id sku, warehouse_id warehouse,
+                                    quantity units, bool committed) {
+    reservation r{id, std::move(sku), std::move(warehouse), units, reservation_state::held};
+    if (committed) {
+        if (auto moved = move(r, reservation_event::committed); !moved) {
+            return std::move(moved).error();
         }
     }
-    return {};
+    return r;
 }
 
 result<void> check_text(std::string_view text, std::string_view field, std::size_t max_bytes,

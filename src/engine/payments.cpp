@@ -141,29 +141,31 @@ result<void> engine::impl::apply_payment(detail::order_change& c, const payment_
     }
     payment& p = *existing;
     const payment_event event = event_of(cb.result);
-    const auto next = next_payment_state(p.state, event, {});
     c.payment_after = p.state;
-    if (!next) {
-        // The payment already moved past this callback (a capture arrived
-        // before its authorization, a failure after a capture): stale.
+    if (!next_payment_state(p.state, event, {})) {
+        // The payment already moved past this callback and no money moved
+        // with it (an authorization after its capture, a failure after a
+        // capture): stale. A capture is never stale: the payment machine
+        // takes it even on a failed or voided payment, so money a gateway
+        // took is always recorded.
         c.unchanged = true;
         return {};
     }
-    const bool wanted =
-        o.state == order_state::awaiting_payment ||
-        (o.state == order_state::on_hold && o.held_from == order_state::awaiting_payment);
+    // Whether the order still waits for money is the order machine's call:
+    // it takes the callback's event (awaiting payment, or on hold from there).
+    const order_guard_facts facts{o.method == payment_method::cash_on_delivery, o.held_from};
+    const order_event asked = cb.result == callback_outcome::failed ? order_event::payment_failed
+                                                                    : order_event::payment_captured;
+    const bool wanted = next_order_state(o.state, asked, facts).has_value();
     auto net = detail::net_captured(o);
     auto due = net ? o.total.minus(*net) : net;
     if (!due) {
         return std::move(due).error();
     }
-    if (wanted) {
-        if (auto amount = check_amount(cb, p, *due); !amount) {
-            return amount;
-        }
+    auto amount_ok = wanted ? check_amount(cb, p, *due) : result<void>{};
+    if (auto moved = detail::move(p, event, {}, c.now()); !moved) {
+        return moved;
     }
-    p.state = *next;
-    p.updated_at = c.now();
     c.payment_after = p.state;
     if (cb.result == callback_outcome::authorized) {
         p.authorized = *cb.amount;
@@ -172,26 +174,64 @@ result<void> engine::impl::apply_payment(detail::order_change& c, const payment_
     } else {
         p.failure_reason = cb.failure_reason;
     }
-    if (!wanted) {
-        // Money for an order that no longer waits for it (cancelled, or paid
-        // by another payment): give it back at once.
-        if (cb.result == callback_outcome::captured) {
-            auto refunded =
-                c.refund(p, p.captured, "payment arrived for an order that was not awaiting it");
-            c.payment_after = p.state;
-            return refunded;
+    if (!wanted || !amount_ok) {
+        const error why = amount_ok ? error{} : amount_ok.error();
+        return give_back_unwanted(c, p, cb, !amount_ok, why);
+    }
+    return settle(c, p, cb);
+}
+
+// Money the order does not take: after a cancel or a timeout, after another
+// payment paid it, or of another amount than was due. It is recorded
+// and given back whole (an authorization is released); the customer hears
+// why; a wrong amount opens a case, and the order keeps waiting for the
+// right one.
+result<void> engine::impl::give_back_unwanted(detail::order_change& c, payment& p,
+                                              const payment_callback& cb, bool mismatch,
+                                              const error& why) {
+    order& o = c.order;
+    if (cb.result == callback_outcome::failed) {
+        return {};  // nothing was taken, nothing is owed
+    }
+    const std::string amount = cb.amount->to_string();
+    if (cb.result == callback_outcome::captured) {
+        const std::string reason =
+            mismatch ? fmt::format("captured {}: {}", amount, why.message)
+                     : std::string("payment arrived for an order that was not awaiting it");
+        if (auto r = c.return_payment(p, reason); !r) {
+            return r;
         }
-        if (cb.result == callback_outcome::authorized) {
-            auto voided = next_payment_state(p.state, payment_event::authorization_voided, {});
-            if (!voided) {
-                return std::move(voided).error();
-            }
-            p.state = *voided;
-            c.payment_after = p.state;
+    } else if (auto voided = detail::move(p, payment_event::authorization_voided, {}, c.now());
+               !voided) {
+        return voided;
+    }
+    c.payment_after = p.state;
+    const bool taken = cb.result == callback_outcome::captured;
+    if (!mismatch) {
+        if (taken) {
+            c.notify_customer(notification_kind::payment_result,
+                              fmt::format("A payment of {} for order {} arrived after the order "
+                                          "no longer needed it; it is being given back.",
+                                          amount, o.number),
+                              {{"result", "returned"}, {"gateway_reference", p.gateway_reference}});
         }
         return {};
     }
-    return settle(c, p, cb);
+    c.notify_customer(notification_kind::payment_result,
+                      fmt::format("The payment of {} for order {} did not match what is due "
+                                  "({}); it is being {}. Please pay again.",
+                                  amount, o.number, why.message, taken ? "given back" : "released"),
+                      {{"result", "amount_mismatch"},
+                       {"gateway_reference", p.gateway_reference},
+                       {"amount", amount}});
+    c.cases.push_back(detail::case_signal{
+        .type = case_type::payment_mismatch,
+        .cause_key = fmt::format("payment_mismatch:order:{}", o.id),
+        .title = fmt::format("Gateway {} {} for order {}: {}", taken ? "captured" : "authorized",
+                             amount, o.number, why.message),
+        .order = o.id,
+        .merchant = o.merchant});
+    return {};
 }
 
 // What a payment result means for the order: paid when the captured money
@@ -199,25 +239,22 @@ result<void> engine::impl::apply_payment(detail::order_change& c, const payment_
 result<void> engine::impl::settle(detail::order_change& c, const payment& p,
                                   const payment_callback& cb) {
     order& o = c.order;
-    const bool waiting = o.state == order_state::awaiting_payment;
     if (cb.result == callback_outcome::failed) {
         ++o.payment_failures;
         c.notify_customer(notification_kind::payment_result,
                           fmt::format("Payment for order {} failed: {}. You can try again.",
                                       o.number, cb.failure_reason),
                           {{"result", "failed"}, {"gateway_reference", p.gateway_reference}});
-        if (waiting) {
-            if (auto r = c.transition(order_event::payment_failed, cb.failure_reason); !r) {
-                return r;
-            }
-            c.cases.push_back(detail::case_signal{
-                .type = case_type::payment_failure,
-                .cause_key = fmt::format("payment_failure:order:{}", o.id),
-                .title = fmt::format("Payment for order {} failed ({} so far): {}", o.number,
-                                     o.payment_failures, cb.failure_reason),
-                .order = o.id,
-                .merchant = o.merchant});
+        if (auto r = c.transition(order_event::payment_failed, cb.failure_reason); !r) {
+            return r;
         }
+        c.cases.push_back(detail::case_signal{
+            .type = case_type::payment_failure,
+            .cause_key = fmt::format("payment_failure:order:{}", o.id),
+            .title = fmt::format("Payment for order {} failed ({} so far): {}", o.number,
+                                 o.payment_failures, cb.failure_reason),
+            .order = o.id,
+            .merchant = o.merchant});
         if (o.payment_failures >= options.max_payment_failures) {
             return cancel(c, fmt::format("payment failed {} times", o.payment_failures));
         }
@@ -227,30 +264,37 @@ result<void> engine::impl::settle(detail::order_change& c, const payment& p,
     if (!net) {
         return std::move(net).error();
     }
-    if (cb.result != callback_outcome::captured || *net != o.total || !waiting) {
-        return {};  // Authorized, partly captured, or on hold: still waiting.
+    if (cb.result != callback_outcome::captured || *net != o.total) {
+        return {};  // Authorized or partly captured: still waiting.
     }
     return mark_paid(c, p.gateway_reference);
 }
 
+// Paid in full. On hold the order records it and stays held (released, it
+// is paid at once: resume_payment); the customer hears of it now.
 result<void> engine::impl::mark_paid(detail::order_change& c, std::string_view reference) {
-    if (auto r = c.transition(order_event::payment_captured,
-                              fmt::format("paid, gateway reference {}", reference));
+    if (auto r =
+            c.transition(order_event::payment_captured,
+                         reference.empty() ? std::string("paid while on hold")
+                                           : fmt::format("paid, gateway reference {}", reference));
         !r) {
         return r;
     }
-    c.commit_reservations();
+    if (auto r = c.commit_reservations(); !r) {
+        return r;
+    }
     // Paid in full: authorizations still held elsewhere are released, so no
     // customer's funds stay blocked by an order that no longer needs them.
     for (auto& other : c.order.payments) {
-        if (other.state == payment_state::authorized) {
-            auto voided = next_payment_state(other.state, payment_event::authorization_voided, {});
-            if (!voided) {
-                return std::move(voided).error();
+        if (next_payment_state(other.state, payment_event::authorization_voided, {})) {
+            if (auto r = detail::move(other, payment_event::authorization_voided, {}, c.now());
+                !r) {
+                return r;
             }
-            other.state = *voided;
-            other.updated_at = c.now();
         }
+    }
+    if (reference.empty()) {
+        return {};  // released after being paid on hold: the customer heard then
     }
     c.notify_customer(notification_kind::payment_result,
                       fmt::format("Payment for order {} received: {}.", c.order.number,
@@ -272,7 +316,7 @@ result<void> engine::impl::resume_payment(detail::order_change& c) {
     if (*net != c.order.total) {
         return {};
     }
-    return mark_paid(c, "captured while on hold");
+    return mark_paid(c, "");
 }
 
 result<void> engine::impl::cancel(detail::order_change& c, std::string reason) {
@@ -282,7 +326,9 @@ result<void> engine::impl::cancel(detail::order_change& c, std::string reason) {
     if (auto r = cancel_shipments(c); !r) {
         return r;
     }
-    c.release_reservations();
+    if (auto r = c.release_reservations(); !r) {
+        return r;
+    }
     if (auto r = c.refund_everything(reason); !r) {
         return r;
     }
@@ -321,7 +367,11 @@ result<command_outcome> engine::refund_payment(const command_context& ctx,
                              fmt::format("must be more than zero and at most the {} refundable",
                                          refundable->to_string())};
             }
-            if (auto r = impl_->refund_across(c, request.amount, request.reason); !r) {
+            auto entry = impl_->manual_refund(c, request.amount, request.reason);
+            if (!entry) {
+                return std::move(entry).error();
+            }
+            if (auto r = c.give_back(std::move(*entry)); !r) {
                 return r;
             }
             c.payment_after = c.order.payments.empty()
@@ -331,26 +381,43 @@ result<command_outcome> engine::refund_payment(const command_context& ctx,
         });
 }
 
-// Spreads a refund over the payments that still hold money, newest first.
-result<void> engine::impl::refund_across(detail::order_change& c, money amount,
-                                         std::string_view reason) {
-    for (auto it = c.order.payments.rbegin(); it != c.order.payments.rend() && amount.is_positive();
-         ++it) {
-        auto left = it->captured.minus(it->refunded);
-        if (!left || !left->is_positive()) {
-            continue;
-        }
-        const money part = *left < amount ? *left : amount;
-        if (auto r = c.refund(*it, part, reason); !r) {
-            return r;
-        }
-        auto rest = amount.minus(part);
-        if (!rest) {
-            return std::move(rest).error();
-        }
-        amount = std::move(*rest);
+// A refund not tied to units. Of a price paid in full (what is held plus
+// what was refunded of it is the total) it is spread over the lines' goods
+// and shipping left (allocate_refund), so later tickets refund what is
+// left; of money an unpaid order holds (a partial capture) it is a returned
+// payment.
+result<order_refund> engine::impl::manual_refund(detail::order_change& c, const money& amount,
+                                                 std::string_view reason) {
+    const order& o = c.order;
+    auto tally = c.refunds_so_far();
+    auto held = detail::net_captured(o);
+    if (!tally || !held) {
+        return !tally ? std::move(tally).error() : std::move(held).error();
     }
-    return {};
+    money refunded = money::zero(o.total.currency());
+    for (const auto& r : o.refunds) {
+        if (refund_tied_to_price(r.source)) {
+            auto sum = refunded.plus(r.amount);
+            if (!sum) {
+                return std::move(sum).error();
+            }
+            refunded = std::move(*sum);
+        }
+    }
+    auto paid = held->plus(refunded);
+    if (!paid) {
+        return std::move(paid).error();
+    }
+    if (*paid != o.total) {
+        return order_refund{
+            c.now(), refund_source::returned_payment, 0, amount, {}, std::string(reason)};
+    }
+    auto lines = allocate_refund(o, amount, *tally);
+    if (!lines) {
+        return std::move(lines).error();
+    }
+    return order_refund{c.now(), refund_source::manual, 0,
+                        amount,  std::move(*lines),     std::string(reason)};
 }
 
 }  // namespace orderly

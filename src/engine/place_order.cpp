@@ -465,7 +465,10 @@ result<command_outcome> engine::impl::try_place(const command_context& ctx,
             return std::move(r).error();
         }
         if (o.state == order_state::paid) {
-            change.commit_reservations();  // Cash on delivery: ready to fulfil.
+            // Cash on delivery: ready to fulfil.
+            if (auto r = change.commit_reservations(); !r) {
+                return std::move(r).error();
+            }
         }
     }
     if (auto written = write(**tx, change, true); !written) {

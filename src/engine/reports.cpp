@@ -117,60 +117,30 @@ std::optional<timestamp> completed_at(const std::vector<timeline_entry>& timelin
     return std::nullopt;
 }
 
-// When a ticket's refund went back: its refund_issued step (the last
-// one, should a ticket ever be refunded twice), else its last change.
-timestamp refunded_at(const ticket& t) {
-    for (auto it = t.timeline.rbegin(); it != t.timeline.rend(); ++it) {
-        if (it->event == ticket_event::refund_issued) {
-            return it->at;
+// Every refund of order `o`'s price, per line, from its ledger (oldest
+// first): what settlement nets or claws back. settlement_input_of reads the
+// compensations from the same ledger.
+result<void> money_back_of(const order& o, std::vector<settlement_refund>& refunds) {
+    for (const auto& r : o.refunds) {
+        if (!refund_tied_to_price(r.source)) {
+            continue;  // money the order never took as its price (returned payments)
         }
+        const money none = money::zero(o.total.currency());
+        refund_breakdown b{r.lines, none, none, r.amount};
+        for (const auto& l : r.lines) {
+            auto goods = b.goods.plus(l.goods);
+            auto shipping = b.shipping.plus(l.shipping);
+            if (!goods || !shipping) {
+                return error{errc::overflow, "refunds", "refunded amounts overflow"};
+            }
+            b.goods = std::move(*goods);
+            b.shipping = std::move(*shipping);
+        }
+        const ticket_id ticket =
+            r.source == refund_source::ticket ? ticket_id(r.reference) : ticket_id{};
+        refunds.push_back(settlement_refund{ticket, r.at, std::move(b)});
     }
-    return t.updated_at;
-}
-
-// Every refund of order `o` that went back per line: its tickets' refunds
-// and the refunds its parcels' logistics exceptions paid, oldest first.
-// Compensations are paid outside the order's payments and are not refunds.
-result<std::vector<settlement_refund>> refunds_of(store& st, const order& o) {
-    std::vector<settlement_refund> refunds;
-    for (const ticket_id id : o.tickets) {
-        auto t = detail::required(st.load_ticket(id), "ticket_id", "ticket", id);
-        if (!t) {
-            return std::move(t).error();
-        }
-        if (t->refund) {
-            refunds.push_back(settlement_refund{t->id, refunded_at(*t), *t->refund});
-        }
-    }
-    for (const shipment_id id : o.shipments) {
-        auto s = detail::required(st.load_shipment(id), "shipment_id", "shipment", id);
-        if (!s) {
-            return std::move(s).error();
-        }
-        for (const auto& e : s->exceptions) {
-            if (e.remedy != logistics_remedy::refund || !e.amount) {
-                continue;
-            }
-            auto part = detail::parcel_refund(*s, o);
-            if (!part) {
-                return std::move(part).error();
-            }
-            // The record keeps the sum over the parcel's orders; with one
-            // order it must be this very amount.
-            if (s->orders.size() == 1 && part->total != *e.amount) {
-                return error{errc::amount_mismatch, "refunds",
-                             fmt::format("parcel {} refunded {}, its lines give {}", s->id,
-                                         e.amount->to_string(), part->total.to_string())};
-            }
-            if (part->total.is_positive()) {
-                refunds.push_back(settlement_refund{
-                    ticket_id{}, e.resolved_at.value_or(s->updated_at), std::move(*part)});
-            }
-        }
-    }
-    std::stable_sort(refunds.begin(), refunds.end(),
-                     [](const auto& a, const auto& b) { return a.at < b.at; });
-    return refunds;
+    return {};
 }
 
 // The settlement input of order `o` if it reached completed before `before`.
@@ -210,11 +180,11 @@ result<std::optional<settlement_input>> settlement_input_from(store& st, const o
         }
         paid.merchant = *sellers.begin();
     }
-    auto refunds = refunds_of(st, o);
-    if (!refunds) {
-        return std::move(refunds).error();
+    std::vector<settlement_refund> refunds;
+    if (auto r = money_back_of(o, refunds); !r) {
+        return std::move(r).error();
     }
-    auto input = settlement_input_of(paid, categories, *completed, *refunds, rules);
+    auto input = settlement_input_of(paid, categories, *completed, refunds, rules);
     if (!input) {
         error e = std::move(input).error();
         e.message = fmt::format("order {}: {}", o.id, e.message);

@@ -33,15 +33,85 @@ result<void> role(const std::string& name, std::string_view field) {
     return {};
 }
 
-// Limits and the archive age may be 0 (off); deadlines and the scan interval
-// must be longer than zero.
+// The clock exits lost_after and auto_refund_after may be 0 (never). A parcel
+// is declared lost only after it was first found delayed, so lost_after, when
+// set, is at least delay_limit.
+result<void> validate_fulfilment(const fulfilment_settings& f) {
+    for (const auto& [d, field] :
+         {std::pair{f.merge_window, "fulfilment.merge_window"},
+          std::pair{f.lost_after, "fulfilment.lost_after"},
+          std::pair{f.auto_refund_after, "fulfilment.auto_refund_after"}}) {
+        if (d < duration::zero()) {
+            return error{errc::invalid_value, field, "must not be negative"};
+        }
+    }
+    if (f.delay_limit <= duration::zero()) {
+        return error{errc::invalid_value, "fulfilment.delay_limit", "must be more than zero"};
+    }
+    if (f.lost_after > duration::zero() && f.lost_after < f.delay_limit) {
+        return error{errc::invalid_value, "fulfilment.lost_after",
+                     "must be 0 (never) or at least fulfilment.delay_limit"};
+    }
+    if (f.default_promised_days < 0 || f.default_promised_days > 365) {
+        return error{errc::invalid_value, "fulfilment.default_promised_days",
+                     "must be from 0 to 365"};
+    }
+    if (f.low_stock_scan_every <= duration::zero()) {
+        return error{errc::invalid_value, "fulfilment.low_stock_scan_every",
+                     "must be more than zero"};
+    }
+    return {};
+}
+
+// Deadlines must be longer than zero (a ticket would escalate the moment it
+// arrived); the after-sales window may be 0 (completed orders never close by
+// themselves).
+result<void> validate_after_sales(const after_sales_settings& a) {
+    for (const auto& [d, field] :
+         {std::pair{a.response_time, "after_sales.response_time"},
+          std::pair{a.inspection_time, "after_sales.inspection_time"},
+          std::pair{a.resolution_time, "after_sales.resolution_time"},
+          std::pair{a.return_window, "after_sales.return_window"},
+          std::pair{a.auto_close_after, "after_sales.auto_close_after"},
+          std::pair{a.repair_time, "after_sales.repair_time"},
+          std::pair{a.return_transit_time, "after_sales.return_transit_time"},
+          std::pair{a.damage_report_window, "after_sales.damage_report_window"}}) {
+        if (auto r = positive(d, field); !r) {
+            return r;
+        }
+    }
+    if (a.window < duration::zero()) {
+        return error{errc::invalid_value, "after_sales.window", "must not be negative"};
+    }
+    for (std::size_t i = 0; i < a.auto_approve_below.size(); ++i) {
+        if (!a.auto_approve_below[i].is_positive()) {
+            return error{errc::invalid_value, fmt::format("after_sales.auto_approve_below[{}]", i),
+                         "must be more than zero"};
+        }
+    }
+    for (std::size_t i = 0; i < a.agents.size(); ++i) {
+        if (a.agents[i].empty() || a.agents[i].size() > 128) {
+            return error{errc::invalid_value, fmt::format("after_sales.agents[{}]", i),
+                         "must be 1 to 128 bytes"};
+        }
+    }
+    if (a.escalate_to.empty()) {
+        return error{errc::missing_value, "after_sales.escalate_to", "names the role to notify"};
+    }
+    return {};
+}
+
+// Limits, the archive age and the closing of resolved cases may be 0 (off);
+// deadlines and the scan interval must be longer than zero.
 result<void> validate_operations(const operations_settings& o) {
-    for (const auto& [d, field] : {std::pair{o.review_limit, "operations.review_limit"},
-                                   std::pair{o.paid_limit, "operations.paid_limit"},
-                                   std::pair{o.allocating_limit, "operations.allocating_limit"},
-                                   std::pair{o.packed_limit, "operations.packed_limit"},
-                                   std::pair{o.on_hold_limit, "operations.on_hold_limit"},
-                                   std::pair{o.archive_after, "operations.archive_after"}}) {
+    for (const auto& [d, field] :
+         {std::pair{o.review_limit, "operations.review_limit"},
+          std::pair{o.paid_limit, "operations.paid_limit"},
+          std::pair{o.allocating_limit, "operations.allocating_limit"},
+          std::pair{o.packed_limit, "operations.packed_limit"},
+          std::pair{o.on_hold_limit, "operations.on_hold_limit"},
+          std::pair{o.archive_after, "operations.archive_after"},
+          std::pair{o.close_resolved_after, "operations.close_resolved_after"}}) {
         if (d < duration::zero()) {
             return error{errc::invalid_value, field, "must not be negative"};
         }
@@ -90,45 +160,11 @@ result<void> validate(const settings& s) {
     if (s.conflict_retries == 0) {
         return error{errc::invalid_value, "conflict_retries", "must be at least 1"};
     }
-    if (s.fulfilment.merge_window < duration::zero()) {
-        return error{errc::invalid_value, "fulfilment.merge_window", "must not be negative"};
+    if (auto r = validate_fulfilment(s.fulfilment); !r) {
+        return r;
     }
-    if (s.fulfilment.delay_limit <= duration::zero()) {
-        return error{errc::invalid_value, "fulfilment.delay_limit", "must be more than zero"};
-    }
-    if (s.fulfilment.default_promised_days < 0 || s.fulfilment.default_promised_days > 365) {
-        return error{errc::invalid_value, "fulfilment.default_promised_days",
-                     "must be from 0 to 365"};
-    }
-    if (s.fulfilment.low_stock_scan_every <= duration::zero()) {
-        return error{errc::invalid_value, "fulfilment.low_stock_scan_every",
-                     "must be more than zero"};
-    }
-    for (const auto& [d, field] :
-         {std::pair{s.after_sales.response_time, "after_sales.response_time"},
-          std::pair{s.after_sales.inspection_time, "after_sales.inspection_time"},
-          std::pair{s.after_sales.resolution_time, "after_sales.resolution_time"},
-          std::pair{s.after_sales.return_window, "after_sales.return_window"},
-          std::pair{s.after_sales.auto_close_after, "after_sales.auto_close_after"},
-          std::pair{s.after_sales.damage_report_window, "after_sales.damage_report_window"}}) {
-        if (auto r = positive(d, field); !r) {
-            return r;
-        }
-    }
-    for (std::size_t i = 0; i < s.after_sales.auto_approve_below.size(); ++i) {
-        if (!s.after_sales.auto_approve_below[i].is_positive()) {
-            return error{errc::invalid_value, fmt::format("after_sales.auto_approve_below[{}]", i),
-                         "must be more than zero"};
-        }
-    }
-    for (std::size_t i = 0; i < s.after_sales.agents.size(); ++i) {
-        if (s.after_sales.agents[i].empty() || s.after_sales.agents[i].size() > 128) {
-            return error{errc::invalid_value, fmt::format("after_sales.agents[{}]", i),
-                         "must be 1 to 128 bytes"};
-        }
-    }
-    if (s.after_sales.escalate_to.empty()) {
-        return error{errc::missing_value, "after_sales.escalate_to", "names the role to notify"};
+    if (auto r = validate_after_sales(s.after_sales); !r) {
+        return r;
     }
     if (s.import_batch_size == 0) {
         return error{errc::invalid_value, "import_batch_size", "must be at least 1"};

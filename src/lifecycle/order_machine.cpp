@@ -6,85 +6,23 @@
 #include "diagram.hpp"
 #include "msm_support.hpp"
 
-#include <fmt/format.h>
 #include <boost/mpl/vector.hpp>
-#include <boost/msm/back/state_machine.hpp>
 #include <boost/msm/front/functor_row.hpp>
-#include <boost/msm/front/state_machine_def.hpp>
-#include <boost/msm/front/states.hpp>
 
-#include <optional>
+#include <array>
 #include <string_view>
 
 namespace orderly {
 namespace {
 
 namespace front = boost::msm::front;
-namespace back = boost::msm::back;
-using detail::msm::dispatch_outcome;
-
-/// A state type of the machine: empty, entry and exit do nothing (restoring
-/// relies on that), and it carries its stable public value and name.
-template <order_state State>
-struct order_state_type : front::state<> {
-    static constexpr order_state value = State;
-    static constexpr std::string_view name = to_string(State);
-};
-
-namespace states {
-struct pending_review : order_state_type<order_state::pending_review> {};
-struct awaiting_payment : order_state_type<order_state::awaiting_payment> {};
-struct paid : order_state_type<order_state::paid> {};
-struct allocating : order_state_type<order_state::allocating> {};
-struct packed : order_state_type<order_state::packed> {};
-struct shipped : order_state_type<order_state::shipped> {};
-struct delivered : order_state_type<order_state::delivered> {};
-struct completed : order_state_type<order_state::completed> {};
-struct closed : order_state_type<order_state::closed> {};
-struct on_hold : order_state_type<order_state::on_hold> {};
-struct cancelled : order_state_type<order_state::cancelled> {};
-}  // namespace states
-
-/// An event type of the machine: empty, with its stable public value and name.
-template <order_event Event>
-struct order_event_type {
-    static constexpr order_event value = Event;
-    static constexpr std::string_view name = to_string(Event);
-};
-
-namespace events {
-// `placed` has no row: it is an MSM event all the same, so that the table,
-// not the facade, is what refuses it.
-struct placed : order_event_type<order_event::placed> {};
-struct review_approved : order_event_type<order_event::review_approved> {};
-struct review_rejected : order_event_type<order_event::review_rejected> {};
-struct payment_captured : order_event_type<order_event::payment_captured> {};
-struct payment_failed : order_event_type<order_event::payment_failed> {};
-struct payment_timed_out : order_event_type<order_event::payment_timed_out> {};
-struct allocated : order_event_type<order_event::allocated> {};
-struct packed : order_event_type<order_event::packed> {};
-struct shipped : order_event_type<order_event::shipped> {};
-struct delivered : order_event_type<order_event::delivered> {};
-struct receipt_confirmed : order_event_type<order_event::receipt_confirmed> {};
-struct closed : order_event_type<order_event::closed> {};
-struct held : order_event_type<order_event::held> {};
-struct released : order_event_type<order_event::released> {};
-struct cancelled : order_event_type<order_event::cancelled> {};
-struct refunded_in_full : order_event_type<order_event::refunded_in_full> {};
-struct ticket_opened : order_event_type<order_event::ticket_opened> {};
-}  // namespace events
+using detail::msm::event_type;
+using detail::msm::state_type;
 
 namespace guards {
 /// The customer pays the carrier: approval skips awaiting_payment.
-struct cash_on_delivery {
-    static constexpr std::string_view name = "cash_on_delivery";
-
-    template <class Event, class Machine, class Source, class Target>
-    bool operator()(const Event& /*unused*/, Machine& machine, Source& /*unused*/,
-                    Target& /*unused*/) const noexcept {
-        return machine.facts.cash_on_delivery;
-    }
-};
+using cash_on_delivery =
+    detail::msm::fact<"cash_on_delivery", &order_guard_facts::cash_on_delivery>;
 
 /// The order was put on hold in `State`: `released` returns there, and only
 /// there, so each resumable state has its own row.
@@ -106,37 +44,51 @@ public:
 };
 }  // namespace guards
 
-/// The front-end: the table plus what the guards read. No actions: the
-/// machine only decides the next state; the engine does the work.
-struct order_machine_def : front::state_machine_def<order_machine_def> {
-    using no_exception_thrown = int;  // Guards are noexcept; MSM need not catch (msm#43).
-    // Nothing posts events from inside a transition (msm#30), so the back-end
-    // needs no event queue: without one, a machine is cheap enough to build per call.
-    using no_message_queue = int;
-
-    using initial_state = states::pending_review;
-
-    order_guard_facts facts{};  ///< Set per call; read by the guards.
-    bool refused{false};        ///< Set by no_transition for the current event.
-
+/// The front-end: the table plus what the guards read (order_guard_facts).
+struct order_machine_def : detail::msm::machine_def<order_machine_def, order_guard_facts> {
     // Short local names keep the ruled table readable.
-    using pending_review = states::pending_review;
-    using awaiting_payment = states::awaiting_payment;
-    using paid = states::paid;
-    using allocating = states::allocating;
-    using packed = states::packed;
-    using shipped = states::shipped;
-    using delivered = states::delivered;
-    using completed = states::completed;
-    using closed = states::closed;
-    using on_hold = states::on_hold;
-    using cancelled = states::cancelled;
+    using pending_review = state_type<order_state::pending_review>;
+    using awaiting_payment = state_type<order_state::awaiting_payment>;
+    using paid = state_type<order_state::paid>;
+    using allocating = state_type<order_state::allocating>;
+    using packed = state_type<order_state::packed>;
+    using shipped = state_type<order_state::shipped>;
+    using delivered = state_type<order_state::delivered>;
+    using completed = state_type<order_state::completed>;
+    using closed = state_type<order_state::closed>;
+    using on_hold = state_type<order_state::on_hold>;
+    using cancelled = state_type<order_state::cancelled>;
     using none = front::none;
     using cod = guards::cash_on_delivery;
     using not_cod = detail::msm::negation<guards::cash_on_delivery>;
     template <class State>
     using held_from = guards::held_from_is<State>;
 
+    // `placed` has no row: it is an MSM event all the same, so that the
+    // table, not the facade, is what refuses it.
+    struct events {
+        using review_approved = event_type<order_event::review_approved>;
+        using review_rejected = event_type<order_event::review_rejected>;
+        using payment_captured = event_type<order_event::payment_captured>;
+        using payment_failed = event_type<order_event::payment_failed>;
+        using payment_timed_out = event_type<order_event::payment_timed_out>;
+        using allocated = event_type<order_event::allocated>;
+        using packed = event_type<order_event::packed>;
+        using shipped = event_type<order_event::shipped>;
+        using delivered = event_type<order_event::delivered>;
+        using receipt_confirmed = event_type<order_event::receipt_confirmed>;
+        using closed = event_type<order_event::closed>;
+        using held = event_type<order_event::held>;
+        using released = event_type<order_event::released>;
+        using cancelled = event_type<order_event::cancelled>;
+        using refunded_in_full = event_type<order_event::refunded_in_full>;
+        using ticket_opened = event_type<order_event::ticket_opened>;
+    };
+
+    using initial_state = pending_review;
+
+    // 35 rows; this source compiles with BOOST_MPL_LIMIT_VECTOR_SIZE=40
+    // (CMakeLists.txt).
     // clang-format off
     struct transition_table : boost::mpl::vector<
         //         Source            Event                      Target            Action Guard
@@ -157,6 +109,18 @@ struct order_machine_def : front::state_machine_def<order_machine_def> {
         front::Row<delivered,        events::receipt_confirmed, completed,        none,  none>,
         front::Row<completed,        events::closed,            closed,           none,  none>,
         //        +-----------------+--------------------------+-----------------+------+---------------------------+
+        // Every unit was refunded (its parcels lost or returned, or sent back
+        // on tickets) before the order completed: it ends without passing
+        // through completed, so nobody asks for a review of goods sent back.
+        front::Row<shipped,          events::refunded_in_full,  closed,           none,  none>,
+        front::Row<delivered,        events::refunded_in_full,  closed,           none,  none>,
+        //        +-----------------+--------------------------+-----------------+------+---------------------------+
+        // An after-sales ticket was opened: the order stays where it is, and
+        // the table, not the engine, says which states take tickets.
+        front::Row<shipped,          events::ticket_opened,     shipped,          none,  none>,
+        front::Row<delivered,        events::ticket_opened,     delivered,        none,  none>,
+        front::Row<completed,        events::ticket_opened,     completed,        none,  none>,
+        //        +-----------------+--------------------------+-----------------+------+---------------------------+
         front::Row<pending_review,   events::held,              on_hold,          none,  none>,
         front::Row<awaiting_payment, events::held,              on_hold,          none,  none>,
         front::Row<paid,             events::held,              on_hold,          none,  none>,
@@ -168,6 +132,10 @@ struct order_machine_def : front::state_machine_def<order_machine_def> {
         front::Row<on_hold,          events::released,          paid,             none,  held_from<paid>>,
         front::Row<on_hold,          events::released,          allocating,       none,  held_from<allocating>>,
         front::Row<on_hold,          events::released,          packed,           none,  held_from<packed>>,
+        // The gateway does not know about holds: a result for an order held
+        // while it awaited payment is recorded, and the order stays on hold.
+        front::Row<on_hold,          events::payment_captured,  on_hold,          none,  held_from<awaiting_payment>>,
+        front::Row<on_hold,          events::payment_failed,    on_hold,          none,  held_from<awaiting_payment>>,
         //        +-----------------+--------------------------+-----------------+------+---------------------------+
         front::Row<pending_review,   events::cancelled,         cancelled,        none,  none>,
         front::Row<awaiting_payment, events::cancelled,         cancelled,        none,  none>,
@@ -178,88 +146,63 @@ struct order_machine_def : front::state_machine_def<order_machine_def> {
         //        +-----------------+--------------------------+-----------------+------+---------------------------+
     > {};
     // clang-format on
-
-    /// A refused event is a business outcome, not a bug: record it so the
-    /// facade returns an error, instead of MSM's default assert.
-    template <class Machine, class Event>
-    void no_transition(const Event& /*unused*/, Machine& /*unused*/, int /*state*/) noexcept {
-        refused = true;
-    }
 };
 
-/// Back-end. With no_message_queue and no deferred events it holds no queue
-/// at all: 32 bytes with GCC 12, built without allocation in under a nanosecond.
-using order_machine = back::state_machine<order_machine_def>;
-static_assert(sizeof(order_machine) <= 64, "built per call: keep the machine small");
+using order_machine = detail::msm::facade<order_machine_def, all_order_states, all_order_events>;
 
-/// The enum ⇄ MSM id map, built once (thread-safe static initialisation).
-const detail::msm::state_id_map<order_machine, order_state, all_order_states.size()>&
-order_ids() noexcept {
-    static const detail::msm::state_id_map<order_machine, order_state, all_order_states.size()> ids;
-    return ids;
-}
+/// States in which nothing more is expected of the order.
+constexpr std::array order_ends = {order_state::closed, order_state::cancelled};
 
-/// The public event value as the MSM event type; empty for a value outside
-/// the enum (a corrupt store or a cast), which is not a refusal but bad input.
-std::optional<dispatch_outcome> fire(order_machine& machine, order_event event) noexcept {
-    using detail::msm::dispatch;
-    switch (event) {
-        case order_event::placed:
-            return dispatch(machine, events::placed{});
-        case order_event::review_approved:
-            return dispatch(machine, events::review_approved{});
-        case order_event::review_rejected:
-            return dispatch(machine, events::review_rejected{});
-        case order_event::payment_captured:
-            return dispatch(machine, events::payment_captured{});
-        case order_event::payment_failed:
-            return dispatch(machine, events::payment_failed{});
-        case order_event::payment_timed_out:
-            return dispatch(machine, events::payment_timed_out{});
-        case order_event::allocated:
-            return dispatch(machine, events::allocated{});
-        case order_event::packed:
-            return dispatch(machine, events::packed{});
-        case order_event::shipped:
-            return dispatch(machine, events::shipped{});
-        case order_event::delivered:
-            return dispatch(machine, events::delivered{});
-        case order_event::receipt_confirmed:
-            return dispatch(machine, events::receipt_confirmed{});
-        case order_event::closed:
-            return dispatch(machine, events::closed{});
-        case order_event::held:
-            return dispatch(machine, events::held{});
-        case order_event::released:
-            return dispatch(machine, events::released{});
-        case order_event::cancelled:
-            return dispatch(machine, events::cancelled{});
-        case order_event::refunded_in_full:
-            return dispatch(machine, events::refunded_in_full{});
-        case order_event::ticket_opened:
-            return dispatch(machine, events::ticket_opened{});
-    }
-    return std::nullopt;
-}
+using detail::msm::by;
+using D = event_driver;
+
+/// Who drives each event, in the enum's order.
+constexpr std::array<detail::msm::driven<order_event>, all_order_events.size()> order_drivers = {{
+    {order_event::placed, by(D::engine)},
+    // A person, or orderly's rules approving automatically.
+    {order_event::review_approved, by(D::staff, D::engine)},
+    {order_event::review_rejected, by(D::staff)},
+    {order_event::payment_captured, by(D::gateway)},
+    {order_event::payment_failed, by(D::gateway)},
+    {order_event::payment_timed_out, by(D::clock)},
+    {order_event::allocated, by(D::staff)},
+    {order_event::packed, by(D::staff)},
+    {order_event::shipped, by(D::staff)},
+    {order_event::delivered, by(D::carrier)},
+    // The customer, or due work after the auto-confirm time.
+    {order_event::receipt_confirmed, by(D::customer, D::clock)},
+    // A person, due work after the after-sales window, or orderly itself.
+    {order_event::closed, by(D::staff, D::clock, D::engine)},
+    {order_event::held, by(D::staff)},
+    {order_event::released, by(D::staff)},
+    {order_event::cancelled, by(D::customer, D::staff, D::engine)},
+    // Whoever issued the last refund: a person, due work, or orderly itself.
+    {order_event::refunded_in_full, by(D::staff, D::clock, D::engine)},
+    {order_event::ticket_opened, by(D::customer, D::staff)},
+}};
+static_assert(detail::msm::covers_in_order(order_drivers, all_order_events));
 
 }  // namespace
 
 result<order_state> next_order_state(order_state from, order_event event,
                                      const order_guard_facts& facts) {
-    return detail::msm::next_state<order_machine>(order_ids(), "order", from, event, facts, &fire);
+    return order_machine::next("order", from, event, facts);
 }
 
 std::vector<transition_row> order_machine_rows() {
-    return detail::msm::rows_of<order_machine_def>();
+    return order_machine::rows();
 }
 
 std::string order_machine_dot() {
-    return detail::render_dot("order", order_machine_def::initial_state::name,
-                              order_machine_rows());
+    return detail::render_dot(order_machine_description());
 }
 
 std::string order_machine_mermaid() {
-    return detail::render_mermaid(order_machine_def::initial_state::name, order_machine_rows());
+    return detail::render_mermaid(order_machine_description());
+}
+
+machine_description order_machine_description() {
+    return order_machine::describe("order", order_ends, order_drivers);
 }
 
 }  // namespace orderly

@@ -7,94 +7,48 @@
 #include "diagram.hpp"
 #include "msm_support.hpp"
 
-#include <fmt/format.h>
 #include <boost/mpl/vector.hpp>
-#include <boost/msm/back/state_machine.hpp>
 #include <boost/msm/front/functor_row.hpp>
-#include <boost/msm/front/state_machine_def.hpp>
-#include <boost/msm/front/states.hpp>
 
-#include <optional>
-#include <string_view>
+#include <array>
 
 namespace orderly {
 namespace {
 
 namespace front = boost::msm::front;
-namespace back = boost::msm::back;
-using detail::msm::dispatch_outcome;
+using detail::msm::event_type;
+using detail::msm::state_type;
 
-/// A state type of the machine: empty, entry and exit do nothing (restoring
-/// relies on that), and it carries its stable public value and name.
-template <payment_state State>
-struct payment_state_type : front::state<> {
-    static constexpr payment_state value = State;
-    static constexpr std::string_view name = to_string(State);
-};
-
-namespace states {
-struct pending : payment_state_type<payment_state::pending> {};
-struct authorized : payment_state_type<payment_state::authorized> {};
-struct captured : payment_state_type<payment_state::captured> {};
-struct partially_refunded : payment_state_type<payment_state::partially_refunded> {};
-struct refunded : payment_state_type<payment_state::refunded> {};
-struct failed : payment_state_type<payment_state::failed> {};
-struct voided : payment_state_type<payment_state::voided> {};
-}  // namespace states
-
-/// An event type of the machine: empty, with its stable public value and name.
-template <payment_event Event>
-struct payment_event_type {
-    static constexpr payment_event value = Event;
-    static constexpr std::string_view name = to_string(Event);
-};
-
-namespace events {
-struct authorization_succeeded : payment_event_type<payment_event::authorization_succeeded> {};
-struct capture_succeeded : payment_event_type<payment_event::capture_succeeded> {};
-struct payment_failed : payment_event_type<payment_event::payment_failed> {};
-struct authorization_voided : payment_event_type<payment_event::authorization_voided> {};
-struct refund_issued : payment_event_type<payment_event::refund_issued> {};
-}  // namespace events
-
-namespace guards {
 /// A refund brings the refunded total up to the captured amount.
-struct refunds_everything {
-    static constexpr std::string_view name = "refunds_everything";
+using refunds_everything =
+    detail::msm::fact<"refunds_everything", &payment_guard_facts::refunds_everything>;
 
-    template <class Event, class Machine, class Source, class Target>
-    bool operator()(const Event& /*unused*/, Machine& machine, Source& /*unused*/,
-                    Target& /*unused*/) const noexcept {
-        return machine.facts.refunds_everything;
-    }
-};
-}  // namespace guards
-
-/// The front-end: the table plus what the guards read. No actions: the
-/// machine only decides the next state; the engine does the work.
-struct payment_machine_def : front::state_machine_def<payment_machine_def> {
-    using no_exception_thrown = int;  // Guards are noexcept; MSM need not catch (msm#43).
-    // Nothing posts events from inside a transition (msm#30), so the back-end
-    // needs no event queue: without one, a machine is cheap enough to build per call.
-    using no_message_queue = int;
-
-    using initial_state = states::pending;
-
-    payment_guard_facts facts{};  ///< Set per call; read by the guards.
-    bool refused{false};          ///< Set by no_transition for the current event.
-
+/// The front-end: the table plus what the guards read (payment_guard_facts).
+struct payment_machine_def : detail::msm::machine_def<payment_machine_def, payment_guard_facts> {
     // Short local names keep the ruled table readable.
-    using pending = states::pending;
-    using authorized = states::authorized;
-    using captured = states::captured;
-    using partially_refunded = states::partially_refunded;
-    using refunded = states::refunded;
-    using failed = states::failed;
-    using voided = states::voided;
+    using pending = state_type<payment_state::pending>;
+    using authorized = state_type<payment_state::authorized>;
+    using captured = state_type<payment_state::captured>;
+    using partially_refunded = state_type<payment_state::partially_refunded>;
+    using refunded = state_type<payment_state::refunded>;
+    using failed = state_type<payment_state::failed>;
+    using voided = state_type<payment_state::voided>;
     using none = front::none;
-    using everything = guards::refunds_everything;
-    using not_everything = detail::msm::negation<guards::refunds_everything>;
+    using everything = refunds_everything;
+    using not_everything = detail::msm::negation<refunds_everything>;
 
+    struct events {
+        using authorization_succeeded = event_type<payment_event::authorization_succeeded>;
+        using capture_succeeded = event_type<payment_event::capture_succeeded>;
+        using payment_failed = event_type<payment_event::payment_failed>;
+        using authorization_voided = event_type<payment_event::authorization_voided>;
+        using refund_issued = event_type<payment_event::refund_issued>;
+    };
+
+    using initial_state = pending;
+
+    // 13 rows; this source compiles with BOOST_MPL_LIMIT_VECTOR_SIZE=20
+    // (CMakeLists.txt).
     // clang-format off
     struct transition_table : boost::mpl::vector<
         //         Source              Event                            Target              Action Guard
@@ -102,10 +56,19 @@ struct payment_machine_def : front::state_machine_def<payment_machine_def> {
         front::Row<pending,            events::authorization_succeeded, authorized,         none,  none>,
         front::Row<pending,            events::capture_succeeded,       captured,           none,  none>,
         front::Row<pending,            events::payment_failed,          failed,             none,  none>,
+        // Otherwise a pending payment waits only on the gateway: a person,
+        // due work or orderly (the order ended first) gives the attempt up.
+        front::Row<pending,            events::authorization_voided,    voided,             none,  none>,
         //        +-------------------+--------------------------------+-------------------+------+----------------+
         front::Row<authorized,         events::capture_succeeded,       captured,           none,  none>,
         front::Row<authorized,         events::payment_failed,          failed,             none,  none>,
         front::Row<authorized,         events::authorization_voided,    voided,             none,  none>,
+        //        +-------------------+--------------------------------+-------------------+------+----------------+
+        // A capture that arrives after the payment failed or was voided is
+        // money received: it is recorded (then applied or given back), never
+        // dropped.
+        front::Row<failed,             events::capture_succeeded,       captured,           none,  none>,
+        front::Row<voided,             events::capture_succeeded,       captured,           none,  none>,
         //        +-------------------+--------------------------------+-------------------+------+----------------+
         front::Row<captured,           events::refund_issued,           refunded,           none,  everything>,
         front::Row<captured,           events::refund_issued,           partially_refunded, none,  not_everything>,
@@ -115,67 +78,55 @@ struct payment_machine_def : front::state_machine_def<payment_machine_def> {
         //        +-------------------+--------------------------------+-------------------+------+----------------+
     > {};
     // clang-format on
-
-    /// A refused event is a business outcome, not a bug: record it so the
-    /// facade returns an error, instead of MSM's default assert.
-    template <class Machine, class Event>
-    void no_transition(const Event& /*unused*/, Machine& /*unused*/, int /*state*/) noexcept {
-        refused = true;
-    }
 };
 
-/// Back-end. With no_message_queue and no deferred events it holds no queue
-/// at all: 28 bytes with GCC 12, built without allocation in under a nanosecond.
-using payment_machine = back::state_machine<payment_machine_def>;
-static_assert(sizeof(payment_machine) <= 64, "built per call: keep the machine small");
+using payment_machine =
+    detail::msm::facade<payment_machine_def, all_payment_states, all_payment_events>;
 
-/// The enum ⇄ MSM id map, built once (thread-safe static initialisation).
-const detail::msm::state_id_map<payment_machine, payment_state, all_payment_states.size()>&
-payment_ids() noexcept {
-    static const detail::msm::state_id_map<payment_machine, payment_state,
-                                           all_payment_states.size()>
-        ids;
-    return ids;
-}
+/// States in which nothing more is expected of the payment: it settled
+/// (captured, refunded in part or in full) or came to nothing (failed,
+/// voided). A late capture or a refund may still move some of them.
+constexpr std::array payment_ends = {payment_state::captured, payment_state::partially_refunded,
+                                     payment_state::refunded, payment_state::failed,
+                                     payment_state::voided};
 
-/// The public event value as the MSM event type; empty for a value outside
-/// the enum (a corrupt store or a cast), which is not a refusal but bad input.
-std::optional<dispatch_outcome> fire(payment_machine& machine, payment_event event) noexcept {
-    using detail::msm::dispatch;
-    switch (event) {
-        case payment_event::authorization_succeeded:
-            return dispatch(machine, events::authorization_succeeded{});
-        case payment_event::capture_succeeded:
-            return dispatch(machine, events::capture_succeeded{});
-        case payment_event::payment_failed:
-            return dispatch(machine, events::payment_failed{});
-        case payment_event::authorization_voided:
-            return dispatch(machine, events::authorization_voided{});
-        case payment_event::refund_issued:
-            return dispatch(machine, events::refund_issued{});
-    }
-    return std::nullopt;
-}
+using detail::msm::by;
+using D = event_driver;
+
+/// Who drives each event, in the enum's order.
+constexpr std::array<detail::msm::driven<payment_event>, all_payment_events.size()>
+    payment_drivers = {{
+        {payment_event::authorization_succeeded, by(D::gateway)},
+        // The gateway's callback, or orderly capturing an authorization.
+        {payment_event::capture_succeeded, by(D::gateway, D::engine)},
+        {payment_event::payment_failed, by(D::gateway)},
+        // A person, due work, or orderly when the order no longer wants it.
+        {payment_event::authorization_voided, by(D::staff, D::clock, D::engine)},
+        {payment_event::refund_issued, by(D::staff, D::clock, D::engine)},
+    }};
+static_assert(detail::msm::covers_in_order(payment_drivers, all_payment_events));
 
 }  // namespace
 
 result<payment_state> next_payment_state(payment_state from, payment_event event,
                                          const payment_guard_facts& facts) {
-    return detail::msm::next_state<payment_machine>(payment_ids(), "payment", from, event, facts,
-                                                    &fire);
+    return payment_machine::next("payment", from, event, facts);
 }
 
 std::vector<transition_row> payment_machine_rows() {
-    return detail::msm::rows_of<payment_machine_def>();
+    return payment_machine::rows();
 }
 
 std::string payment_machine_dot() {
-    return detail::render_dot("payment", payment_machine_def::initial_state::name,
-                              payment_machine_rows());
+    return detail::render_dot(payment_machine_description());
 }
 
 std::string payment_machine_mermaid() {
-    return detail::render_mermaid(payment_machine_def::initial_state::name, payment_machine_rows());
+    return detail::render_mermaid(payment_machine_description());
+}
+
+machine_description payment_machine_description() {
+    return payment_machine::describe("payment", payment_ends, payment_drivers);
 }
 
 }  // namespace orderly

@@ -153,18 +153,27 @@ result<void> check_refund(const settlement_input& in, const settlement_refund& r
     return {};
 }
 
-result<void> check_input(const settlement_input& in, const settlement_rules& rules) {
-    if (in.order.empty()) {
-        return error{errc::missing_value, "order", "must not be empty"};
+// What refunds and compensations are called in fields and messages.
+struct entry_kind {
+    std::string_view list;  // the input's member, as fields name it: "refunds"
+    std::string_view noun;  // one of them: "refund"
+};
+constexpr entry_kind refund_kind{"refunds", "refund"};
+constexpr entry_kind compensation_kind{"compensations", "compensation"};
+
+// Refunds and compensations are given oldest first: netting and clawing back
+// split each list at a time, so entry j may not be older than entry j − 1.
+template <class Entry>
+result<void> check_oldest_first(const std::vector<Entry>& entries, std::size_t j, entry_kind kind) {
+    if (j > 0 && entries[j].at < entries[j - 1].at) {
+        return error{errc::invalid_value, fmt::format("{}[{}].at", kind.list, j),
+                     fmt::format("is earlier than the {} before it; {} go oldest first", kind.noun,
+                                 kind.list)};
     }
-    if (in.merchant.empty()) {
-        return error{errc::missing_value, "merchant", "must not be empty"};
-    }
-    const auto period = std::chrono::days(rules.account_period_days);
-    if (in.completed_at > timestamp::max() - period) {
-        return error{errc::invalid_value, "completed_at",
-                     "is so late that the payable time does not fit a timestamp"};
-    }
+    return {};
+}
+
+result<void> check_lines(const settlement_input& in) {
     if (in.lines.empty()) {
         return error{errc::missing_value, "lines", "an order has at least one line"};
     }
@@ -181,9 +190,10 @@ result<void> check_input(const settlement_input& in, const settlement_rules& rul
             return std::move(ok).error().within(fmt::format("lines[{}].paid", i));
         }
     }
-    if (auto ok = check_amount(in.shipping, in.currency); !ok) {
-        return std::move(ok).error().within("shipping");
-    }
+    return {};
+}
+
+result<void> check_refunds(const settlement_input& in) {
     if (in.refunds.size() > settlement_limits::max_refunds) {
         return error{errc::invalid_value, "refunds",
                      fmt::format("must be at most {} refunds", settlement_limits::max_refunds)};
@@ -191,15 +201,62 @@ result<void> check_input(const settlement_input& in, const settlement_rules& rul
     std::vector<money> goods_so_far(in.lines.size(), money::zero(in.currency));
     money shipping_so_far = money::zero(in.currency);
     for (std::size_t j = 0; j < in.refunds.size(); ++j) {
-        if (j > 0 && in.refunds[j].at < in.refunds[j - 1].at) {
-            return error{errc::invalid_value, fmt::format("refunds[{}].at", j),
-                         "is earlier than the refund before it; refunds go oldest first"};
+        if (auto ok = check_oldest_first(in.refunds, j, refund_kind); !ok) {
+            return ok;
         }
         if (auto ok = check_refund(in, in.refunds[j], goods_so_far, shipping_so_far); !ok) {
             return std::move(ok).error().within(fmt::format("refunds[{}]", j));
         }
     }
     return {};
+}
+
+// A compensation is not part of the price: no bound from what was paid, but
+// it must be money actually given, in the order's currency.
+result<void> check_compensations(const settlement_input& in) {
+    if (in.compensations.size() > settlement_limits::max_compensations) {
+        return error{
+            errc::invalid_value, "compensations",
+            fmt::format("must be at most {} compensations", settlement_limits::max_compensations)};
+    }
+    for (std::size_t j = 0; j < in.compensations.size(); ++j) {
+        if (auto ok = check_oldest_first(in.compensations, j, compensation_kind); !ok) {
+            return ok;
+        }
+        const money& amount = in.compensations[j].amount;
+        const auto field = [j] { return fmt::format("compensations[{}].amount", j); };
+        if (auto ok = check_amount(amount, in.currency); !ok) {
+            return std::move(ok).error().within(field());
+        }
+        if (amount.is_zero()) {
+            return error{errc::invalid_value, field(), "must be more than zero"};
+        }
+    }
+    return {};
+}
+
+result<void> check_input(const settlement_input& in, const settlement_rules& rules) {
+    if (in.order.empty()) {
+        return error{errc::missing_value, "order", "must not be empty"};
+    }
+    if (in.merchant.empty()) {
+        return error{errc::missing_value, "merchant", "must not be empty"};
+    }
+    const auto period = std::chrono::days(rules.account_period_days);
+    if (in.completed_at > timestamp::max() - period) {
+        return error{errc::invalid_value, "completed_at",
+                     "is so late that the payable time does not fit a timestamp"};
+    }
+    if (auto ok = check_lines(in); !ok) {
+        return ok;
+    }
+    if (auto ok = check_amount(in.shipping, in.currency); !ok) {
+        return std::move(ok).error().within("shipping");
+    }
+    if (auto ok = check_refunds(in); !ok) {
+        return ok;
+    }
+    return check_compensations(in);
 }
 
 // Rules, then every input, then unique order ids.
@@ -272,12 +329,38 @@ std::vector<settled_refund> refund_steps(const settlement_input& in, const rules
     return steps;
 }
 
-// The order paid out by a statement ending at `end`, netting its refunds before `end`.
-result<settled_order> pay_out(const settlement_input& in, const rules_index& ix, timestamp end) {
-    auto fee = ix.fee_of(in);
-    if (!fee) {
-        return std::move(fee).error();
-    }
+// How many of `entries` (refunds or compensations, oldest first) were made
+// before `end`: the ones a payout ending there nets.
+template <class Entry>
+std::size_t made_before(const std::vector<Entry>& entries, timestamp end) {
+    const auto late = std::partition_point(entries.begin(), entries.end(),
+                                           [end](const Entry& e) { return e.at < end; });
+    return static_cast<std::size_t>(late - entries.begin());
+}
+
+settled_compensation settled_compensation_of(const settlement_input& in, std::size_t j) {
+    const settlement_compensation& c = in.compensations[j];
+    return settled_compensation{
+        .index = static_cast<std::uint32_t>(j), .at = c.at, .amount = c.amount, .reason = c.reason};
+}
+
+// The identities of this file's header, on listed totals.
+money payout_of(const settled_order& o) {
+    return add(sub(sub(sub(sub(o.gross, o.commission), o.service_fee), o.refunded), o.compensated),
+               o.commission_returned);
+}
+money payout_of(const statement& s) {
+    const money kept = sub(sub(s.gross, s.commission), s.service_fees);
+    const money given_back =
+        add(add(s.refunded, s.compensated), add(s.clawed_back, s.compensations_clawed_back));
+    return add(sub(kept, given_back), s.commission_returned);
+}
+money platform_income_of(const statement& s) {
+    return sub(add(s.commission, s.service_fees), s.commission_returned);
+}
+
+// An order's lines, commission and gross, before anything is netted.
+settled_order charged(const settlement_input& in, const rules_index& ix, const money& fee) {
     const money zero = money::zero(in.currency);
     settled_order o{
         .order = in.order,
@@ -288,10 +371,12 @@ result<settled_order> pay_out(const settlement_input& in, const rules_index& ix,
         .shipping = in.shipping,
         .gross = zero,
         .commission = zero,
-        .service_fee = *fee,
+        .service_fee = fee,
         .refunds = {},
         .refunded = zero,
         .commission_returned = zero,
+        .compensations = {},
+        .compensated = zero,
         .payout = zero,
     };
     o.lines.reserve(in.lines.size());
@@ -309,8 +394,15 @@ result<settled_order> pay_out(const settlement_input& in, const rules_index& ix,
         o.commission = add(o.commission, o.lines.back().commission);
     }
     o.gross = add(o.goods, o.shipping);
+    return o;
+}
+
+// Nets on `o` the refunds made before `end`, and the commission they return.
+void net_refunds(settled_order& o, const settlement_input& in, const rules_index& ix,
+                 timestamp end) {
     std::vector<settled_refund> steps = refund_steps(in, ix);
-    for (std::size_t j = 0; j < steps.size() && in.refunds[j].at < end; ++j) {
+    const std::size_t netted = made_before(in.refunds, end);
+    for (std::size_t j = 0; j < netted; ++j) {
         for (const refund_line& part : in.refunds[j].refund.lines) {
             settled_line& line = o.lines[part.line];
             line.refunded = add(line.refunded, part.goods);
@@ -323,8 +415,27 @@ result<settled_order> pay_out(const settlement_input& in, const rules_index& ix,
             line.commission, ix.commission(sub(line.paid, line.refunded), line.commission_rate));
         o.commission_returned = add(o.commission_returned, line.commission_returned);
     }
-    o.payout =
-        add(sub(sub(sub(o.gross, o.commission), o.service_fee), o.refunded), o.commission_returned);
+}
+
+// Nets on `o` the compensations made before `end`: all of each, no commission back.
+void net_compensations(settled_order& o, const settlement_input& in, timestamp end) {
+    const std::size_t netted = made_before(in.compensations, end);
+    for (std::size_t j = 0; j < netted; ++j) {
+        o.compensations.push_back(settled_compensation_of(in, j));
+        o.compensated = add(o.compensated, in.compensations[j].amount);
+    }
+}
+
+// The order paid out by a statement ending at `end`, netting what was given back before `end`.
+result<settled_order> pay_out(const settlement_input& in, const rules_index& ix, timestamp end) {
+    auto fee = ix.fee_of(in);
+    if (!fee) {
+        return std::move(fee).error();
+    }
+    settled_order o = charged(in, ix, *fee);
+    net_refunds(o, in, ix, end);
+    net_compensations(o, in, end);
+    o.payout = payout_of(o);
     return o;
 }
 
@@ -332,10 +443,50 @@ result<settled_order> pay_out(const settlement_input& in, const rules_index& ix,
 struct draft {
     std::vector<settled_order> orders;
     std::vector<clawback> clawbacks;
+    std::vector<compensation_clawback> compensation_clawbacks;
+
+    [[nodiscard]] bool empty() const noexcept {
+        return orders.empty() && clawbacks.empty() && compensation_clawbacks.empty();
+    }
+
+    void append(draft&& more) {
+        std::move(more.orders.begin(), more.orders.end(), std::back_inserter(orders));
+        std::move(more.clawbacks.begin(), more.clawbacks.end(), std::back_inserter(clawbacks));
+        std::move(more.compensation_clawbacks.begin(), more.compensation_clawbacks.end(),
+                  std::back_inserter(compensation_clawbacks));
+    }
 };
 
+// The refunds of an order paid out before `period` that were made in it.
+void claw_back_refunds(const settlement_input& in, const rules_index& ix,
+                       const settlement_period& period, timestamp payable, draft& d) {
+    const std::size_t first = made_before(in.refunds, period.from);
+    const std::size_t last = made_before(in.refunds, period.to);
+    if (first == last) {
+        return;  // spares working out the commission of every refund
+    }
+    std::vector<settled_refund> steps = refund_steps(in, ix);
+    for (std::size_t j = first; j < last; ++j) {
+        d.clawbacks.push_back(
+            clawback{.order = in.order, .payable_at = payable, .refund = std::move(steps[j])});
+    }
+}
+
+// The compensations of an order paid out before `period` that were made in it.
+void claw_back_compensations(const settlement_input& in, const settlement_period& period,
+                             timestamp payable, draft& d) {
+    const std::size_t last = made_before(in.compensations, period.to);
+    for (std::size_t j = made_before(in.compensations, period.from); j < last; ++j) {
+        d.compensation_clawbacks.push_back(
+            compensation_clawback{.order = in.order,
+                                  .payable_at = payable,
+                                  .compensation = settled_compensation_of(in, j)});
+    }
+}
+
 // Adds what `in` contributes to a statement for `period`: its payout when it
-// is payable in the period, its refunds in the period when it was paid before.
+// is payable in the period; its refunds and compensations in the period when
+// it was paid before.
 result<void> contribute(const settlement_input& in, const rules_index& ix,
                         const settlement_period& period, draft& d) {
     const timestamp payable = payable_at(ix.rules(), in.completed_at);
@@ -350,22 +501,12 @@ result<void> contribute(const settlement_input& in, const rules_index& ix,
     if (payable >= period.from) {
         return {};  // not payable yet: a later statement pays it out
     }
-    const bool any = std::any_of(in.refunds.begin(), in.refunds.end(),
-                                 [&](const settlement_refund& r) { return period.contains(r.at); });
-    if (!any) {
-        return {};
-    }
-    for (settled_refund& step : refund_steps(in, ix)) {
-        if (period.contains(step.at)) {
-            d.clawbacks.push_back(
-                clawback{.order = in.order, .payable_at = payable, .refund = std::move(step)});
-        }
-    }
+    claw_back_refunds(in, ix, period, payable, d);
+    claw_back_compensations(in, period, payable, d);
     return {};
 }
 
-statement finish(const merchant_id& merchant, currency in, const settlement_period& period,
-                 draft d) {
+void sort_draft(draft& d) {
     std::sort(d.orders.begin(), d.orders.end(), [](const settled_order& a, const settled_order& b) {
         return std::pair(a.payable_at, a.order) < std::pair(b.payable_at, b.order);
     });
@@ -373,6 +514,49 @@ statement finish(const merchant_id& merchant, currency in, const settlement_peri
         return std::tuple(a.refund.at, a.order, a.refund.index) <
                std::tuple(b.refund.at, b.order, b.refund.index);
     });
+    std::sort(d.compensation_clawbacks.begin(), d.compensation_clawbacks.end(),
+              [](const compensation_clawback& a, const compensation_clawback& b) {
+                  return std::tuple(a.compensation.at, a.order, a.compensation.index) <
+                         std::tuple(b.compensation.at, b.order, b.compensation.index);
+              });
+}
+
+// The totals a statement lists, each an integer sum of listed amounts.
+struct statement_totals {
+    money gross;
+    money commission;
+    money service_fees;
+    money refunded;
+    money compensated;
+    money clawed_back;
+    money compensations_clawed_back;
+    money commission_returned;
+};
+
+statement_totals totals_of(const statement& s) {
+    const money zero = money::zero(s.currency);
+    statement_totals t{zero, zero, zero, zero, zero, zero, zero, zero};
+    for (const settled_order& o : s.orders) {
+        t.gross = add(t.gross, o.gross);
+        t.commission = add(t.commission, o.commission);
+        t.service_fees = add(t.service_fees, o.service_fee);
+        t.refunded = add(t.refunded, o.refunded);
+        t.compensated = add(t.compensated, o.compensated);
+        t.commission_returned = add(t.commission_returned, o.commission_returned);
+    }
+    for (const clawback& c : s.clawbacks) {
+        t.clawed_back = add(t.clawed_back, c.refund.amount);
+        t.commission_returned = add(t.commission_returned, c.refund.commission_returned);
+    }
+    for (const compensation_clawback& c : s.compensation_clawbacks) {
+        t.compensations_clawed_back = add(t.compensations_clawed_back, c.compensation.amount);
+    }
+    return t;
+}
+
+statement finish(const merchant_id& merchant, currency in, const settlement_period& period,
+                 draft d) {
+    sort_draft(d);
     const money zero = money::zero(in);
     statement s{
         .merchant = merchant,
@@ -380,30 +564,29 @@ statement finish(const merchant_id& merchant, currency in, const settlement_peri
         .period = period,
         .orders = std::move(d.orders),
         .clawbacks = std::move(d.clawbacks),
+        .compensation_clawbacks = std::move(d.compensation_clawbacks),
         .gross = zero,
         .commission = zero,
         .service_fees = zero,
         .refunded = zero,
+        .compensated = zero,
         .clawed_back = zero,
+        .compensations_clawed_back = zero,
         .commission_returned = zero,
         .payout = zero,
         .platform_income = zero,
     };
-    for (const settled_order& o : s.orders) {
-        s.gross = add(s.gross, o.gross);
-        s.commission = add(s.commission, o.commission);
-        s.service_fees = add(s.service_fees, o.service_fee);
-        s.refunded = add(s.refunded, o.refunded);
-        s.commission_returned = add(s.commission_returned, o.commission_returned);
-    }
-    for (const clawback& c : s.clawbacks) {
-        s.clawed_back = add(s.clawed_back, c.refund.amount);
-        s.commission_returned = add(s.commission_returned, c.refund.commission_returned);
-    }
-    s.payout =
-        add(sub(sub(sub(sub(s.gross, s.commission), s.service_fees), s.refunded), s.clawed_back),
-            s.commission_returned);
-    s.platform_income = sub(add(s.commission, s.service_fees), s.commission_returned);
+    statement_totals t = totals_of(s);
+    s.gross = std::move(t.gross);
+    s.commission = std::move(t.commission);
+    s.service_fees = std::move(t.service_fees);
+    s.refunded = std::move(t.refunded);
+    s.compensated = std::move(t.compensated);
+    s.clawed_back = std::move(t.clawed_back);
+    s.compensations_clawed_back = std::move(t.compensations_clawed_back);
+    s.commission_returned = std::move(t.commission_returned);
+    s.payout = payout_of(s);
+    s.platform_income = platform_income_of(s);
     return s;
 }
 
@@ -498,7 +681,14 @@ result<settlement_input> settlement_input_of(const order& o,
         .lines = {},
         .shipping = o.shipping_fee,
         .refunds = {refunds.begin(), refunds.end()},
+        .compensations = {},
     };
+    for (const order_refund& entry : o.refunds) {
+        if (entry.source == refund_source::compensation) {
+            in.compensations.push_back(settlement_compensation{
+                .at = entry.at, .amount = entry.amount, .reason = entry.reason});
+        }
+    }
     in.lines.reserve(o.lines.size());
     for (std::size_t i = 0; i < o.lines.size(); ++i) {
         auto paid = paid_amount(o.lines[i]);
@@ -568,12 +758,9 @@ result<period_settlement> settle_period(const settlement_rules& rules,
             if (auto ok = contribute(input, ix, period, d); !ok) {
                 return std::move(ok).error();
             }
-            if (d.orders.empty() && d.clawbacks.empty()) {
-                continue;
+            if (!d.empty()) {
+                drafts[{input.merchant, input.currency}].append(std::move(d));
             }
-            draft& into = drafts[{input.merchant, input.currency}];
-            std::move(d.orders.begin(), d.orders.end(), std::back_inserter(into.orders));
-            std::move(d.clawbacks.begin(), d.clawbacks.end(), std::back_inserter(into.clawbacks));
         }
         period_settlement out{.period = period, .statements = {}};
         out.statements.reserve(drafts.size());
@@ -588,6 +775,23 @@ result<period_settlement> settle_period(const settlement_rules& rules,
 
 namespace {
 
+// Which of an order's refunds and compensations a run of periods [first, end) settles.
+struct run_span {
+    timestamp first;
+    timestamp end;
+
+    // The run pays out an order payable then.
+    [[nodiscard]] bool pays(timestamp payable) const noexcept {
+        return first <= payable && payable < end;
+    }
+
+    // Something given back at `at`, of an order payable at `payable`, is
+    // netted on the run's payout of the order or clawed back in the run.
+    [[nodiscard]] bool settles(timestamp payable, timestamp at) const noexcept {
+        return (pays(payable) && at < end) || (payable < first && first <= at && at < end);
+    }
+};
+
 // Checks a run of statements; see reconcile() in the header.
 class reconciler {
 public:
@@ -597,6 +801,7 @@ public:
             index_.emplace(inputs[k].order.value(), k);
             orders_settled_.push_back(0);
             refunds_settled_.emplace_back(inputs[k].refunds.size(), 0);
+            compensations_settled_.emplace_back(inputs[k].compensations.size(), 0);
         }
     }
 
@@ -635,7 +840,7 @@ public:
                 }
             }
         }
-        check_once(periods.front().period.from, periods.back().period.to);
+        check_once(run_span{periods.front().period.from, periods.back().period.to});
         return std::move(differences_);
     }
 
@@ -675,23 +880,109 @@ private:
         return static_cast<std::size_t>(&in - inputs_.data());
     }
 
+    // The refund or compensation of `in` a listed one names by `index`,
+    // counted as settled once more; nothing (and a difference) when the
+    // index names none.
+    template <class Entry>
+    const Entry* entry_named(const settlement_input& in, const std::vector<Entry>& entries,
+                             std::vector<std::vector<int>>& settled, entry_kind kind,
+                             std::uint32_t index, timestamp at, const std::string& path) {
+        if (index >= entries.size()) {
+            differ(path + ".index", fmt::format("order {} has {} {}, not {}", in.order,
+                                                entries.size(), kind.list, index + 1));
+            return nullptr;
+        }
+        ++settled[position(in)][index];
+        if (at != entries[index].at) {
+            differ(path + ".at", fmt::format("is not the {}'s time", kind.noun));
+        }
+        return &entries[index];
+    }
+
     // A listed refund against the input's; counts it. False when it names none.
     bool check_refund(const settlement_input& in, const settled_refund& r,
                       const std::string& path) {
-        if (r.index >= in.refunds.size()) {
-            differ(path + ".index", fmt::format("order {} has {} refunds, not {}", in.order,
-                                                in.refunds.size(), r.index + 1));
+        const settlement_refund* given =
+            entry_named(in, in.refunds, refunds_settled_, refund_kind, r.index, r.at, path);
+        if (given == nullptr) {
             return false;
         }
-        const settlement_refund& given = in.refunds[r.index];
-        ++refunds_settled_[position(in)][r.index];
-        if (r.at != given.at) {
-            differ(path + ".at", "is not the refund's time");
-        }
-        expect(path + ".goods", given.refund.goods, r.goods);
-        expect(path + ".shipping", given.refund.shipping, r.shipping);
+        expect(path + ".goods", given->refund.goods, r.goods);
+        expect(path + ".shipping", given->refund.shipping, r.shipping);
         expect(path + ".amount", add(r.goods, r.shipping), r.amount);
         return true;
+    }
+
+    // A listed compensation against the input's; counts it. False when it names none.
+    bool check_compensation(const settlement_input& in, const settled_compensation& c,
+                            const std::string& path) {
+        const settlement_compensation* given = entry_named(
+            in, in.compensations, compensations_settled_, compensation_kind, c.index, c.at, path);
+        if (given == nullptr) {
+            return false;
+        }
+        expect(path + ".amount", given->amount, c.amount);
+        if (c.reason != given->reason) {
+            differ(path + ".reason", "is not the compensation's reason");
+        }
+        return true;
+    }
+
+    // Something netted on a payout was made before the statement's end.
+    void netted_in_time(timestamp at, const statement& s, const std::string& path) {
+        if (at >= s.period.to) {
+            differ(path + ".at", "is after the statement's end: a clawback, not netted");
+        }
+    }
+
+    // The refunds netted on `o`, their sums, and the goods refunded per line.
+    void check_netted_refunds(const settled_order& o, const settlement_input& in,
+                              const statement& s, const std::string& path) {
+        const money zero = money::zero(s.currency);
+        std::vector<money> refunded(in.lines.size(), zero);
+        money total = zero;
+        money returned = zero;
+        for (std::size_t x = 0; x < o.refunds.size(); ++x) {
+            const settled_refund& r = o.refunds[x];
+            const std::string at = fmt::format("{}.refunds[{}]", path, x);
+            if (!check_refund(in, r, at)) {
+                continue;
+            }
+            netted_in_time(r.at, s, at);
+            for (const refund_line& part : in.refunds[r.index].refund.lines) {
+                refunded[part.line] = add(refunded[part.line], part.goods);
+            }
+            total = add(total, r.amount);
+            returned = add(returned, r.commission_returned);
+        }
+        expect(path + ".refunded", total, o.refunded);
+        expect(path + ".commission_returned", returned, o.commission_returned);
+        if (o.lines.size() != in.lines.size()) {
+            differ(path + ".lines",
+                   fmt::format("has {} lines; the order has {}", o.lines.size(), in.lines.size()));
+            return;
+        }
+        for (std::size_t l = 0; l < o.lines.size(); ++l) {
+            const std::string at = fmt::format("{}.lines[{}]", path, l);
+            expect(at + ".paid", in.lines[l].paid, o.lines[l].paid);
+            expect(at + ".refunded", refunded[l], o.lines[l].refunded);
+        }
+    }
+
+    // The compensations netted on `o` and their sum.
+    void check_netted_compensations(const settled_order& o, const settlement_input& in,
+                                    const statement& s, const std::string& path) {
+        money total = money::zero(s.currency);
+        for (std::size_t x = 0; x < o.compensations.size(); ++x) {
+            const settled_compensation& c = o.compensations[x];
+            const std::string at = fmt::format("{}.compensations[{}]", path, x);
+            if (!check_compensation(in, c, at)) {
+                continue;
+            }
+            netted_in_time(c.at, s, at);
+            total = add(total, c.amount);
+        }
+        expect(path + ".compensated", total, o.compensated);
     }
 
     void check_order(const settled_order& o, const statement& s, const std::string& path) {
@@ -707,38 +998,12 @@ private:
         if (!s.period.contains(payable)) {
             differ(path + ".payable_at", "lies outside the statement's period");
         }
+        check_netted_refunds(o, *in, s, path);
+        check_netted_compensations(o, *in, s, path);
         const money zero = money::zero(s.currency);
         money goods = zero;
         money commission = zero;
         money returned = zero;
-        std::vector<money> refunded(in->lines.size(), zero);
-        money refund_total = zero;
-        money refund_returned = zero;
-        for (std::size_t x = 0; x < o.refunds.size(); ++x) {
-            const settled_refund& r = o.refunds[x];
-            const std::string at = fmt::format("{}.refunds[{}]", path, x);
-            if (!check_refund(*in, r, at)) {
-                continue;
-            }
-            if (r.at >= s.period.to) {
-                differ(at + ".at", "is after the statement's end: a clawback, not netted");
-            }
-            for (const refund_line& part : in->refunds[r.index].refund.lines) {
-                refunded[part.line] = add(refunded[part.line], part.goods);
-            }
-            refund_total = add(refund_total, r.amount);
-            refund_returned = add(refund_returned, r.commission_returned);
-        }
-        if (o.lines.size() != in->lines.size()) {
-            differ(path + ".lines",
-                   fmt::format("has {} lines; the order has {}", o.lines.size(), in->lines.size()));
-        } else {
-            for (std::size_t l = 0; l < o.lines.size(); ++l) {
-                const std::string at = fmt::format("{}.lines[{}]", path, l);
-                expect(at + ".paid", in->lines[l].paid, o.lines[l].paid);
-                expect(at + ".refunded", refunded[l], o.lines[l].refunded);
-            }
-        }
         for (const settled_line& line : o.lines) {
             goods = add(goods, line.paid);
             commission = add(commission, line.commission);
@@ -748,70 +1013,73 @@ private:
         expect(path + ".shipping", in->shipping, o.shipping);
         expect(path + ".gross", add(o.goods, o.shipping), o.gross);
         expect(path + ".commission", commission, o.commission);
-        expect(path + ".refunded", refund_total, o.refunded);
         expect(path + ".commission_returned", returned, o.commission_returned);
-        expect(path + ".commission_returned", refund_returned, o.commission_returned);
-        expect(path + ".payout",
-               add(sub(sub(sub(o.gross, o.commission), o.service_fee), o.refunded),
-                   o.commission_returned),
-               o.payout);
+        expect(path + ".payout", payout_of(o), o.payout);
     }
 
-    void check_clawback(const clawback& c, const statement& s, const std::string& path) {
-        const settlement_input* in = input_of(c.order, s, path + ".order");
+    // The order of a clawback: one of the statement's, paid out before its
+    // period, with the clawed-back entry's time `at` inside the period.
+    const settlement_input* clawed_order(const order_id& id, timestamp listed_payable, timestamp at,
+                                         const statement& s, const std::string& path,
+                                         const std::string& at_field) {
+        const settlement_input* in = input_of(id, s, path + ".order");
         if (in == nullptr) {
-            return;
+            return nullptr;
         }
         const timestamp payable = payable_at(rules_, in->completed_at);
-        if (c.payable_at != payable) {
+        if (listed_payable != payable) {
             differ(path + ".payable_at", "is not the order's completion time plus N days");
         }
         if (payable >= s.period.from) {
             differ(path + ".payable_at",
                    "is not before the statement's period: the order was not paid out before");
         }
-        if (!s.period.contains(c.refund.at)) {
-            differ(path + ".refund.at", "lies outside the statement's period");
+        if (!s.period.contains(at)) {
+            differ(at_field, "lies outside the statement's period");
         }
-        check_refund(*in, c.refund, path + ".refund");
+        return in;
+    }
+
+    void check_clawback(const clawback& c, const statement& s, const std::string& path) {
+        const settlement_input* in =
+            clawed_order(c.order, c.payable_at, c.refund.at, s, path, path + ".refund.at");
+        if (in != nullptr) {
+            check_refund(*in, c.refund, path + ".refund");
+        }
+    }
+
+    void check_clawback(const compensation_clawback& c, const statement& s,
+                        const std::string& path) {
+        const settlement_input* in = clawed_order(c.order, c.payable_at, c.compensation.at, s, path,
+                                                  path + ".compensation.at");
+        if (in != nullptr) {
+            check_compensation(*in, c.compensation, path + ".compensation");
+        }
     }
 
     void check_statement(const statement& s, const std::string& path) {
-        const money zero = money::zero(s.currency);
-        money gross = zero;
-        money commission = zero;
-        money fees = zero;
-        money refunded = zero;
-        money clawed = zero;
-        money returned = zero;
         for (std::size_t x = 0; x < s.orders.size(); ++x) {
-            const settled_order& o = s.orders[x];
-            check_order(o, s, fmt::format("{}.orders[{}]", path, x));
-            gross = add(gross, o.gross);
-            commission = add(commission, o.commission);
-            fees = add(fees, o.service_fee);
-            refunded = add(refunded, o.refunded);
-            returned = add(returned, o.commission_returned);
+            check_order(s.orders[x], s, fmt::format("{}.orders[{}]", path, x));
         }
         for (std::size_t x = 0; x < s.clawbacks.size(); ++x) {
-            const clawback& c = s.clawbacks[x];
-            check_clawback(c, s, fmt::format("{}.clawbacks[{}]", path, x));
-            clawed = add(clawed, c.refund.amount);
-            returned = add(returned, c.refund.commission_returned);
+            check_clawback(s.clawbacks[x], s, fmt::format("{}.clawbacks[{}]", path, x));
         }
-        expect(path + ".gross", gross, s.gross);
-        expect(path + ".commission", commission, s.commission);
-        expect(path + ".service_fees", fees, s.service_fees);
-        expect(path + ".refunded", refunded, s.refunded);
-        expect(path + ".clawed_back", clawed, s.clawed_back);
-        expect(path + ".commission_returned", returned, s.commission_returned);
-        expect(path + ".payout",
-               add(sub(sub(sub(sub(s.gross, s.commission), s.service_fees), s.refunded),
-                       s.clawed_back),
-                   s.commission_returned),
-               s.payout);
-        expect(path + ".platform_income",
-               sub(add(s.commission, s.service_fees), s.commission_returned), s.platform_income);
+        for (std::size_t x = 0; x < s.compensation_clawbacks.size(); ++x) {
+            check_clawback(s.compensation_clawbacks[x], s,
+                           fmt::format("{}.compensation_clawbacks[{}]", path, x));
+        }
+        const statement_totals t = totals_of(s);
+        expect(path + ".gross", t.gross, s.gross);
+        expect(path + ".commission", t.commission, s.commission);
+        expect(path + ".service_fees", t.service_fees, s.service_fees);
+        expect(path + ".refunded", t.refunded, s.refunded);
+        expect(path + ".compensated", t.compensated, s.compensated);
+        expect(path + ".clawed_back", t.clawed_back, s.clawed_back);
+        expect(path + ".compensations_clawed_back", t.compensations_clawed_back,
+               s.compensations_clawed_back);
+        expect(path + ".commission_returned", t.commission_returned, s.commission_returned);
+        expect(path + ".payout", payout_of(s), s.payout);
+        expect(path + ".platform_income", platform_income_of(s), s.platform_income);
         const money settled = add(s.payout, s.platform_income);
         add_to(actual_by_merchant_, {s.merchant, s.currency}, settled);
         add_to(actual_by_currency_, s.currency, settled);
@@ -827,14 +1095,37 @@ private:
         }
     }
 
-    // Exactly-once for orders and refunds, and the balances against the inputs.
-    void check_once(timestamp first, timestamp end) {
+    // Checks that the run settled each of input k's refunds or compensations
+    // exactly when it should, once; returns the sum of those it should.
+    template <class Entry, class Amount>
+    money settled_once(std::size_t k, const std::vector<Entry>& entries,
+                       const std::vector<int>& times, entry_kind kind, const run_span& run,
+                       Amount amount_of) {
+        const settlement_input& in = inputs_[k];
+        const timestamp payable = payable_at(rules_, in.completed_at);
+        money total = money::zero(in.currency);
+        for (std::size_t j = 0; j < entries.size(); ++j) {
+            const bool settled = run.settles(payable, entries[j].at);
+            if (times[j] != (settled ? 1 : 0)) {
+                differ(fmt::format("orders[{}].{}[{}]", k, kind.list, j),
+                       fmt::format("{} {} of order {} is settled {} times; expected {}", kind.noun,
+                                   j, in.order, times[j], settled ? 1 : 0));
+            }
+            if (settled) {
+                total = add(total, amount_of(entries[j]));
+            }
+        }
+        return total;
+    }
+
+    // Exactly-once for orders, refunds and compensations, and the balances
+    // against the inputs.
+    void check_once(const run_span& run) {
         std::map<std::pair<merchant_id, currency>, money> expected_by_merchant;
         std::map<currency, money> expected_by_currency;
         for (std::size_t k = 0; k < inputs_.size(); ++k) {
             const settlement_input& in = inputs_[k];
-            const timestamp payable = payable_at(rules_, in.completed_at);
-            const bool paid = first <= payable && payable < end;
+            const bool paid = run.pays(payable_at(rules_, in.completed_at));
             const int times = orders_settled_[k];
             if (times != (paid ? 1 : 0)) {
                 differ(fmt::format("orders[{}]", k),
@@ -848,20 +1139,12 @@ private:
                 }
                 flow = add(flow, in.shipping);
             }
-            for (std::size_t j = 0; j < in.refunds.size(); ++j) {
-                const timestamp at = in.refunds[j].at;
-                const bool settled =
-                    (paid && at < end) || (payable < first && first <= at && at < end);
-                const int refund_times = refunds_settled_[k][j];
-                if (refund_times != (settled ? 1 : 0)) {
-                    differ(fmt::format("orders[{}].refunds[{}]", k, j),
-                           fmt::format("refund {} of order {} is settled {} times; expected {}", j,
-                                       in.order, refund_times, settled ? 1 : 0));
-                }
-                if (settled) {
-                    flow = sub(flow, in.refunds[j].refund.total);
-                }
-            }
+            flow =
+                sub(flow, settled_once(k, in.refunds, refunds_settled_[k], refund_kind, run,
+                                       [](const settlement_refund& r) { return r.refund.total; }));
+            flow = sub(flow, settled_once(
+                                 k, in.compensations, compensations_settled_[k], compensation_kind,
+                                 run, [](const settlement_compensation& c) { return c.amount; }));
             if (paid || !flow.is_zero()) {
                 add_to(expected_by_merchant, {in.merchant, in.currency}, flow);
                 add_to(expected_by_currency, in.currency, flow);
@@ -894,7 +1177,7 @@ private:
             if (amounts.first != amounts.second) {
                 differ(name(key),
                        fmt::format("payouts plus platform income are {}; customers paid minus "
-                                   "refunds is {}",
+                                   "refunds and compensations is {}",
                                    amounts.second, amounts.first),
                        amounts.first, amounts.second);
             }
@@ -906,6 +1189,7 @@ private:
     std::unordered_map<std::uint64_t, std::size_t> index_;
     std::vector<int> orders_settled_;
     std::vector<std::vector<int>> refunds_settled_;
+    std::vector<std::vector<int>> compensations_settled_;
     std::map<std::pair<merchant_id, currency>, money> actual_by_merchant_;
     std::map<currency, money> actual_by_currency_;
     std::vector<reconciliation_difference> differences_;

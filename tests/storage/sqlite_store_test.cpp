@@ -11,6 +11,7 @@
 #include <atomic>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <thread>
 
 using namespace orderly;
@@ -863,7 +864,14 @@ TEST_CASE("a shipment body changed outside orderly is reported as a storage fail
         REQUIRE(raw.exec("UPDATE shipments SET body = substr(body, 1, 40)") == SQLITE_OK);
     }
     SUBCASE("a shipment state out of range") {
-        REQUIRE(raw.exec("UPDATE shipments SET body = json_set(body, '$.state', 9)") == SQLITE_OK);
+        REQUIRE(raw.exec(fmt::format("UPDATE shipments SET body = json_set(body, '$.state', {})",
+                                     static_cast<int>(all_shipment_states.back()) + 1)) ==
+                SQLITE_OK);
+    }
+    SUBCASE("an exception kind out of range") {
+        REQUIRE(raw.exec(fmt::format(
+                    "UPDATE shipments SET body = json_set(body, '$.exceptions[0].kind', {})",
+                    static_cast<int>(logistics_exception_kind::returned) + 1)) == SQLITE_OK);
     }
     SUBCASE("a carrier event that no longer passes validation") {
         REQUIRE(raw.exec("UPDATE shipments SET body = json_set(body, '$.tracking.events[0].id', "
@@ -1500,7 +1508,7 @@ TEST_CASE("a file of schema version 3 is migrated to 4: cases, the archive and c
         check_refused(commit_order(s, again), errc::conflict, "version");
     }
     raw_db raw(path);
-    CHECK(raw.scalar("PRAGMA user_version") == "4");
+    CHECK(raw.scalar("PRAGMA user_version") == std::to_string(sqlite_store::schema_version));
     CHECK(raw.scalar("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE "
                      "tbl_name = 'cases' ORDER BY name)") ==
           "cases,cases_by_due,cases_by_state,cases_live_cause");
@@ -1613,4 +1621,622 @@ TEST_CASE("a case body changed outside orderly is reported as a storage failure"
     CHECK(loaded.error().field == "body");
     CHECK_MESSAGE(loaded.error().message.find("case 5") != std::string::npos,
                   loaded.error().message);
+}
+
+namespace {
+
+// The migration to schema version 4 as released. A file of version 4 is a
+// file of version 3 followed by this, exactly as version-4 code left it.
+constexpr const char* schema_version_4_migration = R"sql(
+CREATE TABLE cases (
+    id        INTEGER PRIMARY KEY,
+    version   INTEGER NOT NULL CHECK (version >= 1),
+    state     INTEGER NOT NULL,
+    cause_key TEXT NOT NULL,
+    due_at    INTEGER,
+    body      TEXT NOT NULL
+) STRICT;
+CREATE INDEX cases_by_state ON cases (state, id);
+CREATE INDEX cases_by_due ON cases (due_at, id) WHERE due_at IS NOT NULL;
+CREATE UNIQUE INDEX cases_live_cause ON cases (cause_key) WHERE state <> 5 AND cause_key <> '';
+
+CREATE TABLE archived_orders (
+    id         INTEGER PRIMARY KEY,
+    number     INTEGER NOT NULL,
+    version    INTEGER NOT NULL CHECK (version >= 1),
+    state      INTEGER NOT NULL,
+    channel    INTEGER NOT NULL,
+    customer   TEXT NOT NULL,
+    merchant   TEXT NOT NULL,
+    total      TEXT NOT NULL,
+    currency   TEXT NOT NULL,
+    placed_at  INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    due_at     INTEGER,
+    body       TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE archived_timeline (
+    order_id   INTEGER NOT NULL,
+    seq        INTEGER NOT NULL,
+    at         INTEGER NOT NULL,
+    actor_id   TEXT NOT NULL,
+    actor_role INTEGER NOT NULL,
+    event      INTEGER NOT NULL,
+    from_state INTEGER,
+    to_state   INTEGER NOT NULL,
+    reason     TEXT NOT NULL,
+    PRIMARY KEY (order_id, seq)
+) STRICT, WITHOUT ROWID;
+
+ALTER TABLE idempotency ADD COLUMN case_ref INTEGER;
+)sql";
+
+money yuan(std::string_view text) {
+    return test::cny(text);
+}
+
+order_line v4_line(std::string_view sku, std::int64_t units, std::string_view price,
+                   std::string_view discount = "0.00") {
+    return order_line{.sku = sku_id(std::string(sku)),
+                      .units = test::units(units),
+                      .unit_price = yuan(price),
+                      .discount = yuan(discount)};
+}
+
+// An order of the version-4 file: its lines, 8.00 CNY shipping, one card
+// payment that captured the total and gave `refunded` back, its last change
+// at `refund_ms`.
+order v4_order(std::uint64_t id, order_state state, std::vector<order_line> lines,
+               std::string_view refunded, std::int64_t refund_ms,
+               std::vector<shipment_id> shipments = {}, std::vector<ticket_id> tickets = {}) {
+    money subtotal = yuan("0.00");
+    money discount = yuan("0.00");
+    for (const order_line& l : lines) {
+        subtotal = subtotal.plus(l.unit_price.times(l.units).value()).value();
+        discount = discount.plus(l.discount).value();
+    }
+    const money shipping = yuan("8.00");
+    const money total = subtotal.minus(discount).value().plus(shipping).value();
+    order o = testing::detail::plain_order(id, 1, state);
+    o.lines = std::move(lines);
+    o.subtotal = subtotal;
+    o.discount = discount;
+    o.shipping_fee = shipping;
+    o.total = total;
+    o.payments = {payment{.id = payment_id(id * 10),
+                          .method = payment_method::card,
+                          .gateway_reference = fmt::format("gw-{}", id),
+                          .state = yuan(refunded).is_zero()  ? payment_state::captured
+                                   : yuan(refunded) == total ? payment_state::refunded
+                                                             : payment_state::partially_refunded,
+                          .authorized = total,
+                          .captured = total,
+                          .refunded = yuan(refunded),
+                          .failure_reason = {},
+                          .updated_at = from_unix_ms(refund_ms)}};
+    o.shipments = std::move(shipments);
+    o.tickets = std::move(tickets);
+    o.updated_at = from_unix_ms(refund_ms + 50);
+    return o;
+}
+
+shipment_line parcel_line(std::uint64_t order, std::uint32_t line, std::string_view sku,
+                          std::int64_t units) {
+    return shipment_line{.order = order_id(order),
+                         .line = line,
+                         .sku = sku_id(std::string(sku)),
+                         .units = test::units(units),
+                         .reservation = reservation_id(order * 100 + line)};
+}
+
+logistics_exception v4_exception(logistics_exception_kind kind, logistics_remedy remedy,
+                                 std::int64_t resolved_ms, std::optional<money> amount,
+                                 std::optional<shipment_id> replacement = std::nullopt) {
+    return logistics_exception{.kind = kind,
+                               .raised_at = from_unix_ms(resolved_ms - 500),
+                               .detail = "carrier report",
+                               .remedy = remedy,
+                               .resolved_at = remedy == logistics_remedy::none
+                                                  ? std::nullopt
+                                                  : std::optional(from_unix_ms(resolved_ms)),
+                               .amount = std::move(amount),
+                               .replacement = replacement,
+                               .reported = false};
+}
+
+// A parcel of the version-4 file in `state`, with its lines and exceptions.
+shipment v4_parcel(std::uint64_t id, shipment_state state, std::vector<shipment_line> lines,
+                   std::vector<logistics_exception> exceptions,
+                   std::optional<timestamp> due_at = std::nullopt) {
+    shipment s = testing::detail::plain_shipment(id, 1, state, due_at);
+    s.orders.clear();
+    for (const shipment_line& l : lines) {
+        if (std::find(s.orders.begin(), s.orders.end(), l.order) == s.orders.end()) {
+            s.orders.push_back(l.order);
+        }
+    }
+    s.lines = std::move(lines);
+    s.exceptions = std::move(exceptions);
+    s.updated_at = from_unix_ms(12'000);
+    return s;
+}
+
+// A refund-only ticket of the version-4 file on `order`, refunded at
+// `refund_ms` (its refund_issued step) when it has a refund.
+ticket v4_ticket(std::uint64_t id, std::uint64_t order, std::optional<refund_breakdown> refund,
+                 std::int64_t refund_ms) {
+    ticket t = testing::detail::plain_ticket(
+        id, 1, refund ? ticket_state::refunded : ticket_state::rejected);
+    t.order = order_id(order);
+    if (refund) {
+        t.timeline.push_back(testing::detail::ticket_step(refund_ms, ticket_event::refund_issued,
+                                                          ticket_state::approved,
+                                                          ticket_state::refunded));
+    }
+    t.refund = std::move(refund);
+    t.updated_at = from_unix_ms(refund_ms + 700);
+    return t;
+}
+
+refund_line refund_part(std::uint32_t line, std::int64_t units, std::string_view goods,
+                        std::string_view shipping = "0.00") {
+    return refund_line{.line = line,
+                       .units = test::units(units),
+                       .goods = yuan(goods),
+                       .shipping = yuan(shipping)};
+}
+
+refund_breakdown breakdown(std::vector<refund_line> lines) {
+    money goods = yuan("0.00");
+    money shipping = yuan("0.00");
+    for (const refund_line& l : lines) {
+        goods = goods.plus(l.goods).value();
+        shipping = shipping.plus(l.shipping).value();
+    }
+    return refund_breakdown{.lines = std::move(lines),
+                            .goods = goods,
+                            .shipping = shipping,
+                            .total = goods.plus(shipping).value()};
+}
+
+// What the version-4 file holds beyond the version-3 file: every case the
+// migration to 5 rewrites, and some it must leave alone.
+//  101: a ticket refund (and a ticket without one);
+//  102, 103: one lost parcel (301) of both, refunded, each order its lines;
+//  104: a compensation (parcel 302) and money refunded without lines;
+//  105: cancelled, all money back;
+//  106: a returned parcel reshipped (303 by 304), a lost one not yet put right (305);
+//  107: a ticket refund, then a parcel refund (306) the payments could only
+//       partly pay (refund_across stopped when the money ran out);
+//  108: archived, cancelled, all money back.
+struct v4_rows {
+    std::vector<order> orders;
+    std::vector<shipment> shipments;
+    std::vector<ticket> tickets;
+};
+
+v4_rows version_4_rows() {
+    using k = logistics_exception_kind;
+    using remedy = logistics_remedy;
+    v4_rows rows;
+    rows.orders = {
+        v4_order(101, order_state::completed,
+                 {v4_line("tea", 2, "10.00"), v4_line("cup", 1, "5.00")}, "10.00", 5000, {},
+                 {ticket_id(201), ticket_id(202)}),
+        v4_order(102, order_state::shipped, {v4_line("tea", 3, "9.99", "1.00")}, "19.31", 6000,
+                 {shipment_id(301)}),
+        v4_order(103, order_state::shipped, {v4_line("pot", 1, "7.00"), v4_line("cup", 1, "5.00")},
+                 "5.00", 6000, {shipment_id(301)}),
+        v4_order(104, order_state::delivered,
+                 {v4_line("tea", 2, "10.00"), v4_line("cup", 1, "6.00")}, "4.00", 8000,
+                 {shipment_id(302)}),
+        v4_order(105, order_state::cancelled, {v4_line("tea", 1, "25.00")}, "33.00", 9000),
+        v4_order(106, order_state::shipped, {v4_line("tea", 1, "10.00")}, "0.00", 1000,
+                 {shipment_id(303), shipment_id(304), shipment_id(305)}),
+        v4_order(107, order_state::shipped, {v4_line("tea", 2, "10.00")}, "28.00", 6500,
+                 {shipment_id(306)}, {ticket_id(203)}),
+        v4_order(108, order_state::cancelled, {v4_line("cup", 2, "5.00")}, "18.00", 9500)};
+    rows.shipments = {
+        v4_parcel(301, shipment_state::lost,
+                  {parcel_line(102, 0, "tea", 2), parcel_line(103, 1, "cup", 1)},
+                  {v4_exception(k::lost, remedy::refund, 6000, yuan("24.31"))}),
+        v4_parcel(302, shipment_state::delivered, {parcel_line(104, 0, "tea", 2)},
+                  {v4_exception(k::damaged, remedy::compensation, 7000, yuan("3.00"))}),
+        v4_parcel(
+            303, shipment_state::returned, {parcel_line(106, 0, "tea", 1)},
+            {v4_exception(k::damaged, remedy::reship, 10'000, std::nullopt, shipment_id(304))},
+            from_unix_ms(20'000)),
+        v4_parcel(304, shipment_state::planned, {parcel_line(106, 0, "tea", 1)}, {}),
+        v4_parcel(305, shipment_state::lost, {parcel_line(106, 0, "tea", 1)},
+                  {v4_exception(k::lost, remedy::none, 11'000, std::nullopt)}),
+        v4_parcel(306, shipment_state::lost, {parcel_line(107, 0, "tea", 2)},
+                  {v4_exception(k::lost, remedy::refund, 6500, yuan("20.00"))})};
+    rows.tickets = {v4_ticket(201, 101, breakdown({refund_part(0, 1, "10.00")}), 5000),
+                    v4_ticket(202, 101, std::nullopt, 5200),
+                    v4_ticket(203, 107, breakdown({refund_part(0, 1, "10.00")}), 5000)};
+    return rows;
+}
+
+// A database file at schema version 4: the version-3 file with the version-4
+// migration and the rows of version_4_rows. Their bodies are what version-4
+// code wrote: today's writer puts the keys version 5 added last (the order's
+// "refunds", a ticket line's "refused"), so the bodies are written by a
+// current store and those keys removed; order 108 goes to the archive.
+void write_version_4_file(const std::filesystem::path& path) {
+    const auto scratch = path.parent_path() / (path.filename().string() + ".scratch");
+    {
+        auto opened = sqlite_store::open(sqlite_options{.path = scratch});
+        REQUIRE_MESSAGE(opened.has_value(), to_string(opened.error()));
+        const v4_rows rows = version_4_rows();
+        auto tx = (*opened)->begin();
+        REQUIRE(tx.has_value());
+        for (const order& o : rows.orders) {
+            REQUIRE((*tx)->put_order(o).has_value());
+        }
+        for (const shipment& s : rows.shipments) {
+            REQUIRE((*tx)->put_shipment(s).has_value());
+        }
+        for (const ticket& t : rows.tickets) {
+            REQUIRE((*tx)->put_ticket(t).has_value());
+        }
+        const auto committed = (*tx)->commit();
+        REQUIRE_MESSAGE(committed.has_value(), to_string(committed.error()));
+    }
+    write_version_3_file(path);
+    raw_db raw(path);
+    REQUIRE(raw.exec(schema_version_4_migration) == SQLITE_OK);
+    REQUIRE(raw.exec(fmt::format("ATTACH DATABASE '{}' AS scratch", scratch.string())) ==
+            SQLITE_OK);
+    REQUIRE(raw.exec("INSERT INTO orders SELECT * FROM scratch.orders WHERE id <> 108;"
+                     "INSERT INTO archived_orders SELECT * FROM scratch.orders WHERE id = 108;"
+                     "INSERT INTO shipments SELECT * FROM scratch.shipments;"
+                     "INSERT INTO tickets SELECT * FROM scratch.tickets;"
+                     "UPDATE orders SET body = json_remove(body, '$.refunds');"
+                     "UPDATE archived_orders SET body = json_remove(body, '$.refunds');"
+                     "UPDATE tickets SET body = json_remove(body, '$.lines[0].refused');") ==
+            SQLITE_OK);
+    REQUIRE(raw.exec("DETACH DATABASE scratch") == SQLITE_OK);
+    REQUIRE(raw.scalar("SELECT count(*) FROM orders WHERE body LIKE '%\"refunds\"%'") == "0");
+    REQUIRE(raw.scalar("SELECT count(*) FROM archived_orders WHERE body LIKE '%\"refunds\"%'") ==
+            "0");
+    REQUIRE(raw.scalar("SELECT count(*) FROM tickets WHERE body LIKE '%\"refused\"%'") == "0");
+    REQUIRE(raw.scalar("SELECT count(*) FROM orders") == "8");  // 77 and seven of version_4_rows
+    REQUIRE(raw.exec("PRAGMA user_version = 4") == SQLITE_OK);
+    REQUIRE(raw.scalar("PRAGMA user_version") == "4");
+}
+
+order_refund ledger_entry(std::int64_t at, refund_source source, std::uint64_t reference,
+                          std::string_view amount, std::vector<refund_line> lines,
+                          std::string reason) {
+    return order_refund{.at = from_unix_ms(at),
+                        .source = source,
+                        .reference = reference,
+                        .amount = yuan(amount),
+                        .lines = std::move(lines),
+                        .reason = std::move(reason)};
+}
+
+// The ledgers version 5 rebuilds for the orders of version_4_rows.
+std::map<std::uint64_t, std::vector<order_refund>> rebuilt_ledgers() {
+    using src = refund_source;
+    const std::string manual = "refunded without lines before schema version 5";
+    return {{101,
+             {ledger_entry(5000, src::ticket, 201, "10.00", {refund_part(0, 1, "10.00")},
+                           "ticket 201 refund_only")}},
+            {102,
+             {ledger_entry(6000, src::parcel, 301, "19.31", {refund_part(0, 2, "19.31")},
+                           "parcel 301 lost")}},
+            {103,
+             {ledger_entry(6000, src::parcel, 301, "5.00", {refund_part(1, 1, "5.00")},
+                           "parcel 301 lost")}},
+            {104,
+             {ledger_entry(7000, src::compensation, 302, "3.00", {}, "parcel 302 damaged"),
+              ledger_entry(8000, src::manual, 0, "4.00",
+                           {refund_part(0, 0, "3.08"), refund_part(1, 0, "0.92")}, manual)}},
+            {105, {ledger_entry(9000, src::cancellation, 0, "33.00", {}, "cancelled")}},
+            {106, {}},
+            {107,
+             {ledger_entry(5000, src::ticket, 203, "10.00", {refund_part(0, 1, "10.00")},
+                           "ticket 203 refund_only"),
+              ledger_entry(6500, src::parcel, 306, "18.00", {refund_part(0, 2, "18.00")},
+                           "parcel 306 lost")}},
+            {108, {ledger_entry(9500, src::cancellation, 0, "18.00", {}, "cancelled")}}};
+}
+
+std::string ledger_text(const std::vector<order_refund>& ledger) {
+    std::vector<std::string> parts;
+    for (const order_refund& e : ledger) {
+        parts.push_back(fmt::format("{}@{} #{} {} {} '{}'", e.source, to_unix_ms(e.at), e.reference,
+                                    e.amount.to_string(),
+                                    testing::detail::refund_lines_text(e.lines), e.reason));
+    }
+    return fmt::format("[{}]", fmt::join(parts, ", "));
+}
+
+// Every order of the version-4 file reads as version 5 rebuilt it: the same
+// order with its ledger, and the ledger holds what its payments refunded.
+void check_ledgers(store& s) {
+    const v4_rows rows = version_4_rows();
+    const auto ledgers = rebuilt_ledgers();
+    for (const order& before : rows.orders) {
+        const std::uint64_t id = before.id.value();
+        CAPTURE(id);
+        const auto loaded = s.load_order(before.id);
+        REQUIRE_MESSAGE(loaded.has_value(), to_string(loaded.error()));
+        REQUIRE(loaded->has_value());
+        order expected = before;
+        expected.refunds = ledgers.at(before.id.value());
+        CHECK(ledger_text((*loaded)->refunds) == ledger_text(expected.refunds));
+        CHECK(**loaded == expected);
+        money refunded = yuan("0.00");
+        for (const order_refund& e : (*loaded)->refunds) {
+            if (e.source != refund_source::compensation) {
+                refunded = refunded.plus(e.amount).value();
+            }
+        }
+        CHECK(refunded == before.payments.front().refunded);
+    }
+    CHECK(s.load_order(order_id(77)).value() == std::optional{version_2_order()});
+    CHECK(s.archived_orders(order_id(), 10).value() == std::vector<order_id>{order_id(108)});
+}
+
+// The parcels of the version-4 file read as version 5 has them: lost or
+// returned parcels put right by a reship or a refund are resolved, without a
+// deadline; the others are as they were.
+void check_parcels(store& s) {
+    const v4_rows rows = version_4_rows();
+    for (shipment expected : rows.shipments) {
+        const std::uint64_t id = expected.id.value();
+        CAPTURE(id);
+        if (expected.id == shipment_id(301) || expected.id == shipment_id(303) ||
+            expected.id == shipment_id(306)) {
+            expected.state = shipment_state::resolved;
+            expected.due_at.reset();
+        }
+        CHECK(s.load_shipment(expected.id).value() == std::optional{expected});
+    }
+    CHECK(s.shipments_in_state(shipment_state::resolved, shipment_id(), 10).value() ==
+          std::vector<shipment_id>{shipment_id(301), shipment_id(303), shipment_id(306)});
+    CHECK(s.shipments_in_state(shipment_state::lost, shipment_id(), 10).value() ==
+          std::vector<shipment_id>{shipment_id(305)});
+    CHECK(s.shipments_in_state(shipment_state::returned, shipment_id(), 10).value().empty());
+    CHECK(s.due_shipments(from_unix_ms(1'000'000), 10).value().empty());
+    for (const ticket& t : rows.tickets) {
+        CHECK(s.load_ticket(t.id).value() == std::optional{t});
+    }
+}
+
+void check_migrated_from_4(store& s) {
+    check_migrated_from_2(s);
+    check_ledgers(s);
+    check_parcels(s);
+}
+
+// Every row of the tables version 5 rewrites or extends, as text.
+std::string rewritten_rows(raw_db& raw) {
+    std::string rows;
+    for (const char* sql :
+         {"SELECT group_concat(x, '|') FROM (SELECT id || ':' || version || ':' || body AS x "
+          "FROM orders ORDER BY id)",
+          "SELECT group_concat(x, '|') FROM (SELECT id || ':' || body AS x FROM archived_orders "
+          "ORDER BY id)",
+          "SELECT group_concat(x, '|') FROM (SELECT id || ':' || state || ':' || "
+          "ifnull(due_at, '-') || ':' || body AS x FROM shipments ORDER BY id)",
+          "SELECT group_concat(x, '|') FROM (SELECT id || ':' || body AS x FROM tickets ORDER "
+          "BY id)",
+          "SELECT group_concat(x, '|') FROM (SELECT id || ':' || ifnull(cancelled_at, '-') || "
+          "':' || cancel_reason AS x FROM transfers ORDER BY id)"}) {
+        rows += raw.scalar(sql) + '#';
+    }
+    return rows;
+}
+
+}  // namespace
+
+TEST_CASE("a file of schema version 4 is migrated to 5: ledgers rebuilt, parcels resolved") {
+    temp_dir dir("sqlite-version-4");
+    const auto path = dir / "orders.db";
+    write_version_4_file(path);
+    {
+        auto opened = sqlite_store::open(sqlite_options{.path = path});
+        REQUIRE_MESSAGE(opened.has_value(), to_string(opened.error()));
+        check_migrated_from_4(**opened);
+
+        // The old transfer can be called back and keeps when and why.
+        stock_transfer called_back =
+            testing::detail::plain_transfer(3, 2, transfer_state::cancelled);
+        auto tx = (*opened)->begin();
+        REQUIRE(tx.has_value());
+        REQUIRE((*tx)->put_transfer(called_back).has_value());
+        const auto committed = (*tx)->commit();
+        REQUIRE_MESSAGE(committed.has_value(), to_string(committed.error()));
+        CHECK((*opened)->load_transfer(transfer_id(3)).value() == std::optional{called_back});
+    }
+    raw_db raw(path);
+    CHECK(raw.scalar("PRAGMA user_version") == "5");
+    CHECK(raw.scalar("SELECT group_concat(name, ',') FROM (SELECT name FROM "
+                     "pragma_table_info('transfers') WHERE name LIKE 'cancel%' ORDER BY cid)") ==
+          "cancelled_at,cancel_reason");
+    CHECK(
+        raw.scalar("SELECT state || ',' || cancelled_at || ',' || cancel_reason FROM transfers") ==
+        "3,2500,target closed «盘点»");
+    CHECK(raw.scalar("SELECT group_concat(id || '=' || state, ',') FROM (SELECT id, state FROM "
+                     "shipments ORDER BY id)") == "5=2,301=9,302=5,303=9,304=1,305=7,306=9");
+    CHECK(raw.scalar("SELECT json_extract(body, '$.state') FROM shipments WHERE id = 303") == "9");
+    CHECK(raw.scalar("SELECT ifnull(due_at, 'none') FROM shipments WHERE id = 303") == "none");
+    CHECK(raw.scalar("SELECT json_array_length(body, '$.refunds') FROM archived_orders") == "1");
+    // Orders without refunded money (77, 106) are left as they were.
+    CHECK(raw.scalar("SELECT group_concat(id, ',') FROM (SELECT id FROM orders WHERE "
+                     "json_type(body, '$.refunds') = 'array' ORDER BY id)") ==
+          "101,102,103,104,105,107");
+    CHECK(raw.scalar("PRAGMA integrity_check") == "ok");
+
+    // A second open finds version 5 and changes nothing.
+    const std::string before = rewritten_rows(raw);
+    {
+        auto again = sqlite_store::open(sqlite_options{.path = path});
+        REQUIRE_MESSAGE(again.has_value(), to_string(again.error()));
+        check_ledgers(**again);
+    }
+    CHECK(rewritten_rows(raw) == before);
+    CHECK(raw.scalar("PRAGMA user_version") == "5");
+}
+
+TEST_CASE("a backup of schema version 4 is migrated when restored") {
+    temp_dir dir("sqlite-restore-version-4");
+    const auto backup = dir / "backup.db";
+    write_version_4_file(backup);
+    auto target = sqlite_store::open(sqlite_options{.path = dir / "target.db"});
+    REQUIRE(target.has_value());
+    const auto restored = (*target)->restore_from(backup);
+    REQUIRE_MESSAGE(restored.has_value(), to_string(restored.error()));
+    check_migrated_from_4(**target);
+    raw_db raw(dir / "target.db");
+    CHECK(raw.scalar("PRAGMA user_version") == std::to_string(sqlite_store::schema_version));
+    raw_db source(backup);
+    CHECK(source.scalar("PRAGMA user_version") == "4");  // the backup itself is left as it was
+}
+
+TEST_CASE("a version-4 body the migration cannot read leaves the file at version 4") {
+    temp_dir dir("sqlite-version-4-corrupt");
+    const auto path = dir / "orders.db";
+    write_version_4_file(path);
+    {
+        raw_db raw(path);
+        REQUIRE(raw.exec("UPDATE shipments SET body = substr(body, 1, 30) WHERE id = 306") ==
+                SQLITE_OK);
+    }
+    const auto opened = sqlite_store::open(sqlite_options{.path = path});
+    REQUIRE_FALSE(opened.has_value());
+    CHECK(opened.error().code == errc::storage_failure);
+    CHECK_MESSAGE(opened.error().message.find("schema version 5") != std::string::npos,
+                  opened.error().message);
+    CHECK_MESSAGE(opened.error().message.find("shipment") != std::string::npos,
+                  opened.error().message);
+    raw_db raw(path);
+    CHECK(raw.scalar("PRAGMA user_version") == "4");
+    CHECK(raw.scalar("SELECT count(*) FROM pragma_table_info('transfers') WHERE name = "
+                     "'cancelled_at'") == "0");
+    CHECK(raw.scalar("SELECT state FROM shipments WHERE id = 301") == "7");
+}
+
+TEST_CASE("an order body's refund ledger changed outside orderly is a storage failure") {
+    temp_dir dir("sqlite-order-ledger");
+    const auto path = dir / "orders.db";
+    auto opened = sqlite_store::open(sqlite_options{.path = path});
+    REQUIRE(opened.has_value());
+    const order full = testing::detail::rich_order(5);
+    {
+        auto tx = (*opened)->begin();
+        REQUIRE(tx.has_value());
+        REQUIRE((*tx)->put_order(full).has_value());
+        REQUIRE((*tx)->commit().has_value());
+    }
+    REQUIRE((*opened)->load_order(full.id).value() == std::optional{full});
+    raw_db raw(path);
+    std::string field;
+    SUBCASE("a source out of range") {
+        field = "refunds.source";
+        REQUIRE(raw.exec("UPDATE orders SET body = json_set(body, '$.refunds[0].source', 7)") ==
+                SQLITE_OK);
+    }
+    SUBCASE("a source of 0") {
+        field = "refunds.source";
+        REQUIRE(raw.exec("UPDATE orders SET body = json_set(body, '$.refunds[5].source', 0)") ==
+                SQLITE_OK);
+    }
+    SUBCASE("an amount that is not money") {
+        field = "refunds.amount";
+        REQUIRE(raw.exec("UPDATE orders SET body = json_set(body, '$.refunds[1].amount', "
+                         "'12 coins')") == SQLITE_OK);
+    }
+    SUBCASE("a line's goods that are not money") {
+        field = "refunds.lines.goods";
+        REQUIRE(raw.exec("UPDATE orders SET body = json_set(body, '$.refunds[1].lines[1].goods', "
+                         "'')") == SQLITE_OK);
+    }
+    SUBCASE("a line's units below zero") {
+        field = "refunds.lines.units";
+        REQUIRE(raw.exec("UPDATE orders SET body = json_set(body, '$.refunds[2].lines[0].units', "
+                         "-1)") == SQLITE_OK);
+    }
+    SUBCASE("a line index beyond 32 bits") {
+        field = "refunds.lines.line";
+        REQUIRE(raw.exec("UPDATE orders SET body = json_set(body, '$.refunds[4].lines[0].line', "
+                         "4294967296)") == SQLITE_OK);
+    }
+    SUBCASE("a key missing from an entry") {
+        field = "\"reference\"";
+        REQUIRE(raw.exec("UPDATE orders SET body = json_remove(body, '$.refunds[3].reference')") ==
+                SQLITE_OK);
+    }
+    SUBCASE("the ledger not a list") {
+        field = "'['";
+        REQUIRE(raw.exec("UPDATE orders SET body = json_set(body, '$.refunds', 'none')") ==
+                SQLITE_OK);
+    }
+    SUBCASE("a key after the ledger") {
+        field = "'}'";
+        REQUIRE(raw.exec("UPDATE orders SET body = json_set(body, '$.colour', 'red')") ==
+                SQLITE_OK);
+    }
+    const auto loaded = (*opened)->load_order(full.id);
+    REQUIRE_FALSE(loaded.has_value());
+    CHECK(loaded.error().code == errc::storage_failure);
+    CHECK(loaded.error().field == "body");
+    CHECK_MESSAGE(loaded.error().message.find("order 5") != std::string::npos,
+                  loaded.error().message);
+    CHECK_MESSAGE(loaded.error().message.find(field) != std::string::npos, loaded.error().message);
+}
+
+TEST_CASE("a ticket line's refused units changed outside orderly are a storage failure") {
+    temp_dir dir("sqlite-ticket-refused");
+    const auto path = dir / "orders.db";
+    auto opened = sqlite_store::open(sqlite_options{.path = path});
+    REQUIRE(opened.has_value());
+    const ticket claim = testing::detail::rich_ticket(5);
+    REQUIRE(claim.lines.back().refused.units() > 0);
+    {
+        auto tx = (*opened)->begin();
+        REQUIRE(tx.has_value());
+        REQUIRE((*tx)->put_ticket(claim).has_value());
+        REQUIRE((*tx)->commit().has_value());
+    }
+    REQUIRE((*opened)->load_ticket(claim.id).value() == std::optional{claim});
+    raw_db raw(path);
+    SUBCASE("below zero") {
+        REQUIRE(raw.exec("UPDATE tickets SET body = json_set(body, '$.lines[2].refused', -4)") ==
+                SQLITE_OK);
+    }
+    SUBCASE("not a number") {
+        REQUIRE(
+            raw.exec("UPDATE tickets SET body = json_set(body, '$.lines[2].refused', 'four')") ==
+            SQLITE_OK);
+    }
+    const auto loaded = (*opened)->load_ticket(claim.id);
+    REQUIRE_FALSE(loaded.has_value());
+    CHECK(loaded.error().code == errc::storage_failure);
+    CHECK(loaded.error().field == "body");
+    CHECK_MESSAGE(loaded.error().message.find("ticket 5") != std::string::npos,
+                  loaded.error().message);
+}
+
+TEST_CASE("a ticket line without refused units (version 4) reads as none refused") {
+    temp_dir dir("sqlite-ticket-no-refused");
+    const auto path = dir / "orders.db";
+    auto opened = sqlite_store::open(sqlite_options{.path = path});
+    REQUIRE(opened.has_value());
+    ticket claim = testing::detail::rich_ticket(5);
+    {
+        auto tx = (*opened)->begin();
+        REQUIRE(tx.has_value());
+        REQUIRE((*tx)->put_ticket(claim).has_value());
+        REQUIRE((*tx)->commit().has_value());
+    }
+    raw_db raw(path);
+    REQUIRE(raw.exec("UPDATE tickets SET body = json_remove(body, '$.lines[2].refused')") ==
+            SQLITE_OK);
+    claim.lines[2].refused = test::units(0);
+    CHECK((*opened)->load_ticket(claim.id).value() == std::optional{claim});
 }

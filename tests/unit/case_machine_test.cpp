@@ -375,6 +375,8 @@ TEST_CASE("stored case values never change (they are not MSM's ids)") {
     CHECK(static_cast<int>(case_type::unprocessed_order) == 1);
     CHECK(static_cast<int>(case_type::after_sales_overdue) == 9);
     CHECK(static_cast<int>(case_type::other) == 11);
+    CHECK(static_cast<int>(case_type::payment_mismatch) == 12);
+    CHECK(static_cast<int>(case_type::parcel_returned) == 13);
     for (std::size_t i = 0; i < orderly::all_case_priorities.size(); ++i) {
         CHECK(static_cast<int>(orderly::all_case_priorities[i]) == static_cast<int>(i) + 1);
     }
@@ -383,17 +385,11 @@ TEST_CASE("stored case values never change (they are not MSM's ids)") {
 }
 
 TEST_CASE("every case enum value has its stable name") {
-    const std::array<std::string_view, 11> type_names = {"unprocessed_order",
-                                                         "stock_shortage",
-                                                         "payment_failure",
-                                                         "payment_timeout",
-                                                         "unclear_address",
-                                                         "logistics_delay",
-                                                         "logistics_loss",
-                                                         "logistics_damage",
-                                                         "after_sales_overdue",
-                                                         "low_stock",
-                                                         "other"};
+    const std::array<std::string_view, 13> type_names = {
+        "unprocessed_order",   "stock_shortage",  "payment_failure", "payment_timeout",
+        "unclear_address",     "logistics_delay", "logistics_loss",  "logistics_damage",
+        "after_sales_overdue", "low_stock",       "other",           "payment_mismatch",
+        "parcel_returned"};
     for (std::size_t i = 0; i < type_names.size(); ++i) {
         CHECK(to_string(orderly::all_case_types[i]) == type_names[i]);
         CHECK(fmt::format("{}", orderly::all_case_types[i]) == type_names[i]);
@@ -417,7 +413,7 @@ TEST_CASE("every case enum value has its stable name") {
         CHECK(fmt::format("{}", orderly::all_case_events[i]) == event_names[i]);
     }
     CHECK(to_string(static_cast<case_type>(0)) == "unknown");
-    CHECK(to_string(static_cast<case_type>(12)) == "unknown");
+    CHECK(to_string(static_cast<case_type>(14)) == "unknown");
     CHECK(to_string(static_cast<case_priority>(5)) == "unknown");
     CHECK(to_string(static_cast<case_state>(7)) == "unknown");
     CHECK(to_string(static_cast<case_event>(9)) == "unknown");

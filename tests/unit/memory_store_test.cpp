@@ -287,6 +287,7 @@ TEST_CASE("refused transfer and flag changes name their field and leave the ledg
     refusal(stock_operation::clear_low, 0, errc::conflict);
     refusal(stock_operation::mark_low, 2, errc::invalid_value);
     refusal(stock_operation::clear_low, 2, errc::invalid_value);
+    refusal(stock_operation::recall, 1, errc::conflict);
     const auto ledger =
         s.stock_movements(sku_id("SKU-1"), warehouse_id("WH-1"), at_ms(-1), at_ms(1)).value();
     REQUIRE(ledger.size() == 1);

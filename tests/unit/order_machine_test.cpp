@@ -59,6 +59,23 @@ std::optional<order_state> expected_next(order_state from, order_event event,
                 return std::nullopt;
             }
             return facts.cash_on_delivery ? S::paid : S::awaiting_payment;
+        case E::refunded_in_full:
+            // Everything refunded after it left: it ends without completing.
+            return from == S::shipped || from == S::delivered ? std::optional(S::closed)
+                                                              : std::nullopt;
+        case E::ticket_opened:
+            // The states that take tickets stay as they are.
+            return from == S::shipped || from == S::delivered || from == S::completed
+                       ? std::optional(from)
+                       : std::nullopt;
+        case E::payment_captured:
+        case E::payment_failed:
+            // A gateway result for an order held while it awaited payment.
+            if (from == S::on_hold) {
+                return facts.held_from == S::awaiting_payment ? std::optional(S::on_hold)
+                                                              : std::nullopt;
+            }
+            break;
         default:
             break;
     }
@@ -124,10 +141,12 @@ TEST_CASE("every state × every event × guard facts matches R-5") {
             }
         }
     }
-    // 22 fact combinations × 11 states × 15 events; per combination 22 legal
-    // pairs, plus one `released` when held_from is resumable (5 of 11).
-    CHECK(accepted + refused == 22 * 11 * 15);
-    CHECK(accepted == 22 * 22 + 2 * 5);
+    // 22 fact combinations × 11 states × 17 events; per combination 27 legal
+    // pairs, plus one `released` when held_from is resumable (5 of 11), plus
+    // payment_captured and payment_failed on hold when held_from is
+    // awaiting_payment (1 of 11).
+    CHECK(accepted + refused == 22 * 11 * 17);
+    CHECK(accepted == 22 * 27 + 2 * 5 + 2 * 2);
 }
 
 TEST_CASE("review approval: cash on delivery skips awaiting_payment") {
@@ -159,6 +178,54 @@ TEST_CASE("a failed payment keeps the order waiting") {
     const auto r = orderly::next_order_state(S::awaiting_payment, E::payment_failed, {});
     REQUIRE(r.has_value());
     CHECK(*r == S::awaiting_payment);
+}
+
+TEST_CASE("a full refund closes a shipped or delivered order without completing it") {
+    for (const auto from : orderly::all_order_states) {
+        CAPTURE(to_string(from));
+        const auto r = orderly::next_order_state(from, E::refunded_in_full, {});
+        if (from == S::shipped || from == S::delivered) {
+            REQUIRE(r.has_value());
+            CHECK(*r == S::closed);
+        } else {
+            // Before it ships a cancel refunds; after completion tickets do.
+            check_refused(r, from, E::refunded_in_full);
+        }
+    }
+}
+
+TEST_CASE("a ticket leaves a shipped, delivered or completed order where it is") {
+    for (const auto from : orderly::all_order_states) {
+        CAPTURE(to_string(from));
+        const auto r = orderly::next_order_state(from, E::ticket_opened, {});
+        if (from == S::shipped || from == S::delivered || from == S::completed) {
+            REQUIRE(r.has_value());
+            CHECK(*r == from);
+        } else {
+            check_refused(r, from, E::ticket_opened);
+        }
+    }
+}
+
+TEST_CASE("a payment result keeps an order held from awaiting_payment on hold") {
+    for (const auto event : {E::payment_captured, E::payment_failed}) {
+        CAPTURE(to_string(event));
+        for (const auto held_from : orderly::all_order_states) {
+            CAPTURE(to_string(held_from));
+            const auto r = orderly::next_order_state(S::on_hold, event, {.held_from = held_from});
+            if (held_from == S::awaiting_payment) {
+                REQUIRE(r.has_value());
+                CHECK(*r == S::on_hold);
+            } else {
+                check_refused(r, S::on_hold, event);
+            }
+        }
+    }
+    const auto r =
+        orderly::next_order_state(S::on_hold, E::payment_captured, {.held_from = S::paid});
+    REQUIRE(r.has_error());
+    CHECK(r.error().message ==
+          "event 'payment_captured' is not allowed in state 'on_hold' with these facts");
 }
 
 TEST_CASE("placed is never accepted, closed and cancelled accept nothing") {
@@ -209,6 +276,10 @@ TEST_CASE("stored state and event values never change (they are not MSM's ids)")
     for (std::size_t i = 0; i < orderly::all_order_events.size(); ++i) {
         CHECK(static_cast<int>(orderly::all_order_events[i]) == static_cast<int>(i) + 1);
     }
+    CHECK(static_cast<int>(E::placed) == 1);
+    CHECK(static_cast<int>(E::cancelled) == 15);
+    CHECK(static_cast<int>(E::refunded_in_full) == 16);
+    CHECK(static_cast<int>(E::ticket_opened) == 17);
 }
 
 TEST_CASE("a state restored from its stored value reads back as the same value") {
@@ -257,6 +328,11 @@ TEST_CASE("the rows are R-5's table, in table order") {
         {"shipped", "delivered", "delivered", ""},
         {"delivered", "receipt_confirmed", "completed", ""},
         {"completed", "closed", "closed", ""},
+        {"shipped", "refunded_in_full", "closed", ""},
+        {"delivered", "refunded_in_full", "closed", ""},
+        {"shipped", "ticket_opened", "shipped", ""},
+        {"delivered", "ticket_opened", "delivered", ""},
+        {"completed", "ticket_opened", "completed", ""},
         {"pending_review", "held", "on_hold", ""},
         {"awaiting_payment", "held", "on_hold", ""},
         {"paid", "held", "on_hold", ""},
@@ -267,6 +343,8 @@ TEST_CASE("the rows are R-5's table, in table order") {
         {"on_hold", "released", "paid", "held_from == paid"},
         {"on_hold", "released", "allocating", "held_from == allocating"},
         {"on_hold", "released", "packed", "held_from == packed"},
+        {"on_hold", "payment_captured", "on_hold", "held_from == awaiting_payment"},
+        {"on_hold", "payment_failed", "on_hold", "held_from == awaiting_payment"},
         {"pending_review", "cancelled", "cancelled", ""},
         {"awaiting_payment", "cancelled", "cancelled", ""},
         {"paid", "cancelled", "cancelled", ""},
@@ -275,7 +353,8 @@ TEST_CASE("the rows are R-5's table, in table order") {
         {"on_hold", "cancelled", "cancelled", ""},
     };
     const auto rows = orderly::order_machine_rows();
-    REQUIRE(rows.size() == 28);
+    REQUIRE(rows.size() == 35);
+    REQUIRE(rows.size() == expected.size());
     for (std::size_t i = 0; i < rows.size(); ++i) {
         CAPTURE(i);
         CHECK(rows[i].from == expected[i].from);
@@ -307,7 +386,7 @@ TEST_CASE("next_order_state gives the same answers from 4 threads at once") {
     const auto facts = all_facts();
     auto answer_all = [&facts] {
         std::vector<std::string> answers;
-        answers.reserve(facts.size() * 11 * 15);
+        answers.reserve(facts.size() * 11 * 17);
         for (int round = 0; round < 20; ++round) {
             answers.clear();
             for (const auto& f : facts) {

@@ -49,7 +49,8 @@ std::optional<payment_state> expected_next(payment_state from, payment_event eve
             if (event == E::payment_failed) {
                 return S::failed;
             }
-            if (from == S::authorized && event == E::authorization_voided) {
+            // A pending attempt may be given up too, so none waits forever.
+            if (event == E::authorization_voided) {
                 return S::voided;
             }
             return std::nullopt;
@@ -59,9 +60,11 @@ std::optional<payment_state> expected_next(payment_state from, payment_event eve
                 return facts.refunds_everything ? S::refunded : S::partially_refunded;
             }
             return std::nullopt;
-        case S::refunded:
         case S::failed:
         case S::voided:
+            // A late capture is money received: recorded, never dropped.
+            return event == E::capture_succeeded ? std::optional(S::captured) : std::nullopt;
+        case S::refunded:
             return std::nullopt;
     }
     return std::nullopt;
@@ -89,8 +92,8 @@ TEST_CASE("every payment state × every event × refund guard matches the table"
             }
         }
     }
-    // 8 legal (state, event) pairs, each whatever the guard says.
-    CHECK(accepted == 2 * 8);
+    // 11 legal (state, event) pairs, each whatever the guard says.
+    CHECK(accepted == 2 * 11);
 }
 
 TEST_CASE("a refund is full or partial by the guard, from captured and partially refunded") {
@@ -107,16 +110,33 @@ TEST_CASE("a refund is full or partial by the guard, from captured and partially
     }
 }
 
-TEST_CASE("refunded, failed and voided accept nothing") {
+TEST_CASE("refunded accepts nothing; failed and voided accept only a late capture") {
     for (const auto from : {S::refunded, S::failed, S::voided}) {
         for (const auto event : orderly::all_payment_events) {
             for (const bool everything : {false, true}) {
-                check_refused(
-                    orderly::next_payment_state(from, event, {.refunds_everything = everything}),
-                    from, event);
+                CAPTURE(to_string(from));
+                CAPTURE(to_string(event));
+                const auto r =
+                    orderly::next_payment_state(from, event, {.refunds_everything = everything});
+                if (from != S::refunded && event == E::capture_succeeded) {
+                    REQUIRE(r.has_value());
+                    CHECK(*r == S::captured);
+                } else {
+                    check_refused(r, from, event);
+                }
             }
         }
     }
+}
+
+TEST_CASE("a pending or authorized payment may be voided") {
+    for (const auto from : {S::pending, S::authorized}) {
+        const auto r = orderly::next_payment_state(from, E::authorization_voided, {});
+        REQUIRE(r.has_value());
+        CHECK(*r == S::voided);
+    }
+    check_refused(orderly::next_payment_state(S::captured, E::authorization_voided, {}),
+                  S::captured, E::authorization_voided);
 }
 
 TEST_CASE("a payment refusal names the event and the state") {
@@ -154,18 +174,20 @@ TEST_CASE("stored payment values never change (they are not MSM's ids)") {
 }
 
 TEST_CASE("a payment restored at each state moves from that state") {
-    // One legal step out of each non-terminal state proves the stored value
+    // One legal step out of each state that has one proves the stored value
     // was restored as that state; each answer must be an enum value.
     struct probe {
         payment_state from;
         payment_event event;
         payment_state to;
     };
-    const std::array<probe, 4> probes = {{
+    const std::array<probe, 6> probes = {{
         {S::pending, E::authorization_succeeded, S::authorized},
         {S::authorized, E::authorization_voided, S::voided},
         {S::captured, E::refund_issued, S::partially_refunded},
         {S::partially_refunded, E::refund_issued, S::partially_refunded},
+        {S::failed, E::capture_succeeded, S::captured},
+        {S::voided, E::capture_succeeded, S::captured},
     }};
     for (const auto& p : probes) {
         const auto r = orderly::next_payment_state(p.from, p.event, {});
@@ -181,16 +203,20 @@ TEST_CASE("the payment rows are the table, in table order") {
         {"pending", "authorization_succeeded", "authorized", ""},
         {"pending", "capture_succeeded", "captured", ""},
         {"pending", "payment_failed", "failed", ""},
+        {"pending", "authorization_voided", "voided", ""},
         {"authorized", "capture_succeeded", "captured", ""},
         {"authorized", "payment_failed", "failed", ""},
         {"authorized", "authorization_voided", "voided", ""},
+        {"failed", "capture_succeeded", "captured", ""},
+        {"voided", "capture_succeeded", "captured", ""},
         {"captured", "refund_issued", "refunded", "refunds_everything"},
         {"captured", "refund_issued", "partially_refunded", "not refunds_everything"},
         {"partially_refunded", "refund_issued", "refunded", "refunds_everything"},
         {"partially_refunded", "refund_issued", "partially_refunded", "not refunds_everything"},
     };
     const auto rows = orderly::payment_machine_rows();
-    REQUIRE(rows.size() == 10);
+    REQUIRE(rows.size() == 13);
+    REQUIRE(rows.size() == expected.size());
     for (std::size_t i = 0; i < rows.size(); ++i) {
         CAPTURE(i);
         CHECK(rows[i].from == expected[i].from);

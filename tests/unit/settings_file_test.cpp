@@ -88,6 +88,9 @@ std::vector<std::string> differing_fields(const settings& a, const settings& b) 
           "fulfilment.default_promised_days");
     check(a.fulfilment.low_stock_scan_every == b.fulfilment.low_stock_scan_every,
           "fulfilment.low_stock_scan_every");
+    check(a.fulfilment.lost_after == b.fulfilment.lost_after, "fulfilment.lost_after");
+    check(a.fulfilment.auto_refund_after == b.fulfilment.auto_refund_after,
+          "fulfilment.auto_refund_after");
     check(a.after_sales.response_time == b.after_sales.response_time, "after_sales.response_time");
     check(a.after_sales.inspection_time == b.after_sales.inspection_time,
           "after_sales.inspection_time");
@@ -96,6 +99,10 @@ std::vector<std::string> differing_fields(const settings& a, const settings& b) 
     check(a.after_sales.return_window == b.after_sales.return_window, "after_sales.return_window");
     check(a.after_sales.auto_close_after == b.after_sales.auto_close_after,
           "after_sales.auto_close_after");
+    check(a.after_sales.repair_time == b.after_sales.repair_time, "after_sales.repair_time");
+    check(a.after_sales.return_transit_time == b.after_sales.return_transit_time,
+          "after_sales.return_transit_time");
+    check(a.after_sales.window == b.after_sales.window, "after_sales.window");
     check(a.after_sales.damage_report_window == b.after_sales.damage_report_window,
           "after_sales.damage_report_window");
     check(a.after_sales.auto_approve_below == b.after_sales.auto_approve_below,
@@ -128,6 +135,8 @@ std::vector<std::string> differing_fields(const settings& a, const settings& b) 
     check(a.operations.escalate_to == b.operations.escalate_to, "operations.escalate_to");
     check(a.operations.scan_every == b.operations.scan_every, "operations.scan_every");
     check(a.operations.archive_after == b.operations.archive_after, "operations.archive_after");
+    check(a.operations.close_resolved_after == b.operations.close_resolved_after,
+          "operations.close_resolved_after");
     check(a.settlement.default_rate == b.settlement.default_rate, "settlement.default_rate");
     check(a.settlement.category_rates == b.settlement.category_rates, "settlement.category_rates");
     check(a.settlement.service_fees == b.settlement.service_fees, "settlement.service_fees");
@@ -175,6 +184,8 @@ merge_window = "90m"
 delay_limit = "72h"
 default_promised_days = 3
 low_stock_scan_every = "30s"
+lost_after = "20d"
+auto_refund_after = "0s"
 
 [after_sales]
 response_time = "12h"
@@ -182,6 +193,9 @@ inspection_time = "36h"
 resolution_time = "3d"
 return_window = "14d"
 auto_close_after = "20d"
+repair_time = "10d"
+return_transit_time = "96h"
+window = "0s"
 damage_report_window = "24h"
 auto_approve_below = ["100.00 CNY", "15.00 USD"]
 auto_approve_undelivered_refunds = false
@@ -209,6 +223,7 @@ notify_role = "ops_desk"
 escalate_to = "ops_manager"
 scan_every = "1m"
 archive_after = "0s"
+close_resolved_after = "1d"
 
 [settlement]
 default_rate = "0.05"
@@ -239,11 +254,16 @@ settings every_key_settings() {
     s.fulfilment.delay_limit = 72h;
     s.fulfilment.default_promised_days = 3;
     s.fulfilment.low_stock_scan_every = 30s;
+    s.fulfilment.lost_after = std::chrono::days(20);
+    s.fulfilment.auto_refund_after = 0ms;
     s.after_sales.response_time = 12h;
     s.after_sales.inspection_time = 36h;
     s.after_sales.resolution_time = std::chrono::days(3);
     s.after_sales.return_window = std::chrono::days(14);
     s.after_sales.auto_close_after = std::chrono::days(20);
+    s.after_sales.repair_time = std::chrono::days(10);
+    s.after_sales.return_transit_time = 96h;
+    s.after_sales.window = 0ms;
     s.after_sales.damage_report_window = 24h;
     s.after_sales.auto_approve_below = {cash("100.00 CNY"), cash("15.00 USD")};
     s.after_sales.auto_approve_undelivered_refunds = false;
@@ -267,6 +287,7 @@ settings every_key_settings() {
     s.operations.escalate_to = "ops_manager";
     s.operations.scan_every = 1min;
     s.operations.archive_after = 0ms;
+    s.operations.close_resolved_after = 24h;
     s.settlement.default_rate = rate_of("0.05");
     s.settlement.category_rates = {{.category = "books", .commission = rate_of("0.055")},
                                    {.category = "food", .commission = rate_of("1/3")}};
@@ -319,7 +340,7 @@ private:
 
 TEST_CASE("settings_keys lists every member of settings once") {
     const auto keys = all_keys();
-    CHECK(keys.size() == 52);
+    CHECK(keys.size() == 58);
     CHECK(std::set<std::string>(keys.begin(), keys.end()).size() == keys.size());
     const auto in_section = [&keys](std::string_view section) {
         return static_cast<std::size_t>(std::count_if(keys.begin(), keys.end(), [&](const auto& k) {
@@ -409,6 +430,13 @@ TEST_CASE("to_settings_text reads back to equal settings") {
                               orderly::all_notification_kinds.end());
         s.operations.notify_role = "ops \"desk\" #1";
         s.operations.archive_after = 1500ms;
+        s.fulfilment.delay_limit = 1s;
+        s.fulfilment.lost_after = 1500ms;
+        s.fulfilment.auto_refund_after = 61min;
+        s.after_sales.repair_time = 1ms;
+        s.after_sales.return_transit_time = 25h;
+        s.after_sales.window = 36h;
+        s.operations.close_resolved_after = 90min;
         s.settlement.category_rates = {{.category = "a=b", .commission = rate_of("1/7")}};
         const auto r = parse_settings(orderly::to_settings_text(s));
         REQUIRE_MESSAGE(r.has_value(), to_string(r.error()));
@@ -1035,4 +1063,143 @@ TEST_CASE("validate checks operations and settlement set in code") {
     s = settings{};
     s.settlement.service_fees = {cash("-1.00 CNY")};
     CHECK(refused_field(s) == "settlement.service_fees[0]");
+}
+
+// --- The clock exits (issue 15): lost and unrefunded parcels, repairs,
+// returns in transit, the after-sales window and resolved cases.
+
+TEST_CASE("the clock-exit keys read their durations, 0 where it means never") {
+    const auto r = parse_settings(
+        "[fulfilment]\nlost_after = \"3d\"\nauto_refund_after = \"12h\"\n"
+        "[after_sales]\nrepair_time = \"21d\"\nreturn_transit_time = \"90m\"\nwindow = \"30d\"\n"
+        "[operations]\nclose_resolved_after = \"45s\"\n");
+    REQUIRE_MESSAGE(r.has_value(), to_string(r.error()));
+    CHECK(r->fulfilment.lost_after == std::chrono::days(3));
+    CHECK(r->fulfilment.auto_refund_after == 12h);
+    CHECK(r->after_sales.repair_time == std::chrono::days(21));
+    CHECK(r->after_sales.return_transit_time == 90min);
+    CHECK(r->after_sales.window == std::chrono::days(30));
+    CHECK(r->operations.close_resolved_after == 45s);
+
+    const auto never = parse_settings(
+        "fulfilment.lost_after = \"0s\"\nfulfilment.auto_refund_after = \"0ms\"\n"
+        "after_sales.window = \"0s\"\noperations.close_resolved_after = \"0s\"\n");
+    REQUIRE_MESSAGE(never.has_value(), to_string(never.error()));
+    CHECK(never->fulfilment.lost_after == 0ms);
+    CHECK(never->fulfilment.auto_refund_after == 0ms);
+    CHECK(never->after_sales.window == 0ms);
+    CHECK(never->operations.close_resolved_after == 0ms);
+
+    const auto text = orderly::to_settings_text(settings{});
+    CHECK(text.find("\nlost_after = \"30d\"\n") != std::string::npos);
+    CHECK(text.find("\nauto_refund_after = \"7d\"\n") != std::string::npos);
+    CHECK(text.find("\nrepair_time = \"14d\"\n") != std::string::npos);
+    CHECK(text.find("\nreturn_transit_time = \"14d\"\n") != std::string::npos);
+    CHECK(text.find("\nwindow = \"15d\"\n") != std::string::npos);
+    CHECK(text.find("\nclose_resolved_after = \"3d\"\n") != std::string::npos);
+}
+
+TEST_CASE("a bad clock-exit value names its dotted key and line") {
+    struct bad_value {
+        std::string_view text;
+        std::string_view field;
+        std::string_view in_message;
+    };
+    for (const bad_value& bad : std::initializer_list<bad_value>{
+             {"[fulfilment]\nlost_after = \"-1d\"", "fulfilment.lost_after",
+              "\"-1d\" must not be negative"},
+             {"[fulfilment]\n\nauto_refund_after = 7", "fulfilment.auto_refund_after",
+              "expected a duration such as \"30m\""},
+             {"[after_sales]\nrepair_time = \"2w\"", "after_sales.repair_time",
+              "expected a duration such as \"30m\""},
+             {"[after_sales]\nreturn_transit_time = \"-5h\"", "after_sales.return_transit_time",
+              "\"-5h\" must not be negative"},
+             {"node = 1\nafter_sales.window = true", "after_sales.window",
+              "expected a duration such as \"30m\""},
+             {"[operations]\nclose_resolved_after = \"-1ms\"", "operations.close_resolved_after",
+              "\"-1ms\" must not be negative"},
+         }) {
+        CAPTURE(bad.text);
+        const auto e = refusal(bad.text);
+        CHECK(e.code == errc::invalid_value);
+        CHECK(e.field == bad.field);
+        CHECK_MESSAGE(e.message.find(bad.in_message) != std::string::npos, e.message);
+        const auto line = std::count(bad.text.begin(), bad.text.end(), '\n') + 1;
+        CHECK(e.message.starts_with(fmt::format("line {}: ", line)));
+    }
+    const auto typo = refusal("[fulfilment]\nlost_afer = \"30d\"");
+    CHECK(typo.field == "fulfilment.lost_afer");
+    CHECK(typo.message.find("did you mean fulfilment.lost_after?") != std::string::npos);
+}
+
+TEST_CASE("lost_after is 0 or at least delay_limit; repair and transit times are not 0") {
+    struct refused_value {
+        std::string_view text;
+        std::string_view field;
+        std::string_view message;
+    };
+    for (const refused_value& bad : std::initializer_list<refused_value>{
+             {"[fulfilment]\nlost_after = \"47h\"", "fulfilment.lost_after",
+              "line 2: must be 0 (never) or at least fulfilment.delay_limit"},
+             {"[fulfilment]\ndelay_limit = \"5d\"\nlost_after = \"4d\"", "fulfilment.lost_after",
+              "line 3: must be 0 (never) or at least fulfilment.delay_limit"},
+             // The default lost_after (30 days) falls below a longer delay
+             // limit: the refusal names lost_after, which the text did not set.
+             {"[fulfilment]\ndelay_limit = \"31d\"", "fulfilment.lost_after",
+              "must be 0 (never) or at least fulfilment.delay_limit"},
+             {"[after_sales]\nrepair_time = \"0s\"", "after_sales.repair_time",
+              "line 2: must be longer than zero"},
+             {"[after_sales]\n\nreturn_transit_time = \"0ms\"", "after_sales.return_transit_time",
+              "line 3: must be longer than zero"},
+         }) {
+        CAPTURE(bad.text);
+        const auto e = refusal(bad.text);
+        CHECK(e.code == errc::invalid_value);
+        CHECK(e.field == bad.field);
+        CHECK(e.message == bad.message);
+    }
+    // At delay_limit exactly, or 0 with any delay limit, is accepted.
+    const auto equal = parse_settings("[fulfilment]\ndelay_limit = \"5d\"\nlost_after = \"120h\"");
+    REQUIRE_MESSAGE(equal.has_value(), to_string(equal.error()));
+    CHECK(equal->fulfilment.lost_after == std::chrono::days(5));
+    CHECK(parse_settings("[fulfilment]\ndelay_limit = \"60d\"\nlost_after = \"0s\"").has_value());
+}
+
+TEST_CASE("validate checks the clock exits set in code") {
+    const auto refused_field = [](const settings& s) {
+        const auto r = orderly::validate(s);
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error().code == errc::invalid_value);
+        return r.error().field;
+    };
+    settings s;
+    s.fulfilment.lost_after = -1ms;
+    CHECK(refused_field(s) == "fulfilment.lost_after");
+    s = settings{};
+    s.fulfilment.lost_after = s.fulfilment.delay_limit - 1ms;
+    CHECK(refused_field(s) == "fulfilment.lost_after");
+    s.fulfilment.lost_after = s.fulfilment.delay_limit;
+    CHECK(orderly::validate(s).has_value());
+    s = settings{};
+    s.fulfilment.auto_refund_after = -1ms;
+    CHECK(refused_field(s) == "fulfilment.auto_refund_after");
+    s = settings{};
+    s.after_sales.repair_time = -1ms;
+    CHECK(refused_field(s) == "after_sales.repair_time");
+    s = settings{};
+    s.after_sales.return_transit_time = 0ms;
+    CHECK(refused_field(s) == "after_sales.return_transit_time");
+    s = settings{};
+    s.after_sales.window = -1ms;
+    CHECK(refused_field(s) == "after_sales.window");
+    s = settings{};
+    s.operations.close_resolved_after = -1ms;
+    CHECK(refused_field(s) == "operations.close_resolved_after");
+    // 0 means never for these four.
+    s = settings{};
+    s.fulfilment.lost_after = 0ms;
+    s.fulfilment.auto_refund_after = 0ms;
+    s.after_sales.window = 0ms;
+    s.operations.close_resolved_after = 0ms;
+    CHECK(orderly::validate(s).has_value());
 }

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <random>
@@ -28,6 +29,7 @@
 
 using orderly::category_rate;
 using orderly::clawback;
+using orderly::compensation_clawback;
 using orderly::currency;
 using orderly::errc;
 using orderly::merchant_id;
@@ -39,7 +41,9 @@ using orderly::reconciliation_difference;
 using orderly::refund_breakdown;
 using orderly::refund_line;
 using orderly::rounding;
+using orderly::settled_compensation;
 using orderly::settled_order;
+using orderly::settlement_compensation;
 using orderly::settlement_input;
 using orderly::settlement_line;
 using orderly::settlement_period;
@@ -96,6 +100,11 @@ settlement_refund refund_at(timestamp at, currency in, const std::vector<part>& 
     return settlement_refund{.ticket = orderly::ticket_id(1), .at = at, .refund = std::move(b)};
 }
 
+settlement_compensation compensation_at(timestamp at, std::int64_t minor,
+                                        std::string reason = "parcel late") {
+    return settlement_compensation{.at = at, .amount = cny(minor), .reason = std::move(reason)};
+}
+
 // Books at 5.5 %, everything else at 10 %, 0.50 CNY per order, T+7.
 settlement_rules example_rules() {
     return settlement_rules{.category_rates = {category_rate{"books", percent("5.5")}},
@@ -107,14 +116,16 @@ settlement_rules example_rules() {
 
 settlement_input cny_order(std::uint64_t id, timestamp completed,
                            const std::vector<std::pair<std::string, std::int64_t>>& lines,
-                           std::int64_t shipping, std::vector<settlement_refund> refunds = {}) {
+                           std::int64_t shipping, std::vector<settlement_refund> refunds = {},
+                           std::vector<settlement_compensation> compensations = {}) {
     settlement_input in{.order = order_id(id),
                         .merchant = merchant_id("m-1"),
                         .currency = currencies::CNY,
                         .completed_at = completed,
                         .lines = {},
                         .shipping = cny(shipping),
-                        .refunds = std::move(refunds)};
+                        .refunds = std::move(refunds),
+                        .compensations = std::move(compensations)};
     for (const auto& [category, paid] : lines) {
         in.lines.push_back(settlement_line{.category = category, .paid = cny(paid)});
     }
@@ -448,6 +459,319 @@ TEST_CASE("settlement_input_of takes the paid amounts and refunds of an order") 
                   errc::invalid_value) == "categories");
 }
 
+TEST_CASE("a compensation before settlement is netted in full and returns no commission") {
+    const settlement_rules rules = example_rules();
+    // Order 1 of the refund example: its toys come back on day 5 and the
+    // customer is paid 5.00 for a late parcel on day 6, both before the
+    // second week's statement pays the order out.
+    const std::vector<settlement_input> inputs{
+        cny_order(1, day(1), {{"books", 3333}, {"toys", 1999}}, 600,
+                  {refund_at(day(5), currencies::CNY, {{1, 1999, 0}})},
+                  {compensation_at(day(6), 500, "parcel 3 days late")})};
+    const statement s = settled(rules, inputs, {day(7), day(14)});
+    REQUIRE(s.orders.size() == 1);
+    const settled_order& o = s.orders[0];
+    REQUIRE(o.compensations.size() == 1);
+    CHECK(o.compensations[0] ==
+          settled_compensation{
+              .index = 0, .at = day(6), .amount = cny(500), .reason = "parcel 3 days late"});
+    CHECK(o.compensated == cny(500));
+    // Only the refunded toys return commission; the compensation none.
+    CHECK(o.commission == cny(383));
+    CHECK(o.commission_returned == cny(200));
+    // 59.32 − 3.83 − 0.50 − 19.99 − 5.00 + 2.00 = 32.00
+    CHECK(o.payout == cny(3200));
+    CHECK(s.compensated == cny(500));
+    CHECK(s.compensations_clawed_back == cny(0));
+    CHECK(s.compensation_clawbacks.empty());
+    CHECK(s.payout == cny(3200));
+    CHECK(s.platform_income == cny(233));  // as without the compensation
+    // Payout plus income, 32.00 + 2.33, is what was paid less the refund
+    // and the compensation.
+    CHECK(*s.payout.plus(s.platform_income) == cny(5932 - 1999 - 500));
+    CHECK(differences(rules, inputs, {settled_period(rules, inputs, {day(7), day(14)})}).empty());
+}
+
+TEST_CASE("a compensation after settlement is clawed back in the period holding it") {
+    const settlement_rules rules = example_rules();
+    // Order 1 is payable on day 8 and paid out by the second week; the
+    // customer gets 8.00 on day 16, in the third week, where nothing else
+    // of merchant m-1 happens. A compensation exactly at the end of the
+    // second week (day 14) is not netted on it either.
+    const std::vector<settlement_input> inputs{cny_order(
+        1, day(1), {{"toys", 1000}}, 0, {},
+        {compensation_at(orderly::from_unix_ms(14 * ms_per_day - 1), 100, "just in time"),
+         compensation_at(day(14), 300, "on the boundary"), compensation_at(day(16), 800)})};
+    const settlement_period week1{day(0), day(7)};
+    const settlement_period week2{day(7), day(14)};
+    const settlement_period week3{day(14), day(21)};
+
+    const period_settlement second = settled_period(rules, inputs, week2);
+    REQUIRE(second.statements.size() == 1);
+    const statement& s2 = second.statements[0];
+    REQUIRE(s2.orders.size() == 1);
+    REQUIRE(s2.orders[0].compensations.size() == 1);
+    CHECK(s2.orders[0].compensations[0].index == 0);
+    CHECK(s2.compensated == cny(100));
+    CHECK(s2.payout == cny(1000 - 100 - 50 - 100));
+
+    const period_settlement third = settled_period(rules, inputs, week3);
+    REQUIRE(third.statements.size() == 1);  // a statement for the compensations alone
+    const statement& s3 = third.statements[0];
+    CHECK(s3 == settled(rules, inputs, week3));
+    CHECK(s3.orders.empty());
+    CHECK(s3.clawbacks.empty());
+    REQUIRE(s3.compensation_clawbacks.size() == 2);
+    const compensation_clawback& c = s3.compensation_clawbacks[1];
+    CHECK(c.order == order_id(1));
+    CHECK(c.payable_at == day(8));
+    CHECK(c.compensation ==
+          settled_compensation{
+              .index = 2, .at = day(16), .amount = cny(800), .reason = "parcel late"});
+    CHECK(s3.compensation_clawbacks[0].compensation.index == 1);
+    CHECK(s3.compensations_clawed_back == cny(1100));
+    CHECK(s3.clawed_back == cny(0));
+    CHECK(s3.commission_returned == cny(0));
+    CHECK(s3.payout == cny(-1100));  // the merchant owes the platform 11.00
+    CHECK(s3.platform_income == cny(0));
+
+    const period_settlement first = settled_period(rules, inputs, week1);
+    CHECK(differences(rules, inputs, {first, second, third}).empty());
+    CHECK(differences(rules, inputs, {second, third}).empty());
+    CHECK(differences(rules, inputs, {third}).empty());
+    // Settling weeks 2 and 3 at once nets every compensation instead.
+    const statement both = settled(rules, inputs, {day(7), day(21)});
+    CHECK(both.compensated == cny(1200));
+    CHECK(both.compensation_clawbacks.empty());
+    CHECK(both.payout == cny(1000 - 100 - 50 - 1200));
+}
+
+TEST_CASE("a compensation larger than the order is borne by the merchant") {
+    const settlement_rules rules = example_rules();
+    // 10.00 of toys; the customer gets 50.00 for a lost heirloom. Order 2
+    // is refunded in full and compensated 3.00 besides.
+    const std::vector<settlement_input> inputs{
+        cny_order(1, day(1), {{"toys", 1000}}, 0, {}, {compensation_at(day(3), 5000)}),
+        cny_order(2, day(1), {{"toys", 1000}}, 0,
+                  {refund_at(day(2), currencies::CNY, {{0, 1000, 0}})},
+                  {compensation_at(day(3), 300)})};
+    const statement s = settled(rules, inputs, {day(7), day(14)});
+    REQUIRE(s.orders.size() == 2);
+    // 10.00 − 1.00 − 0.50 − 50.00
+    CHECK(s.orders[0].payout == cny(-4150));
+    CHECK(s.orders[0].commission_returned == cny(0));
+    // 10.00 − 1.00 − 0.50 − 10.00 − 3.00 + 1.00
+    CHECK(s.orders[1].payout == cny(-350));
+    CHECK(s.orders[1].commission_returned == cny(100));
+    CHECK(s.payout == cny(-4500));
+    CHECK(s.platform_income == cny(200));  // 1.00 + 1.00 + 0.50 + 0.50 − 1.00
+    // Payouts plus income: 20.00 paid − 10.00 refunded − 53.00 compensated.
+    CHECK(*s.payout.plus(s.platform_income) == cny(2000 - 1000 - 5300));
+    CHECK(differences(rules, inputs, {settled_period(rules, inputs, {day(7), day(14)})}).empty());
+}
+
+TEST_CASE("several compensations are netted or clawed back in time, order and index order") {
+    const settlement_rules rules = example_rules();
+    // Order 1 payable day 8, order 2 payable day 7: both paid by week 2.
+    // Week 3 claws back order 1's of days 15 (twice) and 20 and order 2's
+    // of day 15; week 4 order 1's of day 22.
+    const std::vector<settlement_input> inputs{
+        cny_order(1, day(1), {{"toys", 1000}}, 0, {},
+                  {compensation_at(day(2), 100), compensation_at(day(10), 200),
+                   compensation_at(day(13), 300), compensation_at(day(15), 400),
+                   compensation_at(day(15), 450), compensation_at(day(20), 500),
+                   compensation_at(day(22), 600)}),
+        cny_order(2, day(0), {{"books", 2000}}, 0, {}, {compensation_at(day(15), 50)})};
+    const std::vector<period_settlement> run{settled_period(rules, inputs, {day(7), day(14)}),
+                                             settled_period(rules, inputs, {day(14), day(21)}),
+                                             settled_period(rules, inputs, {day(21), day(28)})};
+    REQUIRE(run[0].statements.size() == 1);
+    const statement& s2 = run[0].statements[0];
+    REQUIRE(s2.orders.size() == 2);
+    CHECK(s2.orders[0].order == order_id(2));  // payable first
+    CHECK(s2.orders[0].compensations.empty());
+    REQUIRE(s2.orders[1].compensations.size() == 3);
+    for (std::uint32_t j = 0; j < 3; ++j) {
+        CHECK(s2.orders[1].compensations[j].index == j);
+    }
+    CHECK(s2.orders[1].compensated == cny(600));
+    CHECK(s2.compensated == cny(600));
+
+    const statement& s3 = run[1].statements.at(0);
+    std::vector<std::pair<order_id, std::uint32_t>> listed;
+    for (const compensation_clawback& c : s3.compensation_clawbacks) {
+        listed.emplace_back(c.order, c.compensation.index);
+    }
+    CHECK(listed == std::vector<std::pair<order_id, std::uint32_t>>{
+                        {order_id(1), 3}, {order_id(1), 4}, {order_id(2), 0}, {order_id(1), 5}});
+    CHECK(s3.compensations_clawed_back == cny(400 + 450 + 50 + 500));
+    const statement& s4 = run[2].statements.at(0);
+    REQUIRE(s4.compensation_clawbacks.size() == 1);
+    CHECK(s4.compensation_clawbacks[0].compensation.index == 6);
+    CHECK(s4.payout == cny(-600));
+    CHECK(differences(rules, inputs, run).empty());
+}
+
+TEST_CASE("settlement_input_of takes the compensations of the order's refund ledger") {
+    const settlement_rules rules = example_rules();
+    orderly::order o{
+        .id = order_id(9),
+        .number = orderly::order_number(),
+        .customer = orderly::customer_id("c-1"),
+        .merchant = merchant_id("m-1"),
+        .ship_to = orderly::address{},
+        .lines = {orderly::order_line{.sku = orderly::sku_id("tea"),
+                                      .units = *orderly::quantity::of(2),
+                                      .unit_price = cny(1000),
+                                      .discount = cny(0)}},
+        .subtotal = cny(2000),
+        .discount = cny(0),
+        .shipping_fee = cny(0),
+        .total = cny(2000),
+        .tags = {},
+        .review_flags = {},
+        .reservations = {},
+        .payments = {},
+        .shipments = {},
+        .warehouse = orderly::warehouse_id(),
+        .carrier = orderly::carrier_id(),
+        .tracking_number = {},
+        .placed_at = day(0),
+        .updated_at = day(3),
+        .due_at = std::nullopt,
+    };
+    o.refunds = {
+        orderly::order_refund{.at = day(2),
+                              .source = orderly::refund_source::manual,
+                              .reference = 0,
+                              .amount = cny(100),
+                              .lines = {},
+                              .reason = "goodwill"},
+        orderly::order_refund{.at = day(3),
+                              .source = orderly::refund_source::compensation,
+                              .reference = 5,
+                              .amount = cny(700),
+                              .lines = {},
+                              .reason = "parcel lost for a week"},
+    };
+    const std::array<std::string, 1> categories{"tea"};
+    const auto in = orderly::settlement_input_of(o, categories, day(1), {}, rules);
+    REQUIRE_MESSAGE(in.has_value(), (in.has_value() ? "" : orderly::to_string(in.error())));
+    // The compensation, and only it: refunds come from the caller.
+    REQUIRE(in->compensations.size() == 1);
+    CHECK(in->compensations[0] == compensation_at(day(3), 700, "parcel lost for a week"));
+    CHECK(in->refunds.empty());
+    // A ledger compensation settlement refuses is refused here too.
+    o.refunds[1].amount = cny(0);
+    CHECK(refused(orderly::settlement_input_of(o, categories, day(1), {}, rules),
+                  errc::invalid_value) == "compensations[0].amount");
+}
+
+TEST_CASE("reconcile finds a compensation removed, settled twice or misplaced") {
+    const settlement_rules rules = example_rules();
+    // Order 1: payable day 8 (week 2); 5.00 compensated on day 5 (netted)
+    // and 8.00 on day 16 (clawed back in week 3). Order 2 payable day 17.
+    const std::vector<settlement_input> inputs{
+        cny_order(1, day(1), {{"toys", 1000}}, 0, {},
+                  {compensation_at(day(5), 500), compensation_at(day(16), 800)}),
+        cny_order(2, day(10), {{"books", 300}}, 0)};
+    const std::vector<period_settlement> run{settled_period(rules, inputs, {day(0), day(7)}),
+                                             settled_period(rules, inputs, {day(7), day(14)}),
+                                             settled_period(rules, inputs, {day(14), day(21)})};
+    REQUIRE(differences(rules, inputs, run).empty());
+    REQUIRE(run[1].statements.at(0).orders.at(0).compensations.size() == 1);
+    REQUIRE(run[2].statements.at(0).compensation_clawbacks.size() == 1);
+    // Moves `amount` between a statement's payout and one of its totals, so
+    // that it still adds up.
+    const auto shift = [](money& total, money& payout, std::int64_t amount) {
+        total = *total.plus(cny(amount));
+        payout = *payout.minus(cny(amount));
+    };
+
+    SUBCASE("a netted compensation removed, with its totals made to match") {
+        auto wrong = run;
+        statement& s = wrong[1].statements[0];
+        settled_order& o = s.orders[0];
+        o.compensations.clear();
+        shift(o.compensated, o.payout, -500);
+        shift(s.compensated, s.payout, -500);
+        const auto d = differences(rules, inputs, wrong);
+        INFO(describe(d));
+        CHECK(d.size() == 3);
+        CHECK(names(d, "orders[0].compensations[0]"));
+        CHECK(names(d, "merchants[m-1].CNY"));
+        CHECK(names(d, "totals.CNY"));
+    }
+    SUBCASE("a compensation clawed back twice") {
+        auto wrong = run;
+        statement& s = wrong[2].statements[0];
+        s.compensation_clawbacks.push_back(s.compensation_clawbacks[0]);
+        shift(s.compensations_clawed_back, s.payout, 800);
+        const auto d = differences(rules, inputs, wrong);
+        INFO(describe(d));
+        CHECK(d.size() == 3);
+        CHECK(names(d, "orders[0].compensations[1]"));
+        CHECK(names(d, "merchants[m-1].CNY"));
+        CHECK(names(d, "totals.CNY"));
+    }
+    SUBCASE("a compensation clawed back in the period that paid its order out") {
+        auto wrong = run;
+        statement& from = wrong[2].statements[0];
+        statement& to = wrong[1].statements[0];
+        to.compensation_clawbacks = std::move(from.compensation_clawbacks);
+        from.compensation_clawbacks.clear();
+        shift(from.compensations_clawed_back, from.payout, -800);
+        shift(to.compensations_clawed_back, to.payout, 800);
+        const auto d = differences(rules, inputs, wrong);
+        INFO(describe(d));
+        // Settled once and balanced over the run, but in the wrong place.
+        CHECK(d.size() == 2);
+        CHECK(names(d, "periods[1].statements[0].compensation_clawbacks[0].payable_at"));
+        CHECK(names(d, "periods[1].statements[0].compensation_clawbacks[0].compensation.at"));
+    }
+    SUBCASE("a late compensation netted on the order instead of clawed back") {
+        auto wrong = run;
+        statement& late = wrong[2].statements[0];
+        statement& paid = wrong[1].statements[0];
+        paid.orders[0].compensations.push_back(late.compensation_clawbacks[0].compensation);
+        shift(paid.orders[0].compensated, paid.orders[0].payout, 800);
+        shift(paid.compensated, paid.payout, 800);
+        late.compensation_clawbacks.clear();
+        shift(late.compensations_clawed_back, late.payout, -800);
+        const auto d = differences(rules, inputs, wrong);
+        INFO(describe(d));
+        CHECK(d.size() == 1);
+        CHECK(names(d, "periods[1].statements[0].orders[0].compensations[1].at"));
+    }
+    SUBCASE("a compensation's amount, reason or index changed") {
+        auto wrong = run;
+        statement& s = wrong[2].statements[0];
+        s.compensation_clawbacks[0].compensation.amount = cny(80);
+        shift(s.compensations_clawed_back, s.payout, -720);
+        s.compensation_clawbacks[0].compensation.reason = "parcel early";
+        const auto d = differences(rules, inputs, wrong);
+        INFO(describe(d));
+        CHECK(names(d, "periods[2].statements[0].compensation_clawbacks[0].compensation.amount"));
+        CHECK(names(d, "periods[2].statements[0].compensation_clawbacks[0].compensation.reason"));
+        CHECK(names(d, "totals.CNY"));
+        auto unknown = run;
+        unknown[2].statements[0].compensation_clawbacks[0].compensation.index = 7;
+        const auto u = differences(rules, inputs, unknown);
+        INFO(describe(u));
+        CHECK(names(u, "periods[2].statements[0].compensation_clawbacks[0].compensation.index"));
+        CHECK(names(u, "orders[0].compensations[1]"));
+    }
+    SUBCASE("a statement total that is not the sum of its compensations") {
+        auto wrong = run;
+        statement& s = wrong[1].statements[0];
+        shift(s.compensated, s.payout, 1);
+        const auto d = differences(rules, inputs, wrong);
+        INFO(describe(d));
+        CHECK(names(d, "periods[1].statements[0].compensated"));
+        CHECK(names(d, "totals.CNY"));
+    }
+}
+
 TEST_CASE("reconcile reports statements that do not add up or miss an order") {
     const settlement_rules rules = example_rules();
     const std::vector<settlement_input> inputs{
@@ -571,6 +895,42 @@ TEST_CASE("settlement refuses bad input and names the field") {
         in.refunds.push_back(refund_at(day(3), currencies::CNY, {{0, 100, 0}}));
         in.refunds.push_back(refund_at(day(2), currencies::CNY, {{0, 100, 0}}));
         CHECK(refused(settle_one(in), errc::invalid_value) == "orders[0].refunds[1].at");
+    }
+    SUBCASE("compensations that are not money given, or out of time order") {
+        settlement_input in = good;
+        in.compensations.push_back(compensation_at(day(2), 0));
+        CHECK(refused(settle_one(in), errc::invalid_value) == "orders[0].compensations[0].amount");
+        CHECK(refused(orderly::validate(in, rules), errc::invalid_value) ==
+              "compensations[0].amount");
+        in.compensations[0].amount = cny(-100);
+        CHECK(refused(settle_one(in), errc::invalid_value) == "orders[0].compensations[0].amount");
+        in.compensations[0].amount = money::from_minor(100, currencies::USD);
+        CHECK(refused(settle_one(in), errc::currency_mismatch) ==
+              "orders[0].compensations[0].amount");
+        in.compensations[0].amount = money::from_minor(
+            money::amount_type(std::numeric_limits<std::int64_t>::max()) + 1, currencies::CNY);
+        CHECK(refused(settle_one(in), errc::overflow) == "orders[0].compensations[0].amount");
+        in = good;
+        in.compensations = {compensation_at(day(3), 100), compensation_at(day(3), 200),
+                            compensation_at(day(2), 300)};
+        CHECK(refused(settle_one(in), errc::invalid_value) == "orders[0].compensations[2].at");
+        in = good;
+        in.compensations.assign(orderly::settlement_limits::max_compensations + 1,
+                                compensation_at(day(2), 1));
+        CHECK(refused(settle_one(in), errc::invalid_value) == "orders[0].compensations");
+        in.compensations.pop_back();
+        CHECK(settle_one(in).has_value());
+        // The largest amount that fits, far above the order's price, is taken.
+        in = good;
+        in.compensations.push_back(
+            compensation_at(day(2), std::numeric_limits<std::int64_t>::max()));
+        CHECK(orderly::validate(in, rules).has_value());
+        const auto owed = settle_one(in);
+        REQUIRE(owed.has_value());
+        CHECK(owed->payout ==
+              money::from_minor(money::amount_type(5932 - 383 - 50) -
+                                    money::amount_type(std::numeric_limits<std::int64_t>::max()),
+                                currencies::CNY));
     }
     SUBCASE("orders without an id, merchant or lines, or twice") {
         settlement_input in = good;
@@ -728,6 +1088,11 @@ struct model_refund {
     std::int64_t shipping;
 };
 
+struct model_compensation {
+    timestamp at;
+    std::int64_t amount;  // minor units, more than zero, unbounded by the price
+};
+
 struct model_order {
     std::uint64_t id;
     std::string merchant;
@@ -736,6 +1101,7 @@ struct model_order {
     std::vector<model_line> lines;
     std::int64_t shipping;
     std::vector<model_refund> refunds;
+    std::vector<model_compensation> compensations;
 };
 
 std::int64_t minor(const money& m) {
@@ -756,7 +1122,37 @@ struct coverage {
     int negative_payouts = 0;
     int boundary_payables = 0;  // payable exactly where a period starts
     int boundary_refunds = 0;   // made exactly where a period starts
+    int compensations_netted = 0;
+    int compensations_clawed_back = 0;
+    int compensations_above_price = 0;  // more than the order's gross
+    int boundary_compensations = 0;     // made exactly where a period starts
     int statements_by_currency[4] = {0, 0, 0, 0};
+};
+
+// What the run did with one order, counted across its statements.
+struct order_tally {
+    int paid_out = 0;
+    std::vector<int> refunds_settled;
+    std::vector<int> compensations_settled;
+    std::int64_t kept_commission = 0;
+};
+
+// One statement's amounts, summed from what it lists (minor units).
+struct statement_sums {
+    std::int64_t gross = 0;
+    std::int64_t commission = 0;
+    std::int64_t fees = 0;
+    std::int64_t refunded = 0;
+    std::int64_t compensated = 0;
+    std::int64_t clawed = 0;
+    std::int64_t compensations_clawed = 0;
+    std::int64_t returned = 0;
+
+    [[nodiscard]] std::int64_t payout() const {
+        return gross - commission - fees - refunded - compensated - clawed - compensations_clawed +
+               returned;
+    }
+    [[nodiscard]] std::int64_t income() const { return commission + fees - returned; }
 };
 
 class random_run {
@@ -811,164 +1207,33 @@ public:
     }
 
     void check(coverage& seen) {
-        std::vector<int> paid_out(orders_.size(), 0);
-        std::vector<std::vector<int>> refunds_settled;
-        std::vector<std::int64_t> kept_commission(orders_.size(), 0);
+        std::vector<order_tally> tallies;
         for (const model_order& o : orders_) {
-            refunds_settled.emplace_back(o.refunds.size(), 0);
+            tallies.push_back(
+                order_tally{.paid_out = 0,
+                            .refunds_settled = std::vector<int>(o.refunds.size(), 0),
+                            .compensations_settled = std::vector<int>(o.compensations.size(), 0),
+                            .kept_commission = 0});
         }
         std::map<std::pair<std::string, std::size_t>, std::int64_t> payouts;
         std::map<std::size_t, std::int64_t> settled_by_currency;
         for (std::size_t i = 0; i < run_.size(); ++i) {
-            const settlement_period& period = run_[i].period;
             for (const statement& s : run_[i].statements) {
                 CAPTURE(i);
                 CAPTURE(s.merchant);
-                CHECK(s.period == period);
+                CHECK(s.period == run_[i].period);
                 const std::size_t ci = currency_index(s.currency);
                 ++seen.statements_by_currency[ci];
-                std::int64_t gross = 0;
-                std::int64_t commission = 0;
-                std::int64_t fees = 0;
-                std::int64_t refunded = 0;
-                std::int64_t clawed = 0;
-                std::int64_t returned = 0;
-                for (const settled_order& so : s.orders) {
-                    const std::size_t k = index_of(so.order);
-                    const model_order& o = orders_[k];
-                    CAPTURE(o.id);
-                    CHECK(o.merchant == s.merchant.value());
-                    CHECK(o.currency_index == ci);
-                    CHECK(so.payable_at == payable(o));
-                    CHECK(period.contains(payable(o)));
-                    ++paid_out[k];
-                    if (o.completed < period.from) {
-                        ++seen.left_for_later;
-                    }
-                    check_order(o, so, period, refunds_settled[k], seen);
-                    kept_commission[k] += minor(so.commission) - minor(so.commission_returned);
-                    gross += minor(so.gross);
-                    commission += minor(so.commission);
-                    fees += minor(so.service_fee);
-                    refunded += minor(so.refunded);
-                    returned += minor(so.commission_returned);
-                }
-                for (const clawback& c : s.clawbacks) {
-                    const std::size_t k = index_of(c.order);
-                    const model_order& o = orders_[k];
-                    CAPTURE(o.id);
-                    CHECK(o.merchant == s.merchant.value());
-                    CHECK(payable(o) < period.from);
-                    CHECK(period.contains(c.refund.at));
-                    REQUIRE(c.refund.index < o.refunds.size());
-                    ++refunds_settled[k][c.refund.index];
-                    ++seen.clawbacks;
-                    const model_refund& r = o.refunds[c.refund.index];
-                    CHECK(c.refund.at == r.at);
-                    const std::int64_t amount = sum(r.goods) + r.shipping;
-                    CHECK(minor(c.refund.amount) == amount);
-                    const std::int64_t back = commission_between(o, c.refund.index);
-                    CHECK(minor(c.refund.commission_returned) == back);
-                    kept_commission[k] -= back;
-                    clawed += amount;
-                    returned += back;
-                }
-                // Each total is the sum of what is listed, and the identities hold.
-                CHECK(minor(s.gross) == gross);
-                CHECK(minor(s.commission) == commission);
-                CHECK(minor(s.service_fees) == fees);
-                CHECK(minor(s.refunded) == refunded);
-                CHECK(minor(s.clawed_back) == clawed);
-                CHECK(minor(s.commission_returned) == returned);
-                const std::int64_t payout =
-                    gross - commission - fees - refunded - clawed + returned;
-                CHECK(minor(s.payout) == payout);
-                CHECK(minor(s.platform_income) == commission + fees - returned);
-                CHECK(payout + commission + fees - returned == gross - refunded - clawed);
-                if (payout < 0) {
+                const statement_sums sums = check_statement(s, tallies, seen);
+                if (sums.payout() < 0) {
                     ++seen.negative_payouts;
                 }
-                payouts[{s.merchant.value(), ci}] += payout;
-                settled_by_currency[ci] += payout + commission + fees - returned;
+                payouts[{s.merchant.value(), ci}] += sums.payout();
+                settled_by_currency[ci] += sums.payout() + sums.income();
             }
         }
-
-        // Every order paid out once, every refund settled once: the periods
-        // cover every payable time and every refund.
-        std::set<timestamp> starts;
-        for (const period_settlement& p : run_) {
-            starts.insert(p.period.from);
-        }
-        std::map<std::pair<std::string, std::size_t>, std::int64_t> merchant_due;
-        std::map<std::size_t, std::int64_t> customers_net;
-        for (std::size_t k = 0; k < orders_.size(); ++k) {
-            const model_order& o = orders_[k];
-            CAPTURE(o.id);
-            CHECK(paid_out[k] == 1);
-            if (starts.contains(payable(o))) {
-                ++seen.boundary_payables;
-            }
-            for (const model_refund& r : o.refunds) {
-                if (starts.contains(r.at)) {
-                    ++seen.boundary_refunds;
-                }
-            }
-            for (std::size_t j = 0; j < o.refunds.size(); ++j) {
-                CHECK(refunds_settled[k][j] == 1);
-            }
-            // What the platform keeps of the order in the end: each line's
-            // commission on what was not refunded, rounded once.
-            std::int64_t final_commission = 0;
-            std::int64_t refunded = 0;
-            std::int64_t paid = o.shipping;
-            for (std::size_t l = 0; l < o.lines.size(); ++l) {
-                std::int64_t back = 0;
-                for (const model_refund& r : o.refunds) {
-                    back += r.goods[l];
-                }
-                final_commission += commission_of(o.lines[l], o.lines[l].paid - back);
-                paid += o.lines[l].paid;
-            }
-            for (const model_refund& r : o.refunds) {
-                refunded += sum(r.goods) + r.shipping;
-            }
-            CHECK(kept_commission[k] == final_commission);
-            const std::int64_t fee = model_currencies[o.currency_index].fee;
-            merchant_due[{o.merchant, o.currency_index}] +=
-                paid - refunded - final_commission - fee;
-            customers_net[o.currency_index] += paid - refunded;
-        }
-        // Each merchant is paid what its customers paid, less refunds, the
-        // commission on what they kept and the fees.
-        CHECK(payouts == merchant_due);
-        // Payouts plus platform income are what customers paid minus refunds.
-        CHECK(settled_by_currency == customers_net);
-
-        const auto all = orderly::reconcile(rules_, inputs_, run_);
-        REQUIRE(all.has_value());
-        CHECK_MESSAGE(all->empty(), describe(*all));
-        // Any run of consecutive periods reconciles on its own.
-        const auto half = static_cast<std::ptrdiff_t>(run_.size() / 2);
-        const std::vector<period_settlement> first(run_.begin(), run_.begin() + half);
-        const std::vector<period_settlement> rest(run_.begin() + half, run_.end());
-        for (const auto* window : {&first, &rest}) {
-            const auto d = orderly::reconcile(rules_, inputs_, *window);
-            REQUIRE(d.has_value());
-            CHECK_MESSAGE(d->empty(), describe(*d));
-        }
-        // A cent moved from one payout is found.
-        auto wrong = run_;
-        for (period_settlement& p : wrong) {
-            if (!p.statements.empty()) {
-                statement& s = p.statements[static_cast<std::size_t>(
-                    pick(0, static_cast<std::int64_t>(p.statements.size()) - 1))];
-                s.payout = *s.payout.plus(money::from_minor(1, s.currency));
-                break;
-            }
-        }
-        const auto off = orderly::reconcile(rules_, inputs_, wrong);
-        REQUIRE(off.has_value());
-        CHECK_FALSE(off->empty());
+        check_balances(tallies, payouts, settled_by_currency, seen);
+        check_reconcile();
     }
 
 private:
@@ -984,6 +1249,26 @@ private:
         return orderly::from_unix_ms(ms);
     }
 
+    // Sorted times around the order's completion, up to well after its payout.
+    std::vector<timestamp> times_after(const model_order& o, int count) {
+        std::vector<timestamp> times;
+        for (int j = 0; j < count; ++j) {
+            const std::int64_t at = orderly::to_unix_ms(o.completed) +
+                                    pick(-5 * ms_per_day, (period_days_ + 40) * ms_per_day);
+            times.push_back(on_the_hour(at));
+        }
+        std::sort(times.begin(), times.end());
+        return times;
+    }
+
+    [[nodiscard]] static std::int64_t gross_of(const model_order& o) {
+        std::int64_t gross = o.shipping;
+        for (const model_line& line : o.lines) {
+            gross += line.paid;
+        }
+        return gross;
+    }
+
     model_order make_order(std::uint64_t id) {
         const auto& [merchant, currencies_of] = merchants_[static_cast<std::size_t>(
             pick(0, static_cast<std::int64_t>(merchants_.size()) - 1))];
@@ -994,7 +1279,8 @@ private:
                       .completed = on_the_hour(pick(0, 60 * ms_per_day - 1)),
                       .lines = {},
                       .shipping = pick(0, 2) == 0 ? 0 : pick(1, 2000),
-                      .refunds = {}};
+                      .refunds = {},
+                      .compensations = {}};
         const auto line_count = pick(1, 4);
         for (std::int64_t l = 0; l < line_count; ++l) {
             model_line line{};
@@ -1013,21 +1299,20 @@ private:
                                     : pick(100'000, 5'000'000);
             o.lines.push_back(std::move(line));
         }
+        add_refunds(o);
+        add_compensations(o);
+        return o;
+    }
+
+    void add_refunds(model_order& o) {
         const auto refund_count =
             std::array<int, 10>{0, 0, 0, 0, 1, 1, 1, 2, 2, 3}[static_cast<std::size_t>(pick(0, 9))];
-        std::vector<timestamp> times;
-        for (int j = 0; j < refund_count; ++j) {
-            const std::int64_t at = orderly::to_unix_ms(o.completed) +
-                                    pick(-5 * ms_per_day, (period_days_ + 40) * ms_per_day);
-            times.push_back(on_the_hour(at));
-        }
-        std::sort(times.begin(), times.end());
         std::vector<std::int64_t> left;
         for (const auto& line : o.lines) {
             left.push_back(line.paid);
         }
         std::int64_t shipping_left = o.shipping;
-        for (const timestamp at : times) {
+        for (const timestamp at : times_after(o, refund_count)) {
             model_refund r{.at = at, .goods = {}, .shipping = 0};
             for (std::int64_t& rest : left) {
                 const auto how = pick(0, 9);
@@ -1053,7 +1338,21 @@ private:
                 o.refunds.push_back(std::move(r));
             }
         }
-        return o;
+    }
+
+    // Compensations: most orders none; amounts small, or now and then more
+    // than the whole order (the merchant bears them whatever the price).
+    void add_compensations(model_order& o) {
+        const auto count =
+            std::array<int, 10>{0, 0, 0, 0, 0, 1, 1, 1, 2, 3}[static_cast<std::size_t>(pick(0, 9))];
+        const std::int64_t gross = gross_of(o);
+        for (const timestamp at : times_after(o, count)) {
+            const auto how = pick(0, 9);
+            const std::int64_t amount = how < 6   ? pick(1, 999)
+                                        : how < 9 ? pick(1, gross + 1)
+                                                  : pick(gross + 1, 2 * gross + 10'000);
+            o.compensations.push_back(model_compensation{.at = at, .amount = amount});
+        }
     }
 
     settlement_input input_of(const model_order& o) const {
@@ -1064,7 +1363,8 @@ private:
                                .completed_at = o.completed,
                                .lines = {},
                                .shipping = money::from_minor(o.shipping, in),
-                               .refunds = {}};
+                               .refunds = {},
+                               .compensations = {}};
         for (const model_line& l : o.lines) {
             input.lines.push_back(
                 settlement_line{.category = l.category, .paid = money::from_minor(l.paid, in)});
@@ -1080,6 +1380,12 @@ private:
                 parts.push_back(part{0, 0, r.shipping});  // shipping may sit on any line
             }
             input.refunds.push_back(refund_at(r.at, in, parts));
+        }
+        for (std::size_t j = 0; j < o.compensations.size(); ++j) {
+            input.compensations.push_back(
+                settlement_compensation{.at = o.compensations[j].at,
+                                        .amount = money::from_minor(o.compensations[j].amount, in),
+                                        .reason = fmt::format("parcel late, #{}", j)});
         }
         return input;
     }
@@ -1133,8 +1439,89 @@ private:
         return back;
     }
 
+    // Every order, clawback and compensation clawback of one statement
+    // against the model; the statement's totals against the sums of what it
+    // lists. Returns those sums.
+    statement_sums check_statement(const statement& s, std::vector<order_tally>& tallies,
+                                   coverage& seen) const {
+        const settlement_period& period = s.period;
+        const std::size_t ci = currency_index(s.currency);
+        statement_sums sums;
+        for (const settled_order& so : s.orders) {
+            const std::size_t k = index_of(so.order);
+            const model_order& o = orders_[k];
+            CAPTURE(o.id);
+            CHECK(o.merchant == s.merchant.value());
+            CHECK(o.currency_index == ci);
+            CHECK(so.payable_at == payable(o));
+            CHECK(period.contains(payable(o)));
+            ++tallies[k].paid_out;
+            if (o.completed < period.from) {
+                ++seen.left_for_later;
+            }
+            check_order(o, so, period, tallies[k], seen);
+            tallies[k].kept_commission += minor(so.commission) - minor(so.commission_returned);
+            sums.gross += minor(so.gross);
+            sums.commission += minor(so.commission);
+            sums.fees += minor(so.service_fee);
+            sums.refunded += minor(so.refunded);
+            sums.compensated += minor(so.compensated);
+            sums.returned += minor(so.commission_returned);
+        }
+        for (const clawback& c : s.clawbacks) {
+            const std::size_t k = index_of(c.order);
+            const model_order& o = orders_[k];
+            CAPTURE(o.id);
+            CHECK(o.merchant == s.merchant.value());
+            CHECK(payable(o) < period.from);
+            CHECK(period.contains(c.refund.at));
+            REQUIRE(c.refund.index < o.refunds.size());
+            ++tallies[k].refunds_settled[c.refund.index];
+            ++seen.clawbacks;
+            const model_refund& r = o.refunds[c.refund.index];
+            CHECK(c.refund.at == r.at);
+            const std::int64_t amount = sum(r.goods) + r.shipping;
+            CHECK(minor(c.refund.amount) == amount);
+            const std::int64_t back = commission_between(o, c.refund.index);
+            CHECK(minor(c.refund.commission_returned) == back);
+            tallies[k].kept_commission -= back;
+            sums.clawed += amount;
+            sums.returned += back;
+        }
+        for (const compensation_clawback& c : s.compensation_clawbacks) {
+            const std::size_t k = index_of(c.order);
+            const model_order& o = orders_[k];
+            CAPTURE(o.id);
+            CHECK(o.merchant == s.merchant.value());
+            CHECK(o.currency_index == ci);
+            CHECK(payable(o) < period.from);
+            CHECK(period.contains(c.compensation.at));
+            REQUIRE(c.compensation.index < o.compensations.size());
+            ++tallies[k].compensations_settled[c.compensation.index];
+            ++seen.compensations_clawed_back;
+            const model_compensation& given = o.compensations[c.compensation.index];
+            CHECK(c.compensation.at == given.at);
+            CHECK(minor(c.compensation.amount) == given.amount);
+            sums.compensations_clawed += given.amount;
+        }
+        // Each total is the sum of what is listed, and the identities hold.
+        CHECK(minor(s.gross) == sums.gross);
+        CHECK(minor(s.commission) == sums.commission);
+        CHECK(minor(s.service_fees) == sums.fees);
+        CHECK(minor(s.refunded) == sums.refunded);
+        CHECK(minor(s.compensated) == sums.compensated);
+        CHECK(minor(s.clawed_back) == sums.clawed);
+        CHECK(minor(s.compensations_clawed_back) == sums.compensations_clawed);
+        CHECK(minor(s.commission_returned) == sums.returned);
+        CHECK(minor(s.payout) == sums.payout());
+        CHECK(minor(s.platform_income) == sums.income());
+        CHECK(sums.payout() + sums.income() == sums.gross - sums.refunded - sums.compensated -
+                                                   sums.clawed - sums.compensations_clawed);
+        return sums;
+    }
+
     void check_order(const model_order& o, const settled_order& so, const settlement_period& period,
-                     std::vector<int>& refunds_settled, coverage& seen) const {
+                     order_tally& tally, coverage& seen) const {
         const std::int64_t fee = model_currencies[o.currency_index].fee;
         CHECK(minor(so.service_fee) == fee);
         CHECK(minor(so.shipping) == o.shipping);
@@ -1148,7 +1535,7 @@ private:
         std::int64_t refunded = 0;
         for (std::size_t j = 0; j < netted; ++j) {
             CHECK(so.refunds[j].index == j);
-            ++refunds_settled[j];
+            ++tally.refunds_settled[j];
             ++seen.netted;
             if (o.refunds[j].at < o.completed) {
                 ++seen.refunds_before_completion;
@@ -1189,12 +1576,146 @@ private:
             commission += charged;
             returned += line_returned;
         }
+        const std::int64_t compensated = check_netted_compensations(o, so, period, tally, seen);
         CHECK(minor(so.goods) == goods);
         CHECK(minor(so.gross) == goods + o.shipping);
         CHECK(minor(so.commission) == commission);
         CHECK(minor(so.refunded) == refunded);
         CHECK(minor(so.commission_returned) == returned);
-        CHECK(minor(so.payout) == goods + o.shipping - commission - fee - refunded + returned);
+        CHECK(minor(so.payout) ==
+              goods + o.shipping - commission - fee - refunded - compensated + returned);
+    }
+
+    // Netted: exactly the compensations made before the statement's end, in
+    // full, returning no commission. Returns their sum.
+    std::int64_t check_netted_compensations(const model_order& o, const settled_order& so,
+                                            const settlement_period& period, order_tally& tally,
+                                            coverage& seen) const {
+        std::size_t netted = 0;
+        while (netted < o.compensations.size() && o.compensations[netted].at < period.to) {
+            ++netted;
+        }
+        REQUIRE(so.compensations.size() == netted);
+        std::int64_t compensated = 0;
+        for (std::size_t j = 0; j < netted; ++j) {
+            CHECK(so.compensations[j].index == j);
+            CHECK(so.compensations[j].at == o.compensations[j].at);
+            CHECK(minor(so.compensations[j].amount) == o.compensations[j].amount);
+            CHECK(so.compensations[j].reason == fmt::format("parcel late, #{}", j));
+            ++tally.compensations_settled[j];
+            ++seen.compensations_netted;
+            compensated += o.compensations[j].amount;
+        }
+        CHECK(minor(so.compensated) == compensated);
+        return compensated;
+    }
+
+    // Every order paid out once, every refund and compensation settled once
+    // (the periods cover every payable time and every time given back), and
+    // the payouts and the platform income against the model's final amounts.
+    void check_balances(const std::vector<order_tally>& tallies,
+                        const std::map<std::pair<std::string, std::size_t>, std::int64_t>& payouts,
+                        const std::map<std::size_t, std::int64_t>& settled_by_currency,
+                        coverage& seen) const {
+        std::set<timestamp> starts;
+        for (const period_settlement& p : run_) {
+            starts.insert(p.period.from);
+        }
+        std::map<std::pair<std::string, std::size_t>, std::int64_t> merchant_due;
+        std::map<std::size_t, std::int64_t> customers_net;
+        for (std::size_t k = 0; k < orders_.size(); ++k) {
+            const model_order& o = orders_[k];
+            const order_tally& tally = tallies[k];
+            CAPTURE(o.id);
+            CHECK(tally.paid_out == 1);
+            if (starts.contains(payable(o))) {
+                ++seen.boundary_payables;
+            }
+            for (std::size_t j = 0; j < o.refunds.size(); ++j) {
+                CHECK(tally.refunds_settled[j] == 1);
+                seen.boundary_refunds += starts.contains(o.refunds[j].at) ? 1 : 0;
+            }
+            std::int64_t compensated = 0;
+            for (std::size_t j = 0; j < o.compensations.size(); ++j) {
+                CHECK(tally.compensations_settled[j] == 1);
+                seen.boundary_compensations += starts.contains(o.compensations[j].at) ? 1 : 0;
+                seen.compensations_above_price += o.compensations[j].amount > gross_of(o) ? 1 : 0;
+                compensated += o.compensations[j].amount;
+            }
+            // What the platform keeps of the order in the end: each line's
+            // commission on what was not refunded, rounded once.
+            std::int64_t final_commission = 0;
+            std::int64_t refunded = 0;
+            for (std::size_t l = 0; l < o.lines.size(); ++l) {
+                std::int64_t back = 0;
+                for (const model_refund& r : o.refunds) {
+                    back += r.goods[l];
+                }
+                final_commission += commission_of(o.lines[l], o.lines[l].paid - back);
+            }
+            for (const model_refund& r : o.refunds) {
+                refunded += sum(r.goods) + r.shipping;
+            }
+            CHECK(tally.kept_commission == final_commission);
+            const std::int64_t fee = model_currencies[o.currency_index].fee;
+            const std::int64_t net = gross_of(o) - refunded - compensated;
+            merchant_due[{o.merchant, o.currency_index}] += net - final_commission - fee;
+            customers_net[o.currency_index] += net;
+        }
+        // Each merchant is paid what its customers paid, less refunds,
+        // compensations, the commission on what they kept and the fees.
+        CHECK(payouts == merchant_due);
+        // Payouts plus platform income are what customers paid minus every
+        // refund and compensation, to the minor unit.
+        CHECK(settled_by_currency == customers_net);
+    }
+
+    void check_reconcile() {
+        const auto all = orderly::reconcile(rules_, inputs_, run_);
+        REQUIRE(all.has_value());
+        CHECK_MESSAGE(all->empty(), describe(*all));
+        // Any run of consecutive periods reconciles on its own.
+        const auto half = static_cast<std::ptrdiff_t>(run_.size() / 2);
+        const std::vector<period_settlement> first(run_.begin(), run_.begin() + half);
+        const std::vector<period_settlement> rest(run_.begin() + half, run_.end());
+        for (const auto* window : {&first, &rest}) {
+            const auto d = orderly::reconcile(rules_, inputs_, *window);
+            REQUIRE(d.has_value());
+            CHECK_MESSAGE(d->empty(), describe(*d));
+        }
+        // A cent moved from one payout is found.
+        auto wrong = run_;
+        for (period_settlement& p : wrong) {
+            if (!p.statements.empty()) {
+                statement& s = p.statements[static_cast<std::size_t>(
+                    pick(0, static_cast<std::int64_t>(p.statements.size()) - 1))];
+                s.payout = *s.payout.plus(money::from_minor(1, s.currency));
+                break;
+            }
+        }
+        const auto off = orderly::reconcile(rules_, inputs_, wrong);
+        REQUIRE(off.has_value());
+        CHECK_FALSE(off->empty());
+        // A compensation clawback dropped, its statement's totals made to
+        // match, is found: it was settled no times.
+        wrong = run_;
+        for (period_settlement& p : wrong) {
+            const auto s =
+                std::find_if(p.statements.begin(), p.statements.end(),
+                             [](const statement& x) { return !x.compensation_clawbacks.empty(); });
+            if (s != p.statements.end()) {
+                const money amount = s->compensation_clawbacks.back().compensation.amount;
+                s->compensation_clawbacks.pop_back();
+                s->compensations_clawed_back = *s->compensations_clawed_back.minus(amount);
+                s->payout = *s->payout.plus(amount);
+                break;
+            }
+        }
+        const auto dropped = orderly::reconcile(rules_, inputs_, wrong);
+        REQUIRE(dropped.has_value());
+        CHECK(std::any_of(dropped->begin(), dropped->end(), [](const reconciliation_difference& d) {
+            return d.field.find("].compensations[") != std::string::npos;
+        }));
     }
 
     std::mt19937_64 random_;
@@ -1228,10 +1749,12 @@ TEST_CASE("randomized settlement reconciles to the minor unit over consecutive p
     }
     MESSAGE(fmt::format(
         "clawbacks {}, netted {}, before completion {}, left for later {}, full line refunds {}, "
-        "ties {}, rounded {}, negative payouts {}, on boundaries {} payable {} refunds",
+        "ties {}, rounded {}, negative payouts {}, on boundaries {} payable {} refunds {} "
+        "compensations; compensations netted {}, clawed back {}, above the price {}",
         seen.clawbacks, seen.netted, seen.refunds_before_completion, seen.left_for_later,
         seen.full_line_refunds, seen.ties, seen.rounded, seen.negative_payouts,
-        seen.boundary_payables, seen.boundary_refunds));
+        seen.boundary_payables, seen.boundary_refunds, seen.boundary_compensations,
+        seen.compensations_netted, seen.compensations_clawed_back, seen.compensations_above_price));
     // The run is not vacuous: each of these happened, many times.
     CHECK(seen.clawbacks > 100);
     CHECK(seen.netted > 100);
@@ -1243,6 +1766,10 @@ TEST_CASE("randomized settlement reconciles to the minor unit over consecutive p
     CHECK(seen.negative_payouts > 0);
     CHECK(seen.boundary_payables > 0);
     CHECK(seen.boundary_refunds > 0);
+    CHECK(seen.compensations_netted > 100);
+    CHECK(seen.compensations_clawed_back > 100);
+    CHECK(seen.compensations_above_price > 100);
+    CHECK(seen.boundary_compensations > 0);
     for (const int n : seen.statements_by_currency) {
         CHECK(n > 0);
     }

@@ -82,8 +82,9 @@ bool allowed(tracking_state from, tracking_event event) {
         case E::returned_to_sender:
             return one_of(from, {S::at_hub, S::out_for_delivery, S::delivery_failed});
         case E::declared_lost:
-            return one_of(from, {S::picked_up, S::in_transit, S::at_hub, S::out_for_delivery,
-                                 S::delivery_failed});
+            // Before the first scan too: the carrier may never collect it.
+            return one_of(from, {S::label_created, S::picked_up, S::in_transit, S::at_hub,
+                                 S::out_for_delivery, S::delivery_failed});
     }
     return false;
 }
@@ -115,8 +116,8 @@ TEST_CASE("every tracking state × every event matches the table") {
             }
         }
     }
-    CHECK(accepted == 34);
-    CHECK(refused == 9 * 8 - 34);
+    CHECK(accepted == 35);
+    CHECK(refused == 9 * 8 - 35);
 }
 
 TEST_CASE("delivered and returned_to_sender accept nothing") {
@@ -170,6 +171,15 @@ TEST_CASE(
     }
     check_refused(orderly::next_tracking_state(S::delivery_failed, E::picked_up),
                   S::delivery_failed, E::picked_up);
+}
+
+TEST_CASE("a parcel may be declared lost before its first scan, not after it ended") {
+    const auto r = orderly::next_tracking_state(S::label_created, E::declared_lost);
+    REQUIRE(r.has_value());
+    CHECK(*r == S::lost);
+    for (const auto from : {S::delivered, S::returned_to_sender, S::lost}) {
+        check_refused(orderly::next_tracking_state(from, E::declared_lost), from, E::declared_lost);
+    }
 }
 
 TEST_CASE("a tracking refusal names the event and the state") {
@@ -271,6 +281,7 @@ TEST_CASE("the tracking rows are the table, in table order") {
         {"label_created", "picked_up", "picked_up", ""},
         {"label_created", "departed_facility", "in_transit", ""},
         {"label_created", "arrived_at_hub", "at_hub", ""},
+        {"label_created", "declared_lost", "lost", ""},
         {"picked_up", "departed_facility", "in_transit", ""},
         {"picked_up", "arrived_at_hub", "at_hub", ""},
         {"picked_up", "sent_out_for_delivery", "out_for_delivery", ""},

@@ -12,16 +12,30 @@
 /// (repair) → closed. A refund-only ticket goes approved → refunded → closed.
 ///
 /// - withdrawn: by the customer while nothing has come back yet (submitted,
-///   under_review, approved, awaiting_return, or escalated from review).
-/// - deadline_passed: from under_review, goods_received and inspected (the
-///   steps an agent or the warehouse owes) to escalated, remembering where
-///   (ticket::escalated_from). An escalated ticket accepts what its origin
-///   accepts: approved/rejected/withdrawn from review, inspected from
-///   goods_received, refund/replacement/repair from inspected. A second
-///   deadline while escalated keeps it escalated (counted by the engine).
-/// - return_expired: awaiting_return → closed when the goods never came.
+///   under_review, approved, awaiting_return, or escalated from review or
+///   from awaiting_return).
+/// - deadline_passed: from under_review, goods_received, inspected and
+///   at_repair (the steps an agent, the warehouse or the repairer owes), and
+///   from awaiting_return while the return is in transit, to escalated,
+///   remembering where (ticket::escalated_from). An escalated ticket accepts
+///   what its origin accepts: approved/rejected/withdrawn from review;
+///   goods_received, refund_issued or withdrawn from awaiting_return;
+///   inspected from goods_received; refund, replacement, repair or rejection
+///   from inspected; repaired_shipped or repair_failed from at_repair. A
+///   second deadline while escalated keeps it escalated (counted by the
+///   engine).
+/// - return_expired: awaiting_return → closed when the goods never came and
+///   the customer reported no return parcel. A return in transit
+///   (ticket_facts::return_in_transit) holds the ticket open instead: its
+///   deadline follows the parcel and escalates, and if the carrier loses it
+///   the staff refund without the goods (awaiting_return → refunded).
 /// - An exchange whose replacement has no stock may be refunded instead:
 ///   refund_issued is accepted from inspected for every type.
+/// - Inspection may refuse every unit (not what was sold, or damaged by the
+///   customer): inspected → rejected, nothing refunded, replaced or repaired.
+/// - An item the repairer cannot repair comes back (repair_failed: at_repair →
+///   inspected); it is then refunded, or replaced (replacement_shipped with
+///   ticket_facts::repair_failed, for a repair ticket).
 
 #include <orderly/aftersales/ticket.hpp>
 #include <orderly/core/error.hpp>

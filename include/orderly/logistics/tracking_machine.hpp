@@ -22,15 +22,18 @@
 ///   an after-sales matter. A return ends the outbound journey; its way back
 ///   is the sender's return shipment, and a carrier that re-delivers after a
 ///   return does so under a new label.
-/// - lost is not terminal: carriers do find parcels they declared lost, and
-///   the truth must win. A scan at a hub or a departure from a facility
-///   (where found parcels re-enter the network) or a delivery brings a lost
-///   parcel back; the exception case
-///   that the loss opened is settled by the host.
+/// - lost is an end (nothing more is expected) but the table leaves it:
+///   carriers do find parcels they declared lost, and the truth must win. A
+///   scan at a hub or a departure from a facility (where found parcels
+///   re-enter the network) or a delivery brings a lost parcel back; the
+///   exception case that the loss opened is settled by the host.
 /// - A return is decided at a facility or at the door (after an attempt, or
 ///   out for delivery when the recipient refuses), not on the road:
 ///   in_transit → returned_to_sender is refused.
 /// - picked_up only from label_created: a second pickup is a carrier fault.
+/// - declared_lost from every state the parcel is on its way in, and from
+///   label_created too: a person or the lost_after rule may declare a parcel
+///   lost that the carrier never scanned.
 
 #include <orderly/core/error.hpp>
 #include <orderly/lifecycle/transition.hpp>

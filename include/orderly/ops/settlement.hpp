@@ -44,6 +44,14 @@
 ///    refund made later is a **clawback**: taken off the statement whose
 ///    period holds the refund's time, listed with its order. A payout may
 ///    therefore be negative: the merchant owes the platform that much.
+///  - **Compensations** (money paid to a customer outside the payments, for
+///    a late or damaged parcel) are borne by the merchant in full: they
+///    carry no commission, so none is returned, and they are not limited by
+///    what the order paid (one may exceed its price). Otherwise they settle
+///    as refunds do: netted on the order's payout when made before the end
+///    of the statement that pays it out, clawed back in the statement whose
+///    period holds their time when made later, listed apart from the
+///    refunds' clawbacks.
 ///  - **Statements** are one per merchant, per currency and per period.
 ///    Periods must be consecutive and must not overlap (each starts where the
 ///    last ended): a statement for [from, to) assumes every order payable
@@ -51,14 +59,15 @@
 ///    refund in [from, to) of such an order a clawback.
 ///
 /// For every order (which has no clawbacks) and every statement:
-///   payout = gross − commission − service fees − refunded − clawed back
-///            + commission returned
+///   payout = gross − commission − service fees − refunded − compensated
+///            − clawed back − compensations clawed back + commission returned
 ///   platform income = commission + service fees − commission returned
-/// so payout + platform income = gross − refunded − clawed back: over a run
-/// of consecutive periods, what merchants are paid plus what the platform
-/// keeps is what customers paid minus what they got back. reconcile()
-/// checks exactly that, and that every order and every refund is settled
-/// exactly once.
+/// so payout + platform income = gross − refunded − compensated − clawed
+/// back − compensations clawed back: over a run of consecutive periods, what
+/// merchants are paid plus what the platform keeps is what customers paid
+/// minus every refund and compensation they got. Every total is an integer
+/// sum of amounts listed on the statement. reconcile() checks exactly that,
+/// and that every order, refund and compensation is settled exactly once.
 
 #include <orderly/aftersales/refund.hpp>
 #include <orderly/aftersales/ticket.hpp>
@@ -90,6 +99,8 @@ struct settlement_limits {
     static constexpr std::size_t max_lines = 1000;
     /// Refunds per order.
     static constexpr std::size_t max_refunds = 1000;
+    /// Compensations per order.
+    static constexpr std::size_t max_compensations = 1000;
     /// Category rates in the rules.
     static constexpr std::size_t max_category_rates = 10'000;
     /// Bytes of a category code (as orderly::sku allows).
@@ -192,7 +203,8 @@ struct settlement_input {
     /// Its refunds, oldest first; cumulatively at most each line's paid
     /// amount and the shipping paid.
     std::vector<settlement_refund> refunds{};
-    /// Its compensations, oldest first.
+    /// Its compensations, oldest first; each more than zero, with no limit
+    /// from what the order paid.
     std::vector<settlement_compensation> compensations{};
 
     /// Inputs are equal when every field is.
@@ -212,15 +224,22 @@ struct settlement_input {
 /// order (invalid_value, "refunds[j].at"); refunds giving back more of a
 /// line's goods than was paid for it (amount_mismatch,
 /// "refunds[j].refund.lines[r].goods") or more shipping than was paid
-/// (amount_mismatch, "refunds[j].refund.shipping"); a completion time so late
-/// that T+N does not fit a timestamp (invalid_value, "completed_at").
+/// (amount_mismatch, "refunds[j].refund.shipping"); more compensations than
+/// settlement_limits allows (invalid_value, "compensations"); a compensation
+/// amount in another currency (currency_mismatch), negative or zero
+/// (invalid_value) or beyond 64 bits of minor units (overflow), field
+/// "compensations[j].amount"; compensations out of time order (invalid_value,
+/// "compensations[j].at"); a completion time so late that T+N does not fit a
+/// timestamp (invalid_value, "completed_at").
 [[nodiscard]] result<void> validate(const settlement_input& input, const settlement_rules& rules);
 
 /// The settlement input of completed order `o`: each line's paid amount
-/// (orderly::paid_amount), the shipping fee, and the given categories (one
-/// per line, from the lines' SKUs) and refunds. Refusals: a category count
-/// other than the line count (invalid_value, "categories"); what
-/// validate(settlement_input) refuses.
+/// (orderly::paid_amount), the shipping fee, the given categories (one per
+/// line, from the lines' SKUs) and refunds, and the compensations of the
+/// order's refund ledger (order::refunds of source compensation, with their
+/// times, amounts and reasons), so a host cannot forget them. Refusals: a
+/// category count other than the line count (invalid_value, "categories");
+/// what validate(settlement_input) refuses.
 [[nodiscard]] result<settlement_input> settlement_input_of(
     const order& o, std::span<const std::string> categories, timestamp completed_at,
     std::span<const settlement_refund> refunds, const settlement_rules& rules);
@@ -266,6 +285,18 @@ struct settled_refund {
     friend bool operator==(const settled_refund&, const settled_refund&) = default;
 };
 
+/// One compensation on a statement, netted on its order or clawed back.
+struct settled_compensation {
+    /// Index into its order's compensations (settlement_input::compensations).
+    std::uint32_t index{0};
+    timestamp at{};  ///< When it was paid.
+    money amount;    ///< All of it comes off the merchant's payout; no commission is returned.
+    std::string reason{};  ///< Why, as given.
+
+    /// Compensations are equal when every field is.
+    friend bool operator==(const settled_compensation&, const settled_compensation&) = default;
+};
+
 /// One order paid out by a statement.
 struct settled_order {
     order_id order{};                   ///< The order.
@@ -280,7 +311,10 @@ struct settled_order {
     std::vector<settled_refund> refunds{};  ///< Refunds before the statement's end, netted here.
     money refunded;                         ///< Sum of their amounts.
     money commission_returned;              ///< Sum of their commission returned.
-    /// gross − commission − service_fee − refunded + commission_returned.
+    /// Compensations before the statement's end, netted here.
+    std::vector<settled_compensation> compensations{};
+    money compensated;  ///< Sum of their amounts.
+    /// gross − commission − service_fee − refunded − compensated + commission_returned.
     money payout;
 
     /// Orders are equal when every field is.
@@ -297,6 +331,16 @@ struct clawback {
     friend bool operator==(const clawback&, const clawback&) = default;
 };
 
+/// A compensation for an order an earlier statement paid out: taken off this one.
+struct compensation_clawback {
+    order_id order{};                   ///< The order.
+    timestamp payable_at{};             ///< When it was payable: before this statement's period.
+    settled_compensation compensation;  ///< The compensation; its time lies in this period.
+
+    /// Clawbacks are equal when every field is.
+    friend bool operator==(const compensation_clawback&, const compensation_clawback&) = default;
+};
+
 /// What the platform owes one merchant in one currency for one period.
 struct statement {
     merchant_id merchant{};      ///< Whose statement.
@@ -307,16 +351,22 @@ struct statement {
     /// Refunds in the period of orders paid out before it, by refund time,
     /// then order id, then refund index.
     std::vector<clawback> clawbacks{};
+    /// Compensations in the period for orders paid out before it, by time,
+    /// then order id, then compensation index.
+    std::vector<compensation_clawback> compensation_clawbacks{};
     money gross;         ///< Sum of the orders' gross.
     money commission;    ///< Sum of the orders' commission.
     money service_fees;  ///< Sum of the orders' service fees.
     money refunded;      ///< Sum of the refunds netted on the orders.
+    money compensated;   ///< Sum of the compensations netted on the orders.
     money clawed_back;   ///< Sum of the clawbacks' amounts.
+    /// Sum of the compensation clawbacks' amounts.
+    money compensations_clawed_back;
     /// Commission returned on the netted refunds and on the clawbacks.
     money commission_returned;
-    /// gross − commission − service_fees − refunded − clawed_back +
-    /// commission_returned: what the platform pays the merchant (negative:
-    /// what the merchant owes).
+    /// gross − commission − service_fees − refunded − compensated −
+    /// clawed_back − compensations_clawed_back + commission_returned: what
+    /// the platform pays the merchant (negative: what the merchant owes).
     money payout;
     /// commission + service_fees − commission_returned: what the platform keeps.
     money platform_income;
@@ -350,8 +400,8 @@ struct period_settlement {
     friend bool operator==(const period_settlement&, const period_settlement&) = default;
 };
 
-/// The statements of every merchant and currency with an order payable or a
-/// clawback in `period`, by merchant id, then currency code. Refusals as
+/// The statements of every merchant and currency with an order payable, a
+/// clawback or a compensation clawback in `period`, by merchant id, then currency code. Refusals as
 /// settle(), without the merchant's.
 [[nodiscard]] result<period_settlement> settle_period(const settlement_rules& rules,
                                                       std::span<const settlement_input> inputs,
@@ -360,7 +410,8 @@ struct period_settlement {
 /// One way the statements do not reconcile.
 struct reconciliation_difference {
     /// Where: a path into the periods ("periods[2].statements[0].payout"), an
-    /// input ("orders[17]", "orders[17].refunds[1]"), a merchant's balance
+    /// input ("orders[17]", "orders[17].refunds[1]",
+    /// "orders[17].compensations[0]"), a merchant's balance
     /// ("merchants[m-42].CNY") or a currency's ("totals.CNY").
     std::string field{};
     std::string message{};            ///< What is wrong, for a person.
@@ -378,21 +429,23 @@ struct reconciliation_difference {
 ///  - the periods are consecutive: each is non-empty and starts where the one
 ///    before ended, and each statement carries its period, at most one per
 ///    merchant and currency in a period;
-///  - every statement adds up: each line, order, refund and clawback and the
-///    totals obey the identities in this file's comment, in its currency;
-///  - every order and refund on a statement is one of the inputs, with its
-///    merchant, currency, amounts and times: an order on the statement whose
-///    period holds its payable time, a netted refund made before that
-///    statement's end, a clawback made later, in the statement whose
-///    period holds the refund's time;
+///  - every statement adds up: each line, order, refund, compensation and
+///    clawback and the totals obey the identities in this file's comment, in
+///    its currency;
+///  - every order, refund and compensation on a statement is one of the
+///    inputs, with its merchant, currency, amounts and times: an order on
+///    the statement whose period holds its payable time, a netted refund or
+///    compensation made before that statement's end, a clawback made later,
+///    in the statement whose period holds its time;
 ///  - every input order payable in [F, T) is paid out exactly once, and no
-///    other; every refund is settled exactly once (netted or clawed back)
-///    when its order is payable in [F, T) and it was made before T, or its
-///    order was payable before F and it was made in [F, T); no other is;
+///    other; every refund and every compensation is settled exactly once
+///    (netted or clawed back) when its order is payable in [F, T) and it was
+///    made before T, or its order was payable before F and it was made in
+///    [F, T); no other is;
 ///  - per merchant and currency, and per currency over all merchants:
 ///    the payouts plus the platform income equal what customers paid for the
-///    orders payable in [F, T) minus the refunds settled in the run,
-///    computed from the inputs alone.
+///    orders payable in [F, T) minus the refunds and compensations settled
+///    in the run, computed from the inputs alone.
 /// Commission amounts are not re-derived from the rules (rates may change
 /// between runs); the rules give the account period. No periods: nothing to
 /// check. Refusals (invalid rules or inputs) as settle_period(); anything

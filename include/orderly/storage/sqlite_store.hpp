@@ -75,9 +75,12 @@ struct sqlite_backup_options {
 class sqlite_store final : public store {
 public:
     /// The schema version this build creates and reads (`PRAGMA user_version`).
-    /// Version 4 added exception cases, the order archive and the case an
-    /// idempotency record names; open() migrates files of versions 1 to 3.
-    static constexpr int schema_version = 4;
+    /// Version 5 added the order's refund ledger (rebuilt for older orders
+    /// from their payments, tickets and parcels), a ticket line's refused
+    /// units, resolved shipments (older lost or returned parcels put right
+    /// become resolved) and cancelled transfers; open() migrates files of
+    /// versions 1 to 4.
+    static constexpr int schema_version = 5;
 
     /// Opens (creating or migrating as needed) the database at options.path.
     /// Fails with errc::missing_value (no path) or errc::invalid_value on bad

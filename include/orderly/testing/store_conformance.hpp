@@ -7,7 +7,8 @@
 /// It checks the port contract one rule at a time (round trips of every
 /// field, order and shipment versions, each stock operation and its error,
 /// idempotency keys, atomic commits, indexes, the outbox and its leases),
-/// stock transfers, the on-hand ledger and low-stock flags, after-sales
+/// stock transfers (called back ones and recalled units included), resolved
+/// shipments, the on-hand ledger and low-stock flags, after-sales
 /// tickets and returned stock (restock, the damaged bin), exception cases
 /// (one live case per cause) and the order archive, group commits through
 /// store::begin_batch, races between threads (a hot stock row, writers of one
@@ -362,11 +363,63 @@ inline order plain_order(std::uint64_t id, std::uint64_t version = 1,
 inline const std::string tricky_text =
     "张伟 · Zoë «quoted» \"double\" 'single' \\back\\slash 100% _under_ 🚚📦";
 
+/// A refund ledger with one entry of every source, oldest first, in `in`
+/// (KWD for rich_order): refunds of the price carry lines (a manual refund
+/// with 0 units, a parcel's without shipping), the others none; references
+/// up to the largest id, an empty reason and text that needs escaping.
+inline std::vector<order_refund> rich_refunds(currency in) {
+    const auto big = [&](std::string_view text) { return amount(text, in); };
+    const auto line = [&](std::uint32_t index, std::int64_t count, std::string_view goods,
+                          std::string_view shipping) {
+        return refund_line{
+            .line = index, .units = units(count), .goods = big(goods), .shipping = big(shipping)};
+    };
+    return {order_refund{.at = at_ms(1'795'000'100'000),
+                         .source = refund_source::returned_payment,
+                         .reference = 22,
+                         .amount = big("5.000"),
+                         .lines = {},
+                         .reason = "重复付款 repeated capture \"gw-22\""},
+            order_refund{.at = at_ms(1'795'000'200'000),
+                         .source = refund_source::ticket,
+                         .reference = 41,
+                         .amount = big("98765432109876543210.130"),
+                         .lines = {line(1, 1, "98765432109876543210.125", "0.004"),
+                                   line(2, 1, "0", "0.001")},
+                         .reason = "ticket 41 refund_only"},
+            order_refund{.at = at_ms(1'795'000'300'000),
+                         .source = refund_source::parcel,
+                         .reference = (std::uint64_t{1} << 63) - 1,
+                         .amount = big("22.685"),
+                         .lines = {line(0, 2, "22.685", "0")},
+                         .reason = tricky_text},
+            order_refund{.at = at_ms(1'795'000'300'000),
+                         .source = refund_source::compensation,
+                         .reference = 31,
+                         .amount = big("3.500"),
+                         .lines = {},
+                         .reason = ""},
+            order_refund{.at = at_ms(1'795'000'400'000),
+                         .source = refund_source::manual,
+                         .reference = 0,
+                         .amount = big("1.500"),
+                         .lines = {line(0, 0, "1.000", "0"), line(1, 0, "0.500", "0")},
+                         .reason = "goodwill"},
+            order_refund{.at = at_ms(1'795'000'500'000),
+                         .source = refund_source::cancellation,
+                         .reference = 0,
+                         .amount = big("0.001"),
+                         .lines = {},
+                         .reason = "cancelled by the customer"}};
+}
+
 /// An order with every field set to something other than its default: three
 /// lines with discounts, a reservation in each state, payments in several
-/// states, tags, review flags, two shipments, two tickets and a rating,
-/// Unicode text, amounts far beyond 64 bits, and a deadline. KWD has three
-/// minor digits, so a store that assumes two fails.
+/// states, tags, review flags, two shipments, two tickets, a rating, a refund
+/// ledger with an entry of every source (those tied to the price with lines,
+/// a manual one with a line of 0 units; the others without), Unicode text,
+/// amounts far beyond 64 bits, and a deadline. KWD has three minor digits, so
+/// a store that assumes two fails.
 inline order rich_order(std::uint64_t id) {
     const currency kwd = currency::of<"KWD">();
     const auto big = [&](std::string_view text) { return amount(text, kwd); };
@@ -451,8 +504,10 @@ inline order rich_order(std::uint64_t id) {
         .updated_at = at_ms(1'795'000'000'456),
         .due_at = at_ms(1'795'000'999'789),
         .tickets = {ticket_id(41), ticket_id((std::uint64_t{1} << 63) - 1)},
-        .rating = order_rating{
-            .score = 4, .text = "包装很好 «well packed» \\o/", .at = at_ms(1'795'001'000'000)}};
+        .rating =
+            order_rating{
+                .score = 4, .text = "包装很好 «well packed» \\o/", .at = at_ms(1'795'001'000'000)},
+        .refunds = rich_refunds(kwd)};
 }
 
 /// An order whose collections are empty and whose deadline is unset, in a
@@ -741,8 +796,9 @@ inline ticket_entry ticket_step(std::int64_t at, ticket_event event,
                         .note = std::move(note)};
 }
 
-/// A ticket with every field set to something other than its default: two
-/// lines with inspection results and a replacement SKU, evidence, a return
+/// A ticket with every field set to something other than its default: three
+/// lines with inspection results (units refused among them) and a
+/// replacement SKU, evidence, a return
 /// parcel whose history came out of order and with a repeat, a refund
 /// breakdown in KWD (three minor digits) beyond 64 bits, a replacement
 /// shipment, a repair carrier, a timeline of several actors with and without
@@ -775,7 +831,14 @@ inline ticket rich_ticket(std::uint64_t id) {
                               .units = units(1'000'000),
                               .replacement_sku = sku_id(),
                               .sellable = units(0),
-                              .damaged = units(1'000'000)}},
+                              .damaged = units(1'000'000)},
+                  ticket_line{.line = 1,
+                              .sku = sku_id("SKU-GOLD"),
+                              .units = units(5),
+                              .replacement_sku = sku_id(),
+                              .sellable = units(1),
+                              .damaged = units(0),
+                              .refused = units(4)}},
         .state = ticket_state::escalated,
         .escalated_from = ticket_state::goods_received,
         .owner = "agent-珍",
@@ -942,6 +1005,17 @@ private:
     std::vector<std::string> found_;
 };
 
+/// Refund lines as text, every field: "line 0 x2: 1.00 CNY + 0.50 CNY, ...".
+inline std::string refund_lines_text(const std::vector<refund_line>& lines) {
+    std::vector<std::string> parts;
+    parts.reserve(lines.size());
+    for (const refund_line& l : lines) {
+        parts.push_back(fmt::format("line {} x{}: {} + {}", l.line, l.units.units(), show(l.goods),
+                                    show(l.shipping)));
+    }
+    return fmt::format("[{}]", fmt::join(parts, ", "));
+}
+
 inline void compare_address(difference& d, const address& e, const address& a) {
     d.field("ship_to.recipient", e.recipient, a.recipient);
     d.field("ship_to.phone", e.phone, a.phone);
@@ -1012,6 +1086,17 @@ inline std::string order_difference(const order& e, const order& a) {
     d.field("due_at", e.due_at, a.due_at);
     d.field("tickets", e.tickets, a.tickets);
     d.field("rating", e.rating, a.rating);
+    d.list("refunds", e.refunds, a.refunds,
+           [](difference& x, const order_refund& p, const order_refund& q) {
+               x.field("at", p.at, q.at);
+               x.field("source", p.source, q.source);
+               x.field("reference", p.reference, q.reference);
+               x.field("amount", p.amount, q.amount);
+               if (p.lines != q.lines) {
+                   x.field("lines", refund_lines_text(p.lines), refund_lines_text(q.lines));
+               }
+               x.field("reason", p.reason, q.reason);
+           });
     return d.text();
 }
 
@@ -1099,6 +1184,7 @@ inline std::string shipment_difference(const shipment& e, const shipment& a) {
                x.field("resolved_at", p.resolved_at, q.resolved_at);
                x.field("amount", p.amount, q.amount);
                x.field("replacement", p.replacement, q.replacement);
+               x.field("reported", p.reported, q.reported);
            });
     d.field("replaces", e.replaces, a.replaces);
     d.field("created_at", e.created_at, a.created_at);
@@ -1115,13 +1201,8 @@ inline std::string refund_text(const std::optional<refund_breakdown>& b) {
     if (!b) {
         return "(none)";
     }
-    std::vector<std::string> parts;
-    for (const refund_line& l : b->lines) {
-        parts.push_back(fmt::format("line {} x{}: {} + {}", l.line, l.units.units(), show(l.goods),
-                                    show(l.shipping)));
-    }
-    return fmt::format("[{}] goods {} shipping {} total {}", fmt::join(parts, ", "), show(b->goods),
-                       show(b->shipping), show(b->total));
+    return fmt::format("{} goods {} shipping {} total {}", refund_lines_text(b->lines),
+                       show(b->goods), show(b->shipping), show(b->total));
 }
 
 /// A return parcel as text, its tracking history included.
@@ -1165,6 +1246,7 @@ inline std::string ticket_difference(const ticket& e, const ticket& a) {
                x.field("replacement_sku", p.replacement_sku, q.replacement_sku);
                x.field("sellable", p.sellable, q.sellable);
                x.field("damaged", p.damaged, q.damaged);
+               x.field("refused", p.refused, q.refused);
            });
     d.field("state", e.state, a.state);
     d.field("escalated_from", e.escalated_from, a.escalated_from);
@@ -1497,22 +1579,25 @@ inline stock_change at_time(stock_change x, std::int64_t ms) {
 }
 
 /// A transfer of `count` units of SKU-1 from WH-A to WH-B, received at 3000 ms
-/// when `state` says so.
+/// or called back at 2500 ms (with its reason) when `state` says so.
 inline stock_transfer plain_transfer(std::uint64_t id, std::uint64_t version = 1,
                                      transfer_state state = transfer_state::in_transit,
                                      std::int64_t count = 5) {
-    return stock_transfer{.id = transfer_id(id),
-                          .version = version,
-                          .sku = sku_id("SKU-1"),
-                          .from = warehouse_id("WH-A"),
-                          .to = warehouse_id("WH-B"),
-                          .units = units(count),
-                          .state = state,
-                          .reason = "rebalance",
-                          .dispatched_at = at_ms(2000),
-                          .received_at = state == transfer_state::received
-                                             ? std::optional(at_ms(3000))
-                                             : std::nullopt};
+    return stock_transfer{
+        .id = transfer_id(id),
+        .version = version,
+        .sku = sku_id("SKU-1"),
+        .from = warehouse_id("WH-A"),
+        .to = warehouse_id("WH-B"),
+        .units = units(count),
+        .state = state,
+        .reason = "rebalance",
+        .dispatched_at = at_ms(2000),
+        .received_at =
+            state == transfer_state::received ? std::optional(at_ms(3000)) : std::nullopt,
+        .cancelled_at =
+            state == transfer_state::cancelled ? std::optional(at_ms(2500)) : std::nullopt,
+        .cancel_reason = state == transfer_state::cancelled ? "target closed «盘点»" : ""};
 }
 
 /// Which fields of two transfers differ, field by field.
@@ -1528,6 +1613,8 @@ inline std::string transfer_difference(const stock_transfer& e, const stock_tran
     d.field("reason", e.reason, a.reason);
     d.field("dispatched_at", e.dispatched_at, a.dispatched_at);
     d.field("received_at", e.received_at, a.received_at);
+    d.field("cancelled_at", e.cancelled_at, a.cancelled_at);
+    d.field("cancel_reason", e.cancel_reason, a.cancel_reason);
     return d.text();
 }
 
@@ -1733,6 +1820,8 @@ inline std::string_view operation_name(stock_operation operation) {
             return "restock";
         case stock_operation::to_damaged_bin:
             return "to_damaged_bin";
+        case stock_operation::recall:
+            return "recall";
     }
     return "unknown";
 }
@@ -1862,10 +1951,23 @@ inline void order_round_trip(const store_factory& make, const conformance_option
     next.reservations.front().state = reservation_state::consumed;
     next.due_at.reset();
     next.updated_at = at_ms(1'795'000'001'000);
+    next.refunds.pop_back();
+    next.refunds.front().reason.clear();
+    next.refunds[1].lines.pop_back();
     order next_sparse = sparse;
     next_sparse.version = 2;
     next_sparse.tags = {"late"};
     next_sparse.due_at = at_ms(5);
+    next_sparse.refunds = {
+        order_refund{.at = at_ms(-3),  // before 1970
+                     .source = refund_source::manual,
+                     .reference = 0,
+                     .amount = money::from_minor(700, currency::of<"JPY">()),
+                     .lines = {refund_line{.line = 0,
+                                           .units = units(0),
+                                           .goods = money::from_minor(700, currency::of<"JPY">()),
+                                           .shipping = money::zero(currency::of<"JPY">())}},
+                     .reason = "a ledger set on an order that had none"}};
     {
         auto tx = begin(*s, c);
         c.need(tx->put_order(next), "put_order of version 2");
@@ -2571,7 +2673,12 @@ inline void timeline_order(const store_factory& make, const conformance_options&
         entry(order_event::review_approved, "", at_ms(5000), order_state::pending_review,
               order_state::awaiting_payment, reviewer),
         entry(order_event::payment_captured, tricky_text, at_ms(4000),
-              order_state::awaiting_payment, order_state::paid, gateway)};
+              order_state::awaiting_payment, order_state::paid, gateway),
+        // The newest events: a reader that bounds events by an older list fails.
+        entry(order_event::ticket_opened, "ticket 3", at_ms(8000), order_state::paid,
+              order_state::paid, actor{"alice", role::customer}),
+        entry(order_event::refunded_in_full, "every unit refunded", at_ms(9000), order_state::paid,
+              order_state::closed)};
     const std::vector<timeline_entry> of_8 = {
         entry(order_event::placed, "placed", at_ms(6000)),
         entry(order_event::cancelled, "customer asked", at_ms(7000), order_state::pending_review,
@@ -2591,7 +2698,9 @@ inline void timeline_order(const store_factory& make, const conformance_options&
     {
         auto tx = begin(*s, c);
         c.need(tx->append_timeline(order_id(7), of_7[2]), "append_timeline");
-        c.need(tx->commit(), "commit of one entry");
+        c.need(tx->append_timeline(order_id(7), of_7[3]), "append_timeline");
+        c.need(tx->append_timeline(order_id(7), of_7[4]), "append_timeline");
+        c.need(tx->commit(), "commit of three entries");
     }
     for (const auto& [id, expected] : {std::pair{7, of_7}, std::pair{8, of_8}}) {
         const auto got = timeline_of(*s, c, static_cast<std::uint64_t>(id));
@@ -3039,6 +3148,75 @@ inline void due_shipments_index(const store_factory& make, const conformance_opt
     expect_due(9000, 100, {10, 100, 9, 5});
 }
 
+/// A parcel the carrier brought back: returned, with the open exception that
+/// says so, as the engine files it.
+inline shipment returned_parcel(std::uint64_t id) {
+    shipment x = rich_shipment(id);
+    x.state = shipment_state::returned;
+    x.delivered_at.reset();
+    x.due_at.reset();
+    x.exceptions = {logistics_exception{.kind = logistics_exception_kind::returned,
+                                        .raised_at = at_ms(1'795'200'000'000),
+                                        .detail = "退回 returned to sender: refused",
+                                        .remedy = logistics_remedy::none,
+                                        .resolved_at = std::nullopt,
+                                        .amount = std::nullopt,
+                                        .replacement = std::nullopt,
+                                        .reported = false}};
+    return x;
+}
+
+inline void resolved_shipments(const store_factory& make, const conformance_options& /*options*/,
+                               conformance_checker& c) {
+    const auto s = fresh(make, c);
+    const shipment back = returned_parcel(601);
+    put(*s, c, back);
+    expect_stored(c, *s, back, "a returned parcel with a returned exception");
+    expect_equal(c, in_state(*s, c, shipment_state::returned), std::vector<std::uint64_t>{601},
+                 "shipments_in_state(returned)");
+
+    // Put right by a refund: resolved, the exception closed with its amount.
+    shipment resolved = back;
+    resolved.version = 2;
+    resolved.state = shipment_state::resolved;
+    resolved.exceptions.front().remedy = logistics_remedy::refund;
+    resolved.exceptions.front().resolved_at = at_ms(1'795'300'000'000);
+    resolved.exceptions.front().amount = amount("12.345", currency::of<"KWD">());
+    resolved.updated_at = at_ms(1'795'300'000'000);
+    put(*s, c, resolved);
+    expect_stored(c, *s, resolved, "load_shipment of a resolved parcel");
+    {
+        auto tx = begin(*s, c);
+        expect_shipment(c, c.need(tx->find_shipment(resolved.id), "find_shipment"), resolved,
+                        "find_shipment of a resolved parcel");
+    }
+    // A lost parcel resolved by a reship, at the largest id, and a plain one.
+    shipment lost = plain_shipment((std::uint64_t{1} << 63) - 1, 1, shipment_state::resolved);
+    lost.exceptions = {logistics_exception{.kind = logistics_exception_kind::lost,
+                                           .raised_at = at_ms(4000),
+                                           .detail = "declared lost",
+                                           .remedy = logistics_remedy::reship,
+                                           .resolved_at = at_ms(5000),
+                                           .amount = std::nullopt,
+                                           .replacement = shipment_id(9),
+                                           .reported = true}};
+    put(*s, c, lost);
+    put(*s, c, plain_shipment(10, 1, shipment_state::resolved));
+    expect_stored(c, *s, lost, "a lost parcel resolved by a reship");
+    expect_equal(c, in_state(*s, c, shipment_state::resolved),
+                 std::vector<std::uint64_t>{10, 601, (std::uint64_t{1} << 63) - 1},
+                 "shipments_in_state(resolved) lists every resolved parcel, ascending");
+    expect_equal(c, in_state(*s, c, shipment_state::resolved, 10, 1),
+                 std::vector<std::uint64_t>{601}, "shipments_in_state(resolved) after 10, limit 1");
+    expect_equal(c, in_state(*s, c, shipment_state::returned), std::vector<std::uint64_t>{},
+                 "shipments_in_state(returned) after the parcel was resolved");
+    expect_equal(c, in_state(*s, c, shipment_state::lost), std::vector<std::uint64_t>{},
+                 "shipments_in_state(lost) holds no resolved parcel");
+    c.refused(commit_shipment(*s, c, resolved), errc::conflict, "shipment.version",
+              "a stale version 2 over a resolved parcel");
+    expect_stored(c, *s, resolved, "after a refused stale write");
+}
+
 // ---- scenarios: transfers, the on-hand ledger and low-stock flags -------------------------
 
 inline void stock_dispatch(store& s, conformance_checker& c) {
@@ -3227,6 +3405,7 @@ enum class inventory_failure : std::uint8_t {
     clear_low_not_alerted,
     flag_with_units,
     expect_overflow,
+    recall_beyond_in_transit,
     transfer_exists,
     transfer_version,
     order_exists,
@@ -3282,6 +3461,9 @@ inline result<void> commit_inventory(store& s, conformance_checker& c, inventory
         case inventory_failure::expect_overflow:
             cause_change(stock_operation::expect, "WH-C", std::numeric_limits<std::int64_t>::max());
             break;
+        case inventory_failure::recall_beyond_in_transit:
+            cause_change(stock_operation::recall, "WH-C", 4);
+            break;
         case inventory_failure::transfer_exists:
             w << tx.put_transfer(plain_transfer(3, 1, transfer_state::in_transit));
             break;
@@ -3306,7 +3488,7 @@ inline void failed_commit_applies_no_inventory_change(const store_factory& make,
         std::optional<std::string_view> field;
         std::string_view what;
     };
-    const std::array<attempt, 9> attempts = {
+    const std::array<attempt, 10> attempts = {
         attempt{inventory_failure::dispatch_beyond_available, errc::insufficient_stock, "cause",
                 "a transaction whose last dispatch exceeds what is available"},
         attempt{inventory_failure::arrive_beyond_in_transit, errc::conflict, "cause",
@@ -3319,6 +3501,8 @@ inline void failed_commit_applies_no_inventory_change(const store_factory& make,
                 "a transaction whose last flag change carries units"},
         attempt{inventory_failure::expect_overflow, errc::overflow, "cause",
                 "a transaction whose last expect overflows"},
+        attempt{inventory_failure::recall_beyond_in_transit, errc::conflict, "cause",
+                "a transaction whose last recall exceeds what it expected"},
         attempt{inventory_failure::transfer_exists, errc::conflict, "transfer.id",
                 "a transaction inserting a transfer that exists"},
         attempt{inventory_failure::transfer_version, errc::conflict, "transfer.version",
@@ -3664,6 +3848,111 @@ inline void transfers_in_state_index(const store_factory& make,
     expect_equal(c, in_state(*s, c, transfer_state::received, moving[0] - 1, 1),
                  std::vector<std::uint64_t>{moving[0]},
                  "transfers_in_state(received) lists a received transfer by its id");
+}
+
+inline void cancelled_transfers(const store_factory& make, const conformance_options& /*options*/,
+                                conformance_checker& c) {
+    const auto s = fresh(make, c);
+    put(*s, c, plain_transfer(5));
+    put(*s, c, plain_transfer(6));
+    const stock_transfer called_back = plain_transfer(5, 2, transfer_state::cancelled);
+    c.succeeded(commit_transfer(*s, c, called_back), "cancelling transfer 5 at version 2");
+    expect_stored(c, *s, called_back, "a cancelled transfer keeps when and why");
+    {
+        auto tx = begin(*s, c);
+        expect_transfer(c, c.need(tx->find_transfer(called_back.id), "find_transfer"), called_back,
+                        "find_transfer of a cancelled transfer");
+    }
+    c.refused(commit_transfer(*s, c, plain_transfer(5, 2, transfer_state::received)),
+              errc::conflict, "transfer.version", "receiving transfer 5 at a stale version 2");
+    c.refused(commit_transfer(*s, c, plain_transfer(5, 1, transfer_state::cancelled)),
+              errc::conflict, "transfer.id", "inserting version 1 of a cancelled transfer");
+    expect_stored(c, *s, called_back, "after refused writes over a cancelled transfer");
+
+    // Every new field at its extremes, set on insert and cleared again.
+    stock_transfer odd = plain_transfer((std::uint64_t{1} << 63) - 1, 1, transfer_state::cancelled);
+    odd.cancelled_at = at_ms(-1);
+    odd.cancel_reason = tricky_text;
+    put(*s, c, odd);
+    expect_stored(c, *s, odd, "a cancelled transfer inserted at version 1");
+    stock_transfer cleared = odd;
+    cleared.version = 2;
+    cleared.state = transfer_state::in_transit;
+    cleared.cancelled_at.reset();
+    cleared.cancel_reason.clear();
+    put(*s, c, cleared);
+    expect_stored(c, *s, cleared, "after the cancellation fields were cleared");
+    put(*s, c, plain_transfer(7, 1, transfer_state::cancelled));
+    expect_equal(c, in_state(*s, c, transfer_state::cancelled), std::vector<std::uint64_t>{5, 7},
+                 "transfers_in_state(cancelled)");
+    expect_equal(c, in_state(*s, c, transfer_state::in_transit),
+                 std::vector<std::uint64_t>{6, (std::uint64_t{1} << 63) - 1},
+                 "transfers_in_state(in_transit) after cancellations");
+    expect_equal(c, in_state(*s, c, transfer_state::cancelled, 5, 10),
+                 std::vector<std::uint64_t>{7}, "transfers_in_state(cancelled) after 5");
+}
+
+/// A transfer's units on their way to WH-B, with stock there: 10 on hand, 2
+/// reserved, 1 safety, 5 in transit; the ledger holds the receipt.
+inline void commit_recall_base(store& s, conformance_checker& c) {
+    c.need(commit_changes(s, c,
+                          {at_time(change("SKU-1", "WH-B", stock_operation::receive, 10), 1000),
+                           change("SKU-1", "WH-B", stock_operation::reserve, 2),
+                           change("SKU-1", "WH-B", stock_operation::set_safety, 1),
+                           at_time(change("SKU-1", "WH-B", stock_operation::expect, 5), 1000)}),
+           "receiving, reserving and expecting at WH-B");
+}
+
+inline void recall_in_transit(const store_factory& make, const conformance_options& /*options*/,
+                              conformance_checker& c) {
+    const auto s = fresh(make, c);
+    commit_recall_base(*s, c);
+    const std::vector<stock_movement> ledger = {movement(1000, stock_operation::receive, 10, 10)};
+    c.succeeded(
+        commit_changes(*s, c, {at_time(change("SKU-1", "WH-B", stock_operation::recall, 3), 2000)}),
+        "recall of part of what is in transit");
+    expect_level(c, *s, row_level("SKU-1", "WH-B", 10, 2, 1, 2, false),
+                 "recall lowers in transit and nothing else");
+    c.refused(
+        commit_changes(*s, c, {change("SKU-1", "WH-B", stock_operation::recall, 3, "recall")}),
+        errc::conflict, "recall", "recall of more than is in transit");
+    c.refused(commit_changes(*s, c, {change("SKU-1", "WH-Z", stock_operation::recall, 1, "to")}),
+              errc::conflict, "to", "recall at a warehouse without a row");
+    c.refused(commit_changes(*s, c, {change("SKU-2", "WH-B", stock_operation::recall, 0, "to")}),
+              errc::conflict, "to", "recall of 0 units of a SKU without a row");
+    expect_level(c, *s, row_level("SKU-1", "WH-B", 10, 2, 1, 2, false), "after refused recalls");
+    expect_stock(c, *s, "SKU-1", "WH-Z", std::nullopt, "a refused recall creates no row");
+    expect_stock(c, *s, "SKU-2", "WH-B", std::nullopt, "a refused recall creates no row");
+    c.succeeded(commit_changes(*s, c,
+                               {change("SKU-1", "WH-B", stock_operation::expect, 4),
+                                change("SKU-1", "WH-B", stock_operation::recall, 6)}),
+                "recall of units expected earlier in the same transaction");
+    expect_level(c, *s, row_level("SKU-1", "WH-B", 10, 2, 1, 0, false),
+                 "after everything in transit was called back");
+    expect_movements(c, *s, "SKU-1", "WH-B", 0, 10'000, ledger,
+                     "recall is no on-hand change: the ledger holds the receipt only");
+
+    // A failed recall takes the whole transaction with it.
+    const auto s2 = fresh(make, c);
+    commit_recall_base(*s2, c);
+    {
+        writes w(begin(*s2, c));
+        w << w.tx().put_order(plain_order(7))
+          << w.tx().put_transfer(plain_transfer(3, 1, transfer_state::cancelled, 5))
+          << w.tx().change_stock(
+                 at_time(change("SKU-1", "WH-A", stock_operation::receive, 5), 3000))
+          << w.tx().change_stock(change("SKU-1", "WH-B", stock_operation::recall, 5))
+          << w.tx().change_stock(change("SKU-1", "WH-B", stock_operation::recall, 1, "again"));
+        c.refused(w.commit(), errc::conflict, "again",
+                  "a transaction whose last recall exceeds what is in transit");
+    }
+    const std::string_view after = "after a transaction with a refused recall";
+    expect_level(c, *s2, row_level("SKU-1", "WH-B", 10, 2, 1, 5, false), after);
+    expect_stock(c, *s2, "SKU-1", "WH-A", std::nullopt, after);
+    expect_absent(c, *s2, 7, after);
+    expect_no_transfer(c, *s2, 3, after);
+    expect_movements(c, *s2, "SKU-1", "WH-A", 0, 10'000, {}, after);
+    expect_movements(c, *s2, "SKU-1", "WH-B", 0, 10'000, ledger, after);
 }
 
 inline void sku_low_stock_threshold(const store_factory& make,
@@ -4334,9 +4623,11 @@ inline void failed_commit_writes_no_ticket(const store_factory& make,
 
 /// A notification with every field set, for order `order`.
 inline notification rich_note(std::uint64_t order, std::size_t round, timestamp created_at) {
+    // The newest kind among them, so a reader that bounds kinds by an older
+    // list refuses its own entries.
     const std::array<notification_kind, 3> kinds = {notification_kind::shipped,
                                                     notification_kind::refund_issued,
-                                                    notification_kind::payment_timeout};
+                                                    all_notification_kinds.back()};
     const std::array<audience, 3> audiences = {audience::customer, audience::staff,
                                                audience::merchant};
     return notification{.id = 0,
@@ -7937,6 +8228,23 @@ inline void case_round_trip(const store_factory& make, const conformance_options
     }
     expect_stored(c, *s, next, "load_case after the replacement");
     expect_stored(c, *s, next_sparse, "load_case after the replacement");
+    // Every type reads back, the newest ones included (a reader's bound).
+    std::vector<exception_case> typed;
+    for (const case_type type : all_case_types) {
+        exception_case k = plain_case(710 + static_cast<std::uint64_t>(type));
+        k.type = type;
+        typed.push_back(std::move(k));
+    }
+    {
+        auto tx = begin(*s, c);
+        for (const exception_case& k : typed) {
+            c.need(tx->put_case(k), "put_case of a case of each type");
+        }
+        c.need(tx->commit(), "commit of a case of each type");
+    }
+    for (const exception_case& k : typed) {
+        expect_stored(c, *s, k, fmt::format("a case of type {}", to_string(k.type)));
+    }
     expect_no_case(c, *s, 703, "a case never put");
     auto tx = begin(*s, c);
     c.check(!c.need(tx->find_case(case_id(703)), "find_case").has_value(),
@@ -8623,7 +8931,7 @@ inline std::optional<std::uint64_t> environment_number(const char* name) {
 }
 
 /// Every scenario, in the order they run.
-inline constexpr std::array<conformance_scenario, 64> scenarios = {{
+inline constexpr std::array<conformance_scenario, 67> scenarios = {{
     {"order round trip keeps every field", &order_round_trip},
     {"order versions: insert at 1 and replace n-1 with n", &order_versions},
     {"order shipments round trip in inserts and replacements", &order_shipments_round_trip},
@@ -8646,6 +8954,8 @@ inline constexpr std::array<conformance_scenario, 64> scenarios = {{
      &failed_commit_writes_no_shipment},
     {"shipments_in_state lists ascending ids and follows state changes", &shipments_in_state_index},
     {"due_shipments lists deadlines earliest first with ties by id", &due_shipments_index},
+    {"resolved shipments round trip with a returned exception and are listed in their state",
+     &resolved_shipments},
     {"transfer stock operations and their refusals", &transfer_operations},
     {"low-stock flags are set and cleared once", &low_stock_flags},
     {"in_transit and the low-stock flag round trip through every stock read",
@@ -8656,6 +8966,8 @@ inline constexpr std::array<conformance_scenario, 64> scenarios = {{
     {"the on-hand ledger lists on-hand changes in commit order within a range", &stock_ledger},
     {"transfer versions: insert at 1 and replace n-1 with n", &transfer_versions},
     {"transfers_in_state lists ascending ids and follows state changes", &transfers_in_state_index},
+    {"cancelled transfers keep when and why and follow the version rule", &cancelled_transfers},
+    {"recall lowers in transit only and is refused when short or missing", &recall_in_transit},
     {"sku low_stock_below round trips and can be cleared", &sku_low_stock_threshold},
     {"ticket round trip keeps every field and the return parcel history", &ticket_round_trip},
     {"ticket versions: insert at 1 and replace n-1 with n", &ticket_versions},

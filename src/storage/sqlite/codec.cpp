@@ -4,9 +4,10 @@
 // so decoding is a single forward pass with no tree. Any change of shape is a
 // schema migration that rewrites the bodies, or, as with the order's
 // "shipments" (schema version 2), its "tickets" and "rating" and the
-// shipment's "ticket" (schema version 3), a key added last that the reader
-// treats as empty when a body ends before it. Case bodies (schema version 4)
-// have no such optional key yet: every key is required.
+// shipment's "ticket" (schema version 3), the order's "refunds" and a ticket
+// line's "refused" (schema version 5), a key added last that the reader
+// treats as empty when a body (or a ticket line) ends before it. Case bodies
+// (schema version 4) have no such optional key yet: every key is required.
 
 #include "codec.hpp"
 
@@ -127,6 +128,37 @@ void write_strings(writer& w, const std::vector<std::string>& values) {
     w.close_array();
 }
 
+// The per-line parts of a refund: a ticket's refund breakdown and an order's
+// ledger entries write them alike.
+void write_refund_lines(writer& w, const std::vector<refund_line>& lines) {
+    w.open_array();
+    for (const refund_line& line : lines) {
+        w.open_object();
+        w.key("line"), w.unsigned_number(line.line);
+        w.key("units"), w.number(line.units.units());
+        w.key("goods"), w.amount(line.goods);
+        w.key("shipping"), w.amount(line.shipping);
+        w.close_object();
+    }
+    w.close_array();
+}
+
+// The order's refund ledger (order::refunds), oldest first.
+void write_order_refunds(writer& w, const std::vector<order_refund>& refunds) {
+    w.open_array();
+    for (const order_refund& entry : refunds) {
+        w.open_object();
+        w.key("at"), w.time(entry.at);
+        w.key("source"), w.enumeration(entry.source);
+        w.key("reference"), w.unsigned_number(entry.reference);
+        w.key("amount"), w.amount(entry.amount);
+        w.key("lines"), write_refund_lines(w, entry.lines);
+        w.key("reason"), w.text(entry.reason);
+        w.close_object();
+    }
+    w.close_array();
+}
+
 // ---- reading -----------------------------------------------------------------
 
 // Commas are treated as white space: the body was written by writer, in
@@ -192,7 +224,7 @@ public:
         }
         auto parsed = money_from(value, field);
         if (!parsed) {
-            fail(parsed.error().message);
+            fail(fmt::format("{} {}", field, parsed.error().message));
             return std::nullopt;
         }
         return *parsed;
@@ -431,6 +463,63 @@ std::vector<std::string> read_strings(reader& r) {
     return values;
 }
 
+// The per-line parts of a refund; `prefix` names them in a refusal
+// ("refund.lines", "refunds.lines"). A bad amount fails the reader.
+std::vector<refund_line> read_refund_lines(reader& r, std::string_view prefix) {
+    std::vector<refund_line> lines;
+    r.open_array();
+    while (r.more()) {
+        r.open_object();
+        r.key("line");
+        const std::uint32_t line = r.unsigned_32(fmt::format("{}.line", prefix));
+        r.key("units");
+        const quantity units = r.units(fmt::format("{}.units", prefix));
+        r.key("goods");
+        auto goods = r.amount(fmt::format("{}.goods", prefix));
+        r.key("shipping");
+        auto shipping = r.amount(fmt::format("{}.shipping", prefix));
+        r.close_object();
+        if (!goods || !shipping) {
+            return lines;  // the reader has failed
+        }
+        lines.push_back(
+            refund_line{.line = line, .units = units, .goods = *goods, .shipping = *shipping});
+    }
+    return lines;
+}
+
+// The order's refund ledger; a bad source or amount fails the reader.
+std::vector<order_refund> read_order_refunds(reader& r) {
+    std::vector<order_refund> refunds;
+    r.open_array();
+    while (r.more()) {
+        r.open_object();
+        r.key("at");
+        const timestamp at = r.time();
+        r.key("source");
+        const auto source = r.enumeration(all_refund_sources.back(), "refunds.source");
+        r.key("reference");
+        const std::uint64_t reference = r.unsigned_number();
+        r.key("amount");
+        auto amount = r.amount("refunds.amount");
+        r.key("lines");
+        std::vector<refund_line> lines = read_refund_lines(r, "refunds.lines");
+        r.key("reason");
+        std::string reason = r.text();
+        r.close_object();
+        if (!amount) {
+            return refunds;  // the reader has failed
+        }
+        refunds.push_back(order_refund{.at = at,
+                                       .source = source,
+                                       .reference = reference,
+                                       .amount = std::move(*amount),
+                                       .lines = std::move(lines),
+                                       .reason = std::move(reason)});
+    }
+    return refunds;
+}
+
 }  // namespace
 }  // namespace orderly::detail::sqlite
 
@@ -530,6 +619,8 @@ void encode_order(const order& o, std::string& out) {
     } else {
         w.null();
     }
+    // Last, so a body without it (schema versions 1 to 4) still decodes.
+    w.key("refunds"), write_order_refunds(w, o.refunds);
     w.close_object();
 }
 
@@ -559,7 +650,7 @@ reservation read_reservation(reader& r) {
     r.key("sku"), v.sku = sku_id(r.text());
     r.key("warehouse"), v.warehouse = warehouse_id(r.text());
     r.key("units"), v.units = r.units("reservations.units");
-    r.key("state"), v.state = r.enumeration(reservation_state::released, "reservations.state");
+    r.key("state"), v.state = r.enumeration(all_reservation_states.back(), "reservations.state");
     r.close_object();
     return v;
 }
@@ -573,7 +664,7 @@ std::optional<payment> read_payment(reader& r) {
     r.key("gateway_reference");
     std::string reference = r.text();
     r.key("state");
-    const auto state = r.enumeration(payment_state::voided, "payments.state");
+    const auto state = r.enumeration(all_payment_states.back(), "payments.state");
     r.key("authorized");
     auto authorized = r.amount("payments.authorized");
     r.key("captured");
@@ -649,9 +740,9 @@ result<order> decode_order(std::string_view body) {
     r.key("method");
     const auto method = r.enumeration(payment_method::cash_on_delivery, "method");
     r.key("state");
-    const auto state = r.enumeration(order_state::cancelled, "state");
+    const auto state = r.enumeration(all_order_states.back(), "state");
     r.key("held_from");
-    const auto held_from = r.enumeration(order_state::cancelled, "held_from");
+    const auto held_from = r.enumeration(all_order_states.back(), "held_from");
     r.key("tags");
     std::vector<std::string> tags = read_strings(r);
     r.key("review_flags");
@@ -703,6 +794,11 @@ result<order> decode_order(std::string_view body) {
         r.key("rating");
         rating = read_rating(r);
     }
+    std::vector<order_refund> refunds;
+    if (!r.object_ends()) {  // absent in bodies of schema versions 1 to 4
+        r.key("refunds");
+        refunds = read_order_refunds(r);
+    }
     r.close_object();
     r.finish();
 
@@ -750,7 +846,8 @@ result<order> decode_order(std::string_view body) {
                  .updated_at = updated_at,
                  .due_at = due_at,
                  .tickets = std::move(tickets),
-                 .rating = std::move(rating)};
+                 .rating = std::move(rating),
+                 .refunds = std::move(refunds)};
 }
 
 // ---- shipments -------------------------------------------------------------------
@@ -996,7 +1093,7 @@ std::optional<tracking_history> read_tracking(reader& r) {
         carrier_event e;
         r.open_object();
         r.key("id"), e.id = r.text();
-        r.key("kind"), e.kind = r.enumeration(tracking_event::declared_lost, "tracking.kind");
+        r.key("kind"), e.kind = r.enumeration(all_tracking_events.back(), "tracking.kind");
         r.key("occurred_at"), e.occurred_at = r.time();
         r.key("received_at"), e.received_at = r.time();
         r.key("location"), e.location = r.text();
@@ -1022,7 +1119,8 @@ std::vector<logistics_exception> read_exceptions(reader& r) {
     while (r.more()) {
         logistics_exception x;
         r.open_object();
-        r.key("kind"), x.kind = r.enumeration(logistics_exception_kind::damaged, "exceptions.kind");
+        r.key("kind"),
+            x.kind = r.enumeration(logistics_exception_kind::returned, "exceptions.kind");
         r.key("raised_at"), x.raised_at = r.time();
         r.key("detail"), x.detail = r.text();
         r.key("remedy"),
@@ -1040,11 +1138,11 @@ std::vector<logistics_exception> read_exceptions(reader& r) {
 // Everything after the shipping method, into `s`.
 void read_shipment_progress(reader& r, shipment& s) {
     r.key("lines"), s.lines = read_shipment_lines(r);
-    r.key("state"), s.state = r.enumeration(shipment_state::cancelled, "state");
+    r.key("state"), s.state = r.enumeration(all_shipment_states.back(), "state");
     r.key("wave"), s.wave = r.unsigned_number();
     r.key("packing"), s.packing = read_packing(r);
     r.key("carrier"), s.carrier = carrier_id(r.text());
-    r.key("service"), s.service = r.enumeration(service_level::pickup_point, "service");
+    r.key("service"), s.service = r.enumeration(all_service_levels.back(), "service");
     r.key("tracking_number"), s.tracking_number = r.text();
     r.key("shipping_cost"), s.shipping_cost = r.optional_amount("shipping_cost");
     r.key("promised_by"), s.promised_by = r.optional_time();
@@ -1104,6 +1202,8 @@ void write_ticket_lines(writer& w, const std::vector<ticket_line>& lines) {
         w.key("replacement_sku"), w.text(line.replacement_sku.value());
         w.key("sellable"), w.number(line.sellable.units());
         w.key("damaged"), w.number(line.damaged.units());
+        // Last, so a line without it (schema versions 3 and 4) still decodes.
+        w.key("refused"), w.number(line.refused.units());
         w.close_object();
     }
     w.close_array();
@@ -1122,16 +1222,7 @@ void write_return_parcel(writer& w, const return_parcel& p) {
 
 void write_refund(writer& w, const refund_breakdown& b) {
     w.open_object();
-    w.key("lines"), w.open_array();
-    for (const refund_line& line : b.lines) {
-        w.open_object();
-        w.key("line"), w.unsigned_number(line.line);
-        w.key("units"), w.number(line.units.units());
-        w.key("goods"), w.amount(line.goods);
-        w.key("shipping"), w.amount(line.shipping);
-        w.close_object();
-    }
-    w.close_array();
+    w.key("lines"), write_refund_lines(w, b.lines);
     w.key("goods"), w.amount(b.goods);
     w.key("shipping"), w.amount(b.shipping);
     w.key("total"), w.amount(b.total);
@@ -1218,6 +1309,9 @@ std::vector<ticket_line> read_ticket_lines(reader& r) {
         r.key("replacement_sku"), line.replacement_sku = sku_id(r.text());
         r.key("sellable"), line.sellable = r.units("lines.sellable");
         r.key("damaged"), line.damaged = r.units("lines.damaged");
+        if (!r.object_ends()) {  // absent in lines of schema versions 3 and 4
+            r.key("refused"), line.refused = r.units("lines.refused");
+        }
         r.close_object();
         lines.push_back(std::move(line));
     }
@@ -1250,23 +1344,6 @@ std::optional<return_parcel> read_return_parcel(reader& r) {
                          .sent_at = sent_at};
 }
 
-std::optional<refund_line> read_refund_line(reader& r) {
-    r.open_object();
-    r.key("line");
-    const std::uint32_t line = r.unsigned_32("refund.lines.line");
-    r.key("units");
-    const quantity units = r.units("refund.lines.units");
-    r.key("goods");
-    auto goods = r.amount("refund.lines.goods");
-    r.key("shipping");
-    auto shipping = r.amount("refund.lines.shipping");
-    r.close_object();
-    if (!goods || !shipping) {
-        return std::nullopt;
-    }
-    return refund_line{.line = line, .units = units, .goods = *goods, .shipping = *shipping};
-}
-
 // Null, or the refund; a bad amount fails the reader.
 std::optional<refund_breakdown> read_refund(reader& r) {
     if (r.null()) {
@@ -1274,13 +1351,7 @@ std::optional<refund_breakdown> read_refund(reader& r) {
     }
     r.open_object();
     r.key("lines");
-    std::vector<refund_line> lines;
-    r.open_array();
-    while (r.more()) {
-        if (auto line = read_refund_line(r)) {
-            lines.push_back(std::move(*line));
-        }
-    }
+    std::vector<refund_line> lines = read_refund_lines(r, "refund.lines");
     r.key("goods");
     auto goods = r.amount("refund.goods");
     r.key("shipping");

@@ -33,7 +33,9 @@ using detail_pairs = std::vector<std::pair<std::string, std::string>>;
 void encode_order(const order& o, std::string& out);
 // An order body without the "shipments" key (schema version 1) decodes
 // with no shipments; one without "tickets" and "rating" (versions 1 and 2)
-// with no tickets and no rating.
+// with no tickets and no rating; one without "refunds" (versions 1 to 4)
+// with an empty refund ledger (schema version 5's migration rebuilds the
+// ledger of every order that had refunded money).
 [[nodiscard]] result<order> decode_order(std::string_view body);
 
 // Appends the shipment's JSON body to `out` (cleared first).
@@ -44,6 +46,8 @@ void encode_shipment(const shipment& s, std::string& out);
 
 // Appends the ticket's JSON body to `out` (cleared first).
 void encode_ticket(const ticket& t, std::string& out);
+// A ticket line without the "refused" key (schema versions 3 and 4) decodes
+// with no units refused.
 [[nodiscard]] result<ticket> decode_ticket(std::string_view body);
 
 // Appends the exception case's JSON body to `out` (cleared first): every

@@ -4,6 +4,8 @@
 
 #include "schema.hpp"
 
+#include "migration_5.hpp"
+
 #include <orderly/ops/exception_case.hpp>
 
 #include <fmt/format.h>
@@ -17,6 +19,9 @@ namespace {
 struct migration {
     int to_version;
     const char* sql;
+    // What SQL alone cannot do, run after `sql` in the same transaction:
+    // bodies decoded and written again with the codec. Null when none.
+    result<void> (*rewrite)(connection&) = nullptr;
 };
 
 // Version 1. Tables are STRICT (typed) and keyed the way the store reads them.
@@ -245,8 +250,30 @@ CREATE TABLE archived_timeline (
 ALTER TABLE idempotency ADD COLUMN case_ref INTEGER;
 )sql";
 
-constexpr std::array<migration, 4> migrations = {
-    {{1, version_1}, {2, version_2}, {3, version_3}, {4, version_4}}};
+// Version 5: the closure of every lifecycle (issue 15). Transfers can be
+// called back (state 3, cancelled) and keep when and why in two new columns;
+// older transfers were never cancelled. A shipment can be resolved (state 9):
+// a lost or returned parcel put right by a reship or a refund. An order body
+// gains its refund ledger ("refunds", added last) and a ticket line its
+// refused units ("refused", added last in the line), both read as empty when
+// absent. Bodies of version 4 are then rewritten by
+// rewrite_bodies_for_version_5 (migration_5.hpp): lost or returned parcels
+// already put right become resolved, and every order whose payments gave
+// money back gets the ledger the engine would have written, so that
+// sum(payments.refunded) equals the ledger except compensations for old
+// orders too. New states and kinds (payment_mismatch and parcel_returned
+// cases, order_closed and compensation_issued notifications, the returned
+// logistics exception, stock recall) need no DDL: the columns hold numbers.
+constexpr const char* version_5 = R"sql(
+ALTER TABLE transfers ADD COLUMN cancelled_at INTEGER;
+ALTER TABLE transfers ADD COLUMN cancel_reason TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<migration, 5> migrations = {{{1, version_1},
+                                                  {2, version_2},
+                                                  {3, version_3},
+                                                  {4, version_4},
+                                                  {5, version_5, &rewrite_bodies_for_version_5}}};
 
 // cases_live_cause names the closed state by its stored number.
 static_assert(static_cast<int>(case_state::closed) == 5, "cases_live_cause assumes closed is 5");
@@ -297,12 +324,16 @@ result<void> migrate(connection& c) {
         if (step.to_version <= *current) {
             continue;
         }
-        if (auto done = c.exec(step.sql); !done) {
+        auto migrated = c.exec(step.sql);
+        if (migrated && step.rewrite != nullptr) {
+            migrated = step.rewrite(c);
+        }
+        if (!migrated) {
             c.rollback();
             return error{
                 errc::storage_failure, "path",
                 fmt::format("cannot migrate {} to schema version {}: {}", c.options().path.string(),
-                            step.to_version, done.error().message)};
+                            step.to_version, migrated.error().message)};
         }
         const std::string set = fmt::format("PRAGMA user_version = {}", step.to_version);
         if (auto done = c.exec(set.c_str()); !done) {

@@ -325,12 +325,12 @@ result<std::vector<timeline_entry>> read_timeline(connection& c, order_id id) {
     }
     q->bind(1, stored(id.value()));
     return read_rows<timeline_entry>(*q, [](statement& r) -> result<timeline_entry> {
-        auto role_value = enum_from(r.integer(2), role::system, "timeline.actor_role");
-        auto event = enum_from(r.integer(3), order_event::cancelled, "timeline.event");
-        auto to = enum_from(r.integer(5), order_state::cancelled, "timeline.to_state");
+        auto role_value = enum_from(r.integer(2), all_roles.back(), "timeline.actor_role");
+        auto event = enum_from(r.integer(3), all_order_events.back(), "timeline.event");
+        auto to = enum_from(r.integer(5), all_order_states.back(), "timeline.to_state");
         std::optional<order_state> from;
         if (!r.is_null(4)) {
-            auto f = enum_from(r.integer(4), order_state::cancelled, "timeline.from_state");
+            auto f = enum_from(r.integer(4), all_order_states.back(), "timeline.from_state");
             if (!f) {
                 return std::move(f).error();
             }
@@ -466,10 +466,10 @@ result<std::vector<stock_level>> read_stock_of(connection& c, const sku_id& id) 
 // The transfer columns every transfer read selects, in this order.
 #define ORDERLY_TRANSFER_COLUMNS                                                            \
     "id, version, state, sku, from_warehouse, to_warehouse, units, reason, dispatched_at, " \
-    "received_at"
+    "received_at, cancelled_at, cancel_reason"
 
 result<stock_transfer> transfer_row(const statement& q) {
-    auto state = enum_from(q.integer(2), transfer_state::received, "transfers.state");
+    auto state = enum_from(q.integer(2), all_transfer_states.back(), "transfers.state");
     if (!state) {
         return std::move(state).error();
     }
@@ -477,10 +477,9 @@ result<stock_transfer> transfer_row(const statement& q) {
     if (!units) {
         return error{errc::storage_failure, "transfers.units", units.error().message};
     }
-    std::optional<timestamp> received_at;
-    if (!q.is_null(9)) {
-        received_at = from_unix_ms(q.integer(9));
-    }
+    const auto optional_time = [&](int column) {
+        return q.is_null(column) ? std::optional<timestamp>() : from_unix_ms(q.integer(column));
+    };
     return stock_transfer{.id = transfer_id(loaded(q.integer(0))),
                           .version = loaded(q.integer(1)),
                           .sku = sku_id(std::string(q.text(3))),
@@ -490,7 +489,9 @@ result<stock_transfer> transfer_row(const statement& q) {
                           .state = *state,
                           .reason = std::string(q.text(7)),
                           .dispatched_at = from_unix_ms(q.integer(8)),
-                          .received_at = received_at};
+                          .received_at = optional_time(9),
+                          .cancelled_at = optional_time(10),
+                          .cancel_reason = std::string(q.text(11))};
 }
 
 result<std::optional<stock_transfer>> read_transfer(connection& c, transfer_id id) {
@@ -541,13 +542,13 @@ result<std::optional<idempotency_record>> read_idempotency(connection& c, std::s
         }
         outcome.number = *parsed;
     }
-    auto state = enum_from(q->integer(3), order_state::cancelled, "idempotency.state");
+    auto state = enum_from(q->integer(3), all_order_states.back(), "idempotency.state");
     if (!state) {
         return std::move(state).error();
     }
     outcome.state = *state;
     if (!q->is_null(4)) {
-        auto p = enum_from(q->integer(4), payment_state::voided, "idempotency.payment");
+        auto p = enum_from(q->integer(4), all_payment_states.back(), "idempotency.payment");
         if (!p) {
             return std::move(p).error();
         }
@@ -837,14 +838,15 @@ result<void> apply_transfer(connection& c, const stock_transfer& t) {
     const bool insert = t.version == 1;
     auto q = insert ? c.prepare(
                           "INSERT INTO transfers (id, version, state, sku, from_warehouse, "
-                          "to_warehouse, units, reason, dispatched_at, received_at) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+                          "to_warehouse, units, reason, dispatched_at, received_at, "
+                          "cancelled_at, cancel_reason) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
                           "ON CONFLICT (id) DO NOTHING")
                     : c.prepare(
                           "UPDATE transfers SET version = ?2, state = ?3, sku = ?4, "
                           "from_warehouse = ?5, to_warehouse = ?6, units = ?7, reason = ?8, "
-                          "dispatched_at = ?9, received_at = ?10 "
-                          "WHERE id = ?1 AND version = ?2 - 1");
+                          "dispatched_at = ?9, received_at = ?10, cancelled_at = ?11, "
+                          "cancel_reason = ?12 WHERE id = ?1 AND version = ?2 - 1");
     if (!q) {
         return std::move(q).error();
     }
@@ -856,8 +858,10 @@ result<void> apply_transfer(connection& c, const stock_transfer& t) {
         .bind(6, t.to.value())
         .bind(7, t.units.units())
         .bind(8, t.reason)
-        .bind(9, to_unix_ms(t.dispatched_at));
+        .bind(9, to_unix_ms(t.dispatched_at))
+        .bind(12, t.cancel_reason);
     bind_time(*q, 10, t.received_at);
+    bind_time(*q, 11, t.cancelled_at);
     return run_versioned(*q, "transfer.", "transfer", t.id, t.version);
 }
 
