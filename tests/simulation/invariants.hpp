@@ -33,6 +33,7 @@ struct invariants {
     static void ticket_and_case_timelines(simulation& s, const write_set& w);
     static void shipment_and_transfer_states(simulation& s, const write_set& w);
     static void order_money(simulation& s, const order& o);
+    static void sealed_as_planned(simulation& s, const shipment& sh);
 };
 
 // "3 orders, 1 shipment, ...": what a commit wrote, for messages.

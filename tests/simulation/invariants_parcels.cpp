@@ -4,10 +4,8 @@
 
 #include "invariants.hpp"
 
-#if ORDERLY_SIM_HAS_PARCEL_MACHINES
 #include <orderly/fulfilment/shipment_machine.hpp>
 #include <orderly/inventory/transfer_machine.hpp>
-#endif
 
 #include <fmt/format.h>
 
@@ -21,7 +19,7 @@ namespace {
 
 using graph = std::map<std::string, std::set<std::string>>;
 
-[[maybe_unused]] graph graph_of(const std::vector<transition_row>& rows) {
+graph graph_of(const std::vector<transition_row>& rows) {
     graph g;
     for (const auto& r : rows) {
         g[r.from].insert(r.to);
@@ -47,30 +45,66 @@ bool reachable(const graph& g, const std::string& from, const std::string& to, i
 }
 
 const graph& shipment_graph() {
-#if ORDERLY_SIM_HAS_PARCEL_MACHINES
     static const graph g = graph_of(shipment_machine_rows());
-#else
-    static const graph g;
-#endif
     return g;
 }
 
 const graph& transfer_graph() {
-#if ORDERLY_SIM_HAS_PARCEL_MACHINES
     static const graph g = graph_of(transfer_machine_rows());
-#else
-    static const graph g;
-#endif
     return g;
+}
+
+// Units per SKU: of the shipment's lines, and of its accepted packing scans.
+std::map<std::string, std::int64_t> line_units(const shipment& sh) {
+    std::map<std::string, std::int64_t> out;
+    for (const auto& l : sh.lines) {
+        out[l.sku.value()] += l.units.units();
+    }
+    return out;
+}
+
+std::map<std::string, std::int64_t> scanned_units(const shipment& sh) {
+    std::map<std::string, std::int64_t> out;
+    if (sh.packing) {
+        for (const auto& scan : sh.packing->scans) {
+            out[scan.sku.value()] += scan.units.units();
+        }
+    }
+    return out;
+}
+
+std::string units_text(const std::map<std::string, std::int64_t>& units) {
+    std::string out;
+    for (const auto& [sku, n] : units) {
+        out += fmt::format("{}{} x{}", out.empty() ? "" : ", ", sku, n);
+    }
+    return out.empty() ? "nothing" : out;
 }
 
 }  // namespace
 
-void invariants::shipment_and_transfer_states(simulation& s, const write_set& w) {
-    if (shipment_graph().empty()) {
-        return;  // the library has no shipment machine yet
+// A parcel sealed at the packing station holds what its lines say: every
+// unit scanned, nothing more.
+void invariants::sealed_as_planned(simulation& s, const shipment& sh) {
+    const shipment_info* info = s.known().shipments.find(sh.id);
+    if (sh.state != shipment_state::packed || (info != nullptr && info->state == sh.state) ||
+        !sh.packing) {
+        return;
     }
+    const auto lines = line_units(sh);
+    const auto scanned = scanned_units(sh);
+    if (lines != scanned) {
+        s.violation(
+            "sealed_as_planned",
+            fmt::format("shipment {} (orders {}) was sealed with {} scanned; its lines "
+                        "hold {}",
+                        sh.id, fmt::join(sh.orders, ","), units_text(scanned), units_text(lines)));
+    }
+}
+
+void invariants::shipment_and_transfer_states(simulation& s, const write_set& w) {
     for (const auto& sh : w.shipments) {
+        sealed_as_planned(s, sh);
         const shipment_info* info = s.known().shipments.find(sh.id);
         if (info == nullptr || info->state == sh.state) {
             continue;

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <map>
 
 namespace orderly::sim {
 
@@ -84,6 +85,26 @@ void whole_order_next(simulation& s, order_id id, order_state state) {
             return summary(s.shop().ship_order(ctx, r));
         });
     }
+}
+
+// The open aggregates by kind and state ("order shipped"), with up to three
+// examples of each.
+std::string listing(const std::vector<std::string>& open) {
+    std::map<std::string, std::vector<const std::string*>> groups;
+    for (const auto& line : open) {
+        const auto first = line.find(' ');
+        const auto second = line.find(' ', first + 1);
+        const auto third = line.find(' ', second + 1);
+        groups[line.substr(0, first) + line.substr(second, third - second)].push_back(&line);
+    }
+    std::string out;
+    for (const auto& [group, lines] : groups) {
+        out += fmt::format("\n    {} x{}", group, lines.size());
+        for (std::size_t i = 0; i < lines.size() && i < 3; ++i) {
+            out += fmt::format("\n      {}", *lines[i]);
+        }
+    }
+    return out;
 }
 
 }  // namespace
@@ -307,14 +328,10 @@ void simulation::liveness() {
     }
     const std::vector<std::string> open = still_open();
     if (!open.empty()) {
-        std::string listed;
-        for (std::size_t i = 0; i < open.size() && i < 12; ++i) {
-            listed += "\n    " + open[i];
-        }
-        violation("liveness", fmt::format("{} aggregate(s) never reached an end {} after the "
-                                          "world went silent:{}{}",
-                                          open.size(), age(went_silent, clock_.now()), listed,
-                                          open.size() > 12 ? "\n    ..." : ""));
+        violation("liveness",
+                  fmt::format("{} aggregate(s) never reached an end {} after the "
+                              "world went silent:{}",
+                              open.size(), age(went_silent, clock_.now()), listing(open)));
     }
     check_drained();
 }

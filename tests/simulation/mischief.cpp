@@ -193,13 +193,11 @@ void bad_ticket_command(simulation& s, ticket_id id) {
                 });
             return;
         case 1:
-#if ORDERLY_SIM_HAS_REPAIR_FAILURE
             s.expect_refusal("record_repair_failure (no note)", actors().agent,
                              [&s, id](const command_context& ctx) {
                                  return summary(s.shop().record_repair_failure(ctx, id, ""));
                              });
             return;
-#endif
         default:
             s.expect_refusal("assign_ticket (no agent)", actors().agent,
                              [&s, id](const command_context& ctx) {

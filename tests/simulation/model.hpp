@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -114,6 +115,15 @@ public:
     [[nodiscard]] const std::map<stock_key, std::int64_t>& reserved_rows() const {
         return reserved_;
     }
+
+    // Per order and kind, for notifications that other changes may also
+    // send (payment_result, shipped, delivered): how many changes owed one
+    // and how many were enqueued, over the order's life.
+    struct note_tally {
+        int owed{0};
+        int told{0};
+    };
+    std::unordered_map<order_id, std::map<notification_kind, note_tally>, id_hash> tallies;
 
     // Folds one commit in; appends the state changes it saw.
     void apply(const write_set& w, std::vector<seen_change>& changes);

@@ -158,22 +158,20 @@ void receive_in_batch(simulation& s) {
         receipts.push_back(stock_receipt{sku_id(s.random().pick(catalogue()).sku), where,
                                          units(s.random().between(5, 40))});
     }
-    s.issue("receive_stock (batch)", actors().keeper,
-            [&s, receipts](const command_context& ctx) {
-                auto batch = s.shop().begin_batch();
-                if (!batch) {
-                    return summary(result<void>(batch.error()));
-                }
-                for (std::size_t i = 0; i < receipts.size(); ++i) {
-                    const command_context in{ctx.actor,
-                                             fmt::format("{}-{}", ctx.idempotency_key, i),
-                                             &*batch};
-                    if (auto r = s.shop().receive_stock(in, receipts[i]); !r) {
-                        return summary(result<void>(r.error()));
-                    }
-                }
-                return summary(batch->commit());
-            });
+    s.issue("receive_stock (batch)", actors().keeper, [&s, receipts](const command_context& ctx) {
+        auto batch = s.shop().begin_batch();
+        if (!batch) {
+            return summary(result<void>(batch.error()));
+        }
+        for (std::size_t i = 0; i < receipts.size(); ++i) {
+            const command_context in{ctx.actor, fmt::format("{}-{}", ctx.idempotency_key, i),
+                                     &*batch};
+            if (auto r = s.shop().receive_stock(in, receipts[i]); !r) {
+                return summary(result<void>(r.error()));
+            }
+        }
+        return summary(batch->commit());
+    });
 }
 
 bool stock_work(simulation& s) {
@@ -226,7 +224,6 @@ bool transfer_work(simulation& s) {
         dispatch(s);
         return true;
     }
-#if ORDERLY_SIM_HAS_CANCEL_TRANSFER
     if (r < 55) {
         const auto call_of = [&s, id = *moving](std::string why) -> call {
             return [&s, id, why](const command_context& ctx) {
@@ -237,7 +234,6 @@ bool transfer_work(simulation& s) {
                 call_of("not needed"));
         return true;
     }
-#endif
     return receive_transfer_one(s, *moving);
 }
 

@@ -71,6 +71,11 @@ call_result summary(const result<pack_scan_result>& r) {
         return out;
     }
     out.repeated = r->repeated;
+    if (r->mismatch) {
+        out.digest = fmt::format("mismatch {} {}: expected {}, counted {}, units {}",
+                                 static_cast<int>(r->mismatch->kind), r->mismatch->sku,
+                                 r->mismatch->expected, r->mismatch->counted, r->mismatch->units);
+    }
     return out;
 }
 
@@ -380,6 +385,9 @@ void simulation::end_command() {
     std::vector<seen_change> changes;
     std::set<stock_key> rows;
     for (const auto& w : log_.commits) {
+        if (options_.verbose) {
+            print_commit(w);
+        }
         invariants::before_commit(*this, w);
         known_.apply(w, changes);
         invariants::after_commit(*this, w);
@@ -392,6 +400,26 @@ void simulation::end_command() {
         violation("notification_id", *conflict);
     }
     react(changes);
+}
+
+// With --verbose: what a commit did to orders, parcels, tickets and cases.
+void simulation::print_commit(const write_set& w) const {
+    for (const auto& [id, e] : w.timeline) {
+        fmt::print("    order {}: {} {} -> {}\n", id, e.event, e.from ? to_string(*e.from) : "none",
+                   e.to);
+    }
+    for (const auto& sh : w.shipments) {
+        fmt::print("    shipment {}: {}\n", sh.id, sh.state);
+    }
+    for (const auto& t : w.tickets) {
+        fmt::print("    ticket {}: {}\n", t.id, t.state);
+    }
+    for (const auto& c : w.cases) {
+        fmt::print("    case {} ({}): {}\n", c.id, c.type, c.state);
+    }
+    for (const auto& n : w.notes) {
+        fmt::print("    note {} for order {} to {}\n", n.kind, n.order, n.recipient);
+    }
 }
 
 // --- reactions of the outside world ------------------------------------------------------

@@ -86,6 +86,7 @@ public:
     [[nodiscard]] timestamp now() const { return clock_.now(); }
     [[nodiscard]] bool world_silent() const { return silent_; }
     [[nodiscard]] bool faults_on() const { return faults_on_; }
+    [[nodiscard]] bool verbose() const { return options_.verbose; }
 
     // Runs a command as `who` with a fresh key, retrying with the same key
     // after an injected fault, checks what it wrote, and keeps it for later
@@ -154,6 +155,7 @@ private:
                            const call& c, const call& variant, allowed_writes allowed);
     call_result run_with_retries(const call& c, const command_context& ctx, bool& lost_ack);
     void end_command();
+    void print_commit(const write_set& w) const;
     void react(const std::vector<seen_change>& changes);
     void settle_and_reconcile();
     void liveness();

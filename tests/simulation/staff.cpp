@@ -242,13 +242,27 @@ bool pack_and_seal(simulation& s, shipment_id id) {
     if (!sh) {
         return false;
     }
+    // What the packing record expects (its lines as the session opened), or
+    // the shipment's lines before anything was scanned.
     std::map<sku_id, std::int64_t> left;
-    for (const auto& l : sh->lines) {
-        left[l.sku] += l.units.units();
-    }
     if (sh->packing) {
+        for (const auto& l : sh->packing->expected) {
+            left[l.sku] += l.units.units();
+        }
         for (const auto& scan : sh->packing->scans) {
             left[scan.sku] -= scan.units.units();
+        }
+    } else {
+        for (const auto& l : sh->lines) {
+            left[l.sku] += l.units.units();
+        }
+    }
+    if (s.verbose()) {
+        for (const auto& l : sh->lines) {
+            fmt::print("    shipment {} holds {} x{}\n", id, l.sku, l.units.units());
+        }
+        for (const auto& [sku, n] : left) {
+            fmt::print("    shipment {} has {} x{} left to scan\n", id, sku, n);
         }
     }
     for (const auto& [sku, n] : left) {

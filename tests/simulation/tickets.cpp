@@ -113,12 +113,10 @@ void resolve_inspected(simulation& s, ticket_id id, const ticket_info& t) {
 
 void back_from_repair(simulation& s, ticket_id id) {
     if (s.random().chance(300)) {
-#if ORDERLY_SIM_HAS_REPAIR_FAILURE
         s.issue("record_repair_failure", actors().agent,
                 ticket_text_call(s, id, &engine::record_repair_failure, "beyond repair"),
                 ticket_text_call(s, id, &engine::record_repair_failure, "no parts"));
         return;
-#endif
     }
     const auto call_of = [&s, id](std::string number) -> call {
         return [&s, id, number](const command_context& ctx) {
