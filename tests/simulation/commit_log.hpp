@@ -10,6 +10,16 @@
 
 namespace orderly::sim {
 
+// A case as committed, with only the end of its timeline: a case whose
+// cause persists escalates and reopens for as long as it lasts, and one
+// command appends a few entries at most.
+struct case_write {
+    static constexpr std::size_t kept_entries = 16;
+
+    exception_case c;              // timeline: its last kept_entries entries
+    std::size_t timeline_size{0};  // the whole timeline's length
+};
+
 struct write_set {
     std::vector<order> orders;
     std::vector<std::pair<order_id, timeline_entry>> timeline;
@@ -17,7 +27,7 @@ struct write_set {
     std::vector<notification> notes;
     std::vector<shipment> shipments;
     std::vector<ticket> tickets;
-    std::vector<exception_case> cases;
+    std::vector<case_write> cases;
     std::vector<stock_transfer> transfers;
     std::vector<sku> skus;
     std::vector<idempotency_record> keys;

@@ -64,7 +64,16 @@ public:
         return inner_->find_live_case(cause_key);
     }
     result<void> put_case(const exception_case& c) override {
-        return keep(inner_->put_case(c), writes_.cases, c);
+        auto done = inner_->put_case(c);
+        if (done) {
+            case_write kept{c, c.timeline.size()};
+            auto& t = kept.c.timeline;
+            if (t.size() > case_write::kept_entries) {
+                t.erase(t.begin(), t.end() - case_write::kept_entries);
+            }
+            writes_.cases.push_back(std::move(kept));
+        }
+        return done;
     }
     result<void> archive_order(order_id id, std::uint64_t version) override {
         return keep(inner_->archive_order(id, version), writes_.archived, std::pair{id, version});

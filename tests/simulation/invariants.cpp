@@ -38,7 +38,7 @@ bool only_packing_record(const write_set& w) {
 }
 
 bool only_shortage_case(const write_set& w) {
-    for (const auto& c : w.cases) {
+    for (const auto& [c, size] : w.cases) {
         if (c.type != case_type::stock_shortage) {
             return false;
         }

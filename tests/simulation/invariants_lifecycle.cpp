@@ -238,14 +238,16 @@ void invariants::order_notifications(simulation& s, const write_set& w) {
 
 namespace {
 
+// The entries of `timeline` from index `seen` on; `timeline` holds the
+// entries from index `offset` (a case keeps only the end of its timeline).
 template <class Entry, class State>
 void check_entries(simulation& s, std::string_view what, std::uint64_t id,
-                   const std::vector<Entry>& timeline, std::size_t seen,
+                   const std::vector<Entry>& timeline, std::size_t offset, std::size_t seen,
                    std::optional<State> before, State now, const std::set<row_key>& rows,
                    std::string_view invariant) {
-    std::optional<State> prev = before;
-    for (std::size_t i = seen; i < timeline.size(); ++i) {
-        const Entry& e = timeline[i];
+    std::optional<State> prev = seen >= offset ? before : std::nullopt;
+    for (std::size_t i = std::max(seen, offset); i < offset + timeline.size(); ++i) {
+        const Entry& e = timeline[i - offset];
         if (!e.from) {
             if (i != 0) {
                 s.violation(invariant, fmt::format("{} {}: entry {} without a from state", what, id,
@@ -284,16 +286,16 @@ void invariants::ticket_and_case_timelines(simulation& s, const write_set& w) {
         const std::size_t seen = info != nullptr ? info->timeline_size : 0;
         const std::optional<ticket_state> before =
             info != nullptr ? std::optional(info->state) : std::nullopt;
-        check_entries(s, "ticket", t.id.value(), t.timeline, seen, before, t.state, ticket_rows(),
-                      "ticket_machine");
+        check_entries(s, "ticket", t.id.value(), t.timeline, 0, seen, before, t.state,
+                      ticket_rows(), "ticket_machine");
     }
-    for (const auto& c : w.cases) {
+    for (const auto& [c, size] : w.cases) {
         const case_info* info = s.known().cases.find(c.id);
         const std::size_t seen = info != nullptr ? info->timeline_size : 0;
         const std::optional<case_state> before =
             info != nullptr ? std::optional(info->state) : std::nullopt;
-        check_entries(s, "case", c.id.value(), c.timeline, seen, before, c.state, case_rows(),
-                      "case_machine");
+        check_entries(s, "case", c.id.value(), c.timeline, size - c.timeline.size(), seen, before,
+                      c.state, case_rows(), "case_machine");
     }
 }
 

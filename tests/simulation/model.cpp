@@ -34,8 +34,8 @@ void model::apply(const write_set& w, std::vector<seen_change>& changes) {
     for (const auto& t : w.tickets) {
         apply_ticket(t, changes);
     }
-    for (const auto& c : w.cases) {
-        cases.put(c.id, case_info{c.state, c.type, c.timeline.size(), c.updated_at});
+    for (const auto& [c, size] : w.cases) {
+        cases.put(c.id, case_info{c.state, c.type, size, c.updated_at});
     }
     for (const auto& t : w.transfers) {
         const timestamp changed =

@@ -414,7 +414,7 @@ void simulation::print_commit(const write_set& w) const {
     for (const auto& t : w.tickets) {
         fmt::print("    ticket {}: {}\n", t.id, t.state);
     }
-    for (const auto& c : w.cases) {
+    for (const auto& [c, size] : w.cases) {
         fmt::print("    case {} ({}): {}\n", c.id, c.type, c.state);
     }
     for (const auto& n : w.notes) {
