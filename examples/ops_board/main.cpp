@@ -974,8 +974,9 @@ void print_statement(const statement& s, std::size_t shown) {
     }
     fmt::print(
         "  gross {} - commission {} - service fees {} - refunded {} - clawed back {} "
-        "+ commission returned {}\n",
-        s.gross, s.commission, s.service_fees, s.refunded, s.clawed_back, s.commission_returned);
+        "- compensated {} - compensations clawed back {} + commission returned {}\n",
+        s.gross, s.commission, s.service_fees, s.refunded, s.clawed_back, s.compensated,
+        s.compensations_clawed_back, s.commission_returned);
     fmt::print("  = payout {}; platform income {}\n", s.payout, s.platform_income);
 }
 

@@ -620,7 +620,8 @@ result<void> engine::impl::refund_ticket(fulfilment_change& f, order_change& c, 
     if (!refund) {
         return std::move(refund).error();
     }
-    if (refund->total.is_positive()) {
+    // Recorded even at zero (units of a free order): the ledger counts units.
+    if (!refund->lines.empty()) {
         order_refund entry{f.now(),       refund_source::ticket,
                            t.id.value(),  refund->total,
                            refund->lines, fmt::format("ticket {} {}", t.id, t.type)};

@@ -624,6 +624,12 @@ result<command_outcome> engine::merge_shipments(const command_context& ctx,
                                  fmt::format("shipment {} is {}; only planned shipments merge",
                                              ids[i], (*s)->state)};
                 }
+                // Its packing re-check expects the lines it has now.
+                if ((*s)->packing) {
+                    return error{
+                        errc::transition_not_allowed, field,
+                        fmt::format("shipment {} is being packed; it ships as it is", ids[i])};
+                }
                 if ((*s)->ticket) {
                     return error{errc::invalid_value, field,
                                  fmt::format("shipment {} replaces goods of ticket {}; it ships "
@@ -751,7 +757,8 @@ result<std::vector<stored_pick_wave>> engine::plan_pick_waves(const command_cont
             bool joined = false;
             for (auto& g : open) {
                 shipment& t = kept[g.into];
-                if (!s.ticket && !t.ticket && t.customer == s.customer && t.ship_to == s.ship_to &&
+                if (!s.ticket && !t.ticket && !s.packing && !t.packing &&
+                    t.customer == s.customer && t.ship_to == s.ship_to &&
                     t.merchant == s.merchant && t.shipping_method == s.shipping_method &&
                     std::max(g.latest, hi) - std::min(g.earliest, lo) <=
                         impl_->options.fulfilment.merge_window) {
@@ -811,7 +818,8 @@ result<std::vector<stored_pick_wave>> engine::plan_pick_waves(const command_cont
                     return std::move(from).error();
                 }
                 if ((*into)->state != shipment_state::planned ||
-                    (*from)->state != shipment_state::planned) {
+                    (*from)->state != shipment_state::planned || (*into)->packing ||
+                    (*from)->packing) {
                     return error{errc::conflict, "shipments",
                                  "a parcel changed while waves were planned"};
                 }
@@ -1669,7 +1677,7 @@ result<money> engine::impl::refund_parcel(fulfilment_change& f, const shipment& 
         if (!part) {
             return std::move(part).error();
         }
-        if (part->total.is_positive()) {
+        if (!part->lines.empty()) {  // recorded even at zero: the ledger counts units
             order_refund entry{
                 f.now(),       refund_source::parcel,
                 sh.id.value(), part->total,
@@ -1788,7 +1796,7 @@ result<void> engine::impl::cancel_shipments(order_change& c) {
                                      "through after-sales instead",
                                      s.id, c.order.number)};
         }
-        if (s.state != shipment_state::planned && s.orders.size() > 1) {
+        if ((s.state != shipment_state::planned || s.packing) && s.orders.size() > 1) {
             return error{errc::transition_not_allowed, "state",
                          fmt::format("parcel {} is being picked or packed with other orders' "
                                      "goods; take the goods out before cancelling order {}",
@@ -1901,18 +1909,18 @@ result<engine::impl::due_parcel> engine::impl::due_step(fulfilment_change& f, sh
         return due_parcel::declared_lost;
     }
     due_parcel step = due_parcel::nothing;
-    if (sh.tracking->delayed(f.now(), rules.delay_limit) &&
-        !has_open(sh, logistics_exception_kind::delayed)) {
+    const bool marked = has_open(sh, logistics_exception_kind::delayed);
+    if (!marked && sh.tracking->delayed(f.now(), rules.delay_limit)) {
         raise(**first, sh, logistics_exception_kind::delayed,
               fmt::format("no progress from {} since {:%Y-%m-%d %H:%M} UTC", sh.carrier,
                           std::chrono::floor<std::chrono::minutes>(since)),
               f.now());
         step = due_parcel::delayed;
     }
-    // Next look: the delay limit while it moves, then the lost_after rule.
-    const timestamp delay_at = since + rules.delay_limit;
-    if (delay_at > f.now()) {
-        sh.due_at = delay_at;
+    // Next look: the delay limit until the parcel is marked delayed (at the
+    // limit itself, the next pass looks again), then the lost_after rule.
+    if (!marked && step != due_parcel::delayed) {
+        sh.due_at = since + rules.delay_limit;
     } else if (rules.lost_after > duration::zero()) {
         sh.due_at = since + rules.lost_after;
     } else {

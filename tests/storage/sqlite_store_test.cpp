@@ -2240,3 +2240,46 @@ TEST_CASE("a ticket line without refused units (version 4) reads as none refused
     claim.lines[2].refused = test::units(0);
     CHECK((*opened)->load_ticket(claim.id).value() == std::optional{claim});
 }
+
+TEST_CASE("due work goes on past an order it cannot read, and names it in its report") {
+    temp_dir dir("sqlite-due-work-isolation");
+    const auto path = dir / "orders.db";
+    auto opened = sqlite_store::open(sqlite_options{.path = path});
+    REQUIRE(opened.has_value());
+    recording_notifier notifier;
+    manual_clock clock(test::start_time());
+    default_access_policy policy;
+    auto engine = engine::create(engine_ports{**opened, notifier, clock, policy}).value();
+    REQUIRE(
+        engine->put_sku({test::admin, "sku"}, test::catalogue_entry("tea", "12.50")).has_value());
+    REQUIRE(
+        engine
+            ->receive_stock({test::keeper, "in"},
+                            stock_receipt{sku_id("tea"), warehouse_id("wh-hz"), test::units(10)})
+            .has_value());
+    std::vector<order_id> ids;
+    for (int i = 0; i < 3; ++i) {
+        place_order_request r;
+        r.customer = customer_id("alice");
+        r.ship_to = test::home();
+        r.lines.push_back(line_request{sku_id("tea"), test::units(1), test::cny("12.50")});
+        ids.push_back(engine->place_order({test::alice, fmt::format("p{}", i)}, r).value().order);
+    }
+    // One order's body is broken outside orderly: that order cannot be read.
+    raw_db raw(path);
+    REQUIRE(raw.exec(fmt::format("UPDATE orders SET body = '{{' WHERE id = {}", ids[1].value())) ==
+            SQLITE_OK);
+    clock.advance(std::chrono::hours(1));  // past every payment timeout
+    auto report = engine->run_due_work();
+    REQUIRE(report.has_value());
+    CHECK(report->payment_timeouts == 2);  // the others timed out all the same
+    CHECK(report->failed == 1);
+    REQUIRE(report->failures.size() == 1);
+    CHECK(report->failures[0].what == "order");
+    CHECK(report->failures[0].id == ids[1].value());
+    CHECK(report->failures[0].why.code == errc::storage_failure);
+    CHECK(report->delivered > 0);  // and the notifications still went out
+    for (const order_id id : {ids[0], ids[2]}) {
+        CHECK((*opened)->load_order(id).value()->state == order_state::cancelled);
+    }
+}

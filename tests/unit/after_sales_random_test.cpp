@@ -22,8 +22,8 @@
 //     line than it has;
 //   - on hand = received − shipped + restocked, damaged = units inspected
 //     damaged, reserved = 0 (every order shipped), available ≥ 0;
-//   - the order is closed exactly when it was completed and all of its (at
-//     least one) tickets ended.
+//   - the order is closed exactly when all of its tickets ended and it was
+//     either completed (with at least one ticket) or refunded in full.
 // Refused commands (claiming more than is left, opening on a closed order,
 // withdrawing goods already received) must name the field and change nothing.
 //
@@ -286,11 +286,13 @@ struct order_model {
                            [](const line_model& l) { return l.refunded_units == l.units; });
     }
     [[nodiscard]] order_state expected_state() const {
-        if (!completed) {
-            return order_state::delivered;
-        }
         const bool all_ended = std::all_of(tickets.begin(), tickets.end(),
                                            [](const ticket_model& t) { return ended(t.state); });
+        if (!completed) {
+            // Every unit refunded before receipt was confirmed: the order
+            // closes once its tickets have ended, without completing.
+            return all_refunded() && all_ended ? order_state::closed : order_state::delivered;
+        }
         return !tickets.empty() && all_ended ? order_state::closed : order_state::completed;
     }
 };

@@ -154,7 +154,8 @@ TEST_CASE("an order whose only parcel is lost and refunded closes, with its ship
     CHECK(f.customer_notes(notification_kind::completed) == 0);
 }
 
-TEST_CASE("a parcel returned to sender puts its goods back on hand; a refund closes the order") {
+TEST_CASE(
+    "a parcel returned to sender puts its goods back on hand, and a refund closes the order") {
     closure_fixture f;
     auto [id, s] = f.on_the_road();
     const std::int64_t before = f.on_hand("tea", "wh-hz");
@@ -203,6 +204,7 @@ TEST_CASE("a parcel without news is declared lost after lost_after, then refunde
     CHECK(f.parcel(s.id).state == shipment_state::shipped);
     f.later(std::chrono::days(28));
     CHECK(f.due().parcels_declared_lost == 1);
+    // Declared lost through the tracking and shipment machines, not past them.
     const shipment lost = f.parcel(s.id);
     CHECK(lost.state == shipment_state::lost);
     CHECK(lost.tracking->state() == tracking_state::lost);
@@ -431,7 +433,8 @@ TEST_CASE("inspection accepts, refuses or partly refunds with a reason") {
     CHECK(f.ledger(id) == f.refunded(id));
 }
 
-TEST_CASE("goods the repairer cannot repair are refunded or replaced; a slow repair escalates") {
+TEST_CASE(
+    "goods the repairer cannot repair are refunded or replaced, and a slow repair escalates") {
     closure_fixture f;
     auto [id, s] = f.on_the_road();
     REQUIRE(f.event(s.id, tracking_event::picked_up, 30).has_value());
@@ -537,7 +540,7 @@ TEST_CASE("compensation is for late or damaged parcels, paid by finance and in t
     CHECK(f.notes_of(notification_kind::refund_issued, audience::staff) == 0);
 }
 
-TEST_CASE("money captured while the order is on hold is recorded at once; released, it is paid") {
+TEST_CASE("money captured while the order is on hold is recorded at once and paid on release") {
     closure_fixture f;
     const order_id id = f.placed();
     REQUIRE(f.engine->hold_order(f.as(agent), id, "address check").has_value());
@@ -563,7 +566,8 @@ TEST_CASE("a transfer called back puts its units on hand at the source again") {
     CHECK(f.on_hand("tea", "wh-hz") == 7);
     check_refused(f.engine->cancel_transfer(f.as(keeper), sent->id, ""), errc::missing_value,
                   "reason");
-    check_refused(f.engine->cancel_transfer(f.as(alice), sent->id, "no"), errc::forbidden, "actor.role");
+    check_refused(f.engine->cancel_transfer(f.as(alice), sent->id, "no"), errc::forbidden,
+                  "actor.role");
     auto back = f.engine->cancel_transfer(f.as(keeper), sent->id, "truck turned back");
     REQUIRE_MESSAGE(back.has_value(), (back ? "" : to_string(back.error())));
     CHECK(back->state == transfer_state::cancelled);
@@ -572,4 +576,94 @@ TEST_CASE("a transfer called back puts its units on hand at the source again") {
     CHECK(f.store.stock(sku_id("tea"), warehouse_id("wh-bj")).value()->in_transit.is_zero());
     check_refused(f.engine->receive_transfer(f.as(keeper), sent->id), errc::transition_not_allowed,
                   "transfer_id");
+}
+
+TEST_CASE("settlement sees every refund and compensation: payouts and income are what was kept") {
+    settings options = closure_options();
+    options.settlement.service_fees = {cny("1.00")};
+    options.settlement.default_rate = rate::percent("10").value();
+    options.settlement.account_period_days = 0;
+    closure_fixture f;
+    f.engine = engine::create(
+                   engine_ports{f.store, f.notifier, f.clock, f.policy}, options,
+                   [&] {
+                       fulfilment_setup setup;
+                       setup.network = network();
+                       setup.carriers = &f.directory;
+                       setup.bins = [](const warehouse_id&, const sku_id& s) {
+                           return std::optional<bin_location>(bin_location{"A", "B-" + s.value()});
+                       };
+                       return setup;
+                   }())
+                   .value();
+    auto [id, s] = f.on_the_road();
+    f.later(std::chrono::days(3));
+    CHECK(f.due().delayed_shipments == 1);
+    const std::size_t late = open_exception(f.parcel(s.id), logistics_exception_kind::delayed);
+    REQUIRE(f.engine
+                ->resolve_logistics_exception(
+                    f.as(agent), logistics_resolution{s.id, late, logistics_remedy::compensation,
+                                                      cny("2.00"), "two days late"})
+                .has_value());
+    REQUIRE(f.event(s.id, tracking_event::picked_up, 4400).has_value());
+    REQUIRE(f.event(s.id, tracking_event::delivered, 4500).has_value());
+    REQUIRE(f.engine->refund_payment(f.as(finance), refund_request{id, cny("3.00"), "goodwill"})
+                .has_value());
+    REQUIRE(f.engine->confirm_receipt(f.as(alice), id).has_value());
+    const settlement_period period{start_time(), f.clock.now() + std::chrono::days(1)};
+    auto settled = f.engine->settle_period(f.as(finance).actor, period);
+    REQUIRE_MESSAGE(settled.has_value(), (settled ? "" : to_string(settled.error())));
+    REQUIRE(settled->inputs.size() == 1);
+    CHECK(settled->inputs[0].refunds.size() == 1);        // the manual refund, by line
+    CHECK(settled->inputs[0].compensations.size() == 1);  // the compensation
+    const std::array<period_settlement, 1> run{settled->statements};
+    CHECK(reconcile(options.settlement, settled->inputs, run).value().empty());
+    money kept = cny("0");
+    for (const statement& st : settled->statements.statements) {
+        kept = kept.plus(st.payout).value().plus(st.platform_income).value();
+    }
+    // What the customer paid, less what came back through the payments and
+    // what finance paid outside them.
+    CHECK(kept == f.captured(id).minus(f.refunded(id)).value().minus(cny("2.00")).value());
+}
+
+TEST_CASE("a parcel reported lost is lost in its tracking too, and a later scan finds it") {
+    closure_fixture f;
+    auto [id, s] = f.on_the_road();
+    REQUIRE(f.event(s.id, tracking_event::picked_up, 10).has_value());
+    REQUIRE(f.engine
+                ->report_logistics_exception(
+                    f.as(agent), logistics_exception_report{s.id, logistics_exception_kind::lost,
+                                                            "customer says nothing came"})
+                .has_value());
+    shipment lost = f.parcel(s.id);
+    CHECK(lost.state == shipment_state::lost);
+    CHECK(lost.tracking->state() == tracking_state::lost);
+    CHECK(lost.exceptions.back().reported);
+    // The carrier finds it: the parcel moves again and the loss recovers.
+    f.later(std::chrono::hours(1));
+    REQUIRE(f.event(s.id, tracking_event::arrived_at_hub, 24 * 60).has_value());
+    const shipment found = f.parcel(s.id);
+    CHECK(found.state == shipment_state::shipped);
+    CHECK(found.exceptions.back().remedy == logistics_remedy::recovered);
+    CHECK(f.load(id).state == order_state::shipped);
+}
+
+TEST_CASE("a parcel being packed is not merged, so it is sealed with the goods it holds") {
+    closure_fixture f;
+    const order_id first = f.paid();
+    const order_id second = f.paid();
+    const shipment a = f.plan(first).front();
+    const shipment b = f.plan(second).front();
+    REQUIRE(
+        f.engine->scan_for_packing(f.as(keeper), pack_scan_request{a.id, sku_id("tea"), units(1)})
+            .has_value());
+    const std::array<shipment_id, 2> both{a.id, b.id};
+    check_refused(f.engine->merge_shipments(f.as(agent), both), errc::transition_not_allowed,
+                  "shipments[0]");
+    // The pick-wave merge rule leaves it alone too.
+    auto waves = f.engine->plan_pick_waves(f.as(keeper), warehouse_id("wh-hz"));
+    REQUIRE(waves.has_value());
+    CHECK(f.parcel(a.id).lines == a.lines);
+    CHECK(f.parcel(b.id).state == shipment_state::picking);
 }

@@ -123,7 +123,9 @@ TEST_CASE("a case opened by hand goes from open to closed with notes and a resol
     CHECK(resolved->state == case_state::resolved);
     CHECK(resolved->resolution_code == "gift_wrapped");
     CHECK(resolved->resolved_at == f.clock.now());
-    CHECK_FALSE(resolved->due_at.has_value());
+    // Resolved, it closes by itself after operations.close_resolved_after.
+    REQUIRE(resolved->due_at.has_value());
+    CHECK(*resolved->due_at == f.clock.now() + 72h);
     // The same request under the same key is a repeat, not a second step.
     auto again =
         f.engine->resolve_case(resolve_ctx, c->id, "Wrapped before packing", "gift_wrapped");
@@ -629,7 +631,9 @@ TEST_CASE("randomized operations keep one live case per cause and clear what wen
                                       .value() == c.timeline[i].to);
                         }
                     }
-                    CHECK(c.due_at.has_value() == case_unresolved(c.state));
+                    // A deadline while unresolved (the response) and while
+                    // resolved (closing by itself); none once closed.
+                    CHECK(c.due_at.has_value() == (c.state != case_state::closed));
                 }
             }
         }

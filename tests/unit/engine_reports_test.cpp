@@ -41,6 +41,9 @@ settings report_options() {
     s.operations.on_hold_limit = duration::zero();
     s.operations.failed_attempts_for_unclear_address = 0;
     s.operations.archive_after = std::chrono::days(30);
+    // Completed orders stay completed (no after-sales window), so due work
+    // here only archives: the board must not change across it.
+    s.after_sales.window = duration::zero();
     s.settlement.category_rates = {{"food", rate_of("0.05")}, {"toys", rate_of("0.08")}};
     s.settlement.default_rate = rate_of("0.1");
     s.settlement.service_fees = {cny("1.50")};
@@ -397,9 +400,14 @@ TEST_CASE("the board and the settlement are the same before and after ended orde
     REQUIRE(lost != settled->inputs.end());
     REQUIRE(lost->refunds.size() == 1);
     CHECK(lost->refunds[0].ticket == ticket_id{});
-    // The whole atlas line went back: 2 × 9.99 less its share of the discount.
-    CHECK(lost->refunds[0].refund.total == paid_amount(f.load(m.lost_parcel).lines[1]).value());
-    CHECK(lost->refunds[0].refund.shipping == cny("0.00"));
+    // The whole atlas line went back: 2 × 9.99 less its share of the
+    // discount, and its share of the shipping (the goods never arrived).
+    const order lost_order = f.load(m.lost_parcel);
+    const money line_shipping = shipping_shares(lost_order).value()[1];
+    CHECK(lost->refunds[0].refund.goods == paid_amount(lost_order.lines[1]).value());
+    CHECK(lost->refunds[0].refund.shipping == line_shipping);
+    CHECK(lost->refunds[0].refund.total ==
+          paid_amount(lost_order.lines[1]).value().plus(line_shipping).value());
 
     const std::size_t ended = live_ended(f.store);
     CHECK(ended == 5);

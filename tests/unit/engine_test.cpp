@@ -135,19 +135,27 @@ TEST_CASE("refusal: an illegal transition names the state and the event") {
     CHECK(f.load(id).version == 1);
 }
 
-TEST_CASE("refusal: a payment of the wrong amount or currency changes nothing") {
+TEST_CASE("a payment of the wrong amount is given back, and one in another currency is refused") {
     fixture f;
     f.stock_up("tea", "12.50", 10);
     const order_id id = f.engine->place_order(f.as(alice), f.request()).value().order;
-    check_refused(f.engine->record_payment(f.as(gateway), capture(id, "24.99")),
-                  errc::amount_mismatch, "amount");
-    auto usd = capture(id, "25.00");
+    // The gateway took 24.99: recorded and given back whole; the
+    // order keeps waiting for the 25.00 due.
+    auto wrong = f.engine->record_payment(f.as(gateway), capture(id, "24.99"));
+    REQUIRE(wrong.has_value());
+    CHECK(wrong->state == order_state::awaiting_payment);
+    CHECK(wrong->payment == payment_state::refunded);
+    auto usd = capture(id, "25.00", "txn-2");
     usd.amount = money::parse("25.00 USD").value();
     check_refused(f.engine->record_payment(f.as(gateway), usd), errc::currency_mismatch, "amount");
     const order o = f.load(id);
     CHECK(o.state == order_state::awaiting_payment);
-    CHECK(o.payments.empty());
-    CHECK(o.version == 1);
+    REQUIRE(o.payments.size() == 1);
+    CHECK(o.payments[0].captured == cny("24.99"));
+    CHECK(o.payments[0].refunded == cny("24.99"));
+    REQUIRE(o.refunds.size() == 1);
+    CHECK(o.refunds[0].source == refund_source::returned_payment);
+    CHECK(o.version == 2);
 }
 
 TEST_CASE("refusal: a duplicate gateway callback returns the first result once") {

@@ -110,7 +110,7 @@ TEST_CASE("a refund is full or partial by the guard, from captured and partially
     }
 }
 
-TEST_CASE("refunded accepts nothing; failed and voided accept only a late capture") {
+TEST_CASE("refunded accepts nothing, failed and voided accept only a late capture") {
     for (const auto from : {S::refunded, S::failed, S::voided}) {
         for (const auto event : orderly::all_payment_events) {
             for (const bool everything : {false, true}) {

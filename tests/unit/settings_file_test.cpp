@@ -1132,7 +1132,7 @@ TEST_CASE("a bad clock-exit value names its dotted key and line") {
     CHECK(typo.message.find("did you mean fulfilment.lost_after?") != std::string::npos);
 }
 
-TEST_CASE("lost_after is 0 or at least delay_limit; repair and transit times are not 0") {
+TEST_CASE("lost_after is 0 or at least delay_limit, and repair and transit times are not 0") {
     struct refused_value {
         std::string_view text;
         std::string_view field;
