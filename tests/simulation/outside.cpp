@@ -118,8 +118,11 @@ bool import_orders(simulation& s) {
                 } else if (results[i].error().code == errc::busy ||
                            results[i].error().code == errc::conflict) {
                     again.push_back(left[i]);
-                } else if (!out.ok) {
-                    out.err = results[i].error();
+                } else {
+                    out.replayable = false;  // a refused row keeps no key
+                    if (!out.ok) {
+                        out.err = results[i].error();
+                    }
                 }
             }
             left = std::move(again);

@@ -66,6 +66,10 @@ public:
         auto it = infos_.find(id);
         return it == infos_.end() ? nullptr : &it->second;
     }
+    const Info* find(Id id) const {
+        auto it = infos_.find(id);
+        return it == infos_.end() ? nullptr : &it->second;
+    }
     // Inserts or replaces; re-indexes under the info's state.
     Info& put(Id id, Info info) {
         if (auto* old = find(id)) {

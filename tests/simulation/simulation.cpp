@@ -269,7 +269,7 @@ call_result simulation::issue_with(const char* name, const actor& who, const std
         fmt::print("step {} {} by {}: {}\n", step_, name, who.id,
                    r.ok ? r.digest.value_or("ok") : to_string(r.err));
     }
-    if (r.ok) {
+    if (r.ok && r.replayable) {
         history_.push_back(recorded_call{name, who, ctx.idempotency_key, c, variant, r});
         if (history_.size() > history_size) {
             history_.pop_front();
@@ -328,7 +328,7 @@ bool simulation::replay_earlier() {
     }
     const recorded_call& rec = history_[random_.below(history_.size())];
     begin_command();
-    current_.name = "replay";
+    current_.name = fmt::format("{} replayed with key {}", rec.name, rec.key);
     bool lost_ack = false;
     const call_result r =
         run_with_retries(rec.c, command_context{rec.who, rec.key, nullptr}, lost_ack);
@@ -360,7 +360,7 @@ bool simulation::reuse_earlier_key() {
     }
     const recorded_call& rec = *with_variant[random_.below(with_variant.size())];
     begin_command();
-    current_.name = "reuse_key";
+    current_.name = fmt::format("{} with key {} and another request", rec.name, rec.key);
     const call_result r = rec.variant(command_context{rec.who, rec.key, nullptr});
     ++commands_run_["reuse_key"];
     if (r.ok || r.err.code != errc::idempotency_key_reused || r.err.field != "idempotency_key") {
@@ -375,11 +375,12 @@ bool simulation::reuse_earlier_key() {
 
 void simulation::end_command() {
     if (current_.read_only && !log_.empty()) {
-        violation("read_wrote", fmt::format("{} wrote {} transaction(s); it must write nothing",
-                                            current_.name, log_.commits.size()));
+        violation("read_wrote",
+                  fmt::format("{} wrote {} transaction(s): {}; it must write nothing",
+                              current_.name, log_.commits.size(), describe(log_.commits.front())));
     }
     if (current_.refused && !current_.lost_ack) {
-        invariants::refusal_wrote_nothing(*this, log_, current_.name, current_.refusal,
+        invariants::refusal_wrote_nothing(*this, log_, current_.name.c_str(), current_.refusal,
                                           current_.allowed);
     }
     std::vector<seen_change> changes;
@@ -576,14 +577,14 @@ const std::vector<weighted_action>& command_mix() {
         {50, plan_fulfilment},
         {4, merge_shipments},
         {25, plan_waves},
-        {60, scan_packing},
-        {35, finish_packing},
+        {90, scan_packing},
+        {20, finish_packing},
         {40, ship_shipment},
         {12, whole_order_step},
         {4, report_exception},
         {10, resolve_exception},
         {45, work_ticket},
-        {30, work_case},
+        {60, work_case},
         {3, open_case},
         {20, stock_work},
         {10, transfer_work},

@@ -36,6 +36,9 @@ struct call_result {
     error err{};
     std::optional<bool> repeated;       // when the outcome carries the flag
     std::optional<std::string> digest;  // the outcome, when a replay must return it again
+    // False when a replay may rightly do something (an import whose
+    // refused rows left no key behind).
+    bool replayable{true};
 };
 
 // One command, ready to run under a context (its actor and key).
@@ -132,7 +135,7 @@ private:
         call_result first;
     };
     struct step_state {
-        const char* name{""};
+        std::string name;
         bool refused{false};
         bool lost_ack{false};
         bool read_only{false};

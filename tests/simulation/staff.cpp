@@ -194,6 +194,26 @@ call finish_call(simulation& s, shipment_id id) {
         [&s, id](const command_context& ctx) { return summary(s.shop().finish_packing(ctx, id)); };
 }
 
+// What is left to scan of a parcel, per SKU: what its packing record
+// expects (or its lines, before the first scan) less the accepted scans.
+std::map<sku_id, std::int64_t> left_to_scan(const shipment& sh) {
+    std::map<sku_id, std::int64_t> left;
+    if (sh.packing) {
+        for (const auto& l : sh.packing->expected) {
+            left[l.sku] += l.units.units();
+        }
+        for (const auto& scan : sh.packing->scans) {
+            left[scan.sku] -= scan.units.units();
+        }
+    } else {
+        for (const auto& l : sh.lines) {
+            left[l.sku] += l.units.units();
+        }
+    }
+    std::erase_if(left, [](const auto& kv) { return kv.second <= 0; });
+    return left;
+}
+
 }  // namespace
 
 bool scan_packing(simulation& s) {
@@ -204,18 +224,25 @@ bool scan_packing(simulation& s) {
     if (!id) {
         return false;
     }
-    const shipment_info* info = s.known().shipments.find(*id);
-    if (info->lines.empty()) {
+    auto sh = s.shop().get_shipment(actors().keeper, *id);
+    if (!sh) {
         return false;
     }
-    const auto& [sku, count] = s.random().pick(info->lines);
-    pack_scan_request r{*id, sku, units(count)};
+    const auto left = left_to_scan(*sh);
+    if (left.empty()) {
+        s.issue("finish_packing", actors().keeper, finish_call(s, *id), {},
+                allowed_writes::packing_record);
+        return true;
+    }
+    const auto it =
+        std::next(left.begin(), static_cast<std::ptrdiff_t>(s.random().below(left.size())));
+    pack_scan_request r{*id, it->first, units(it->second)};
     const std::size_t mess = s.random().below(100);
     if (mess < 8) {
         r.sku = sku_id(s.random().pick(catalogue()).sku);  // the wrong barcode, sometimes
     } else if (mess < 12) {
-        r.units = units(count + 1);
-    } else if (mess < 30 && count > 1) {
+        r.units = units(it->second + 1);
+    } else if (mess < 30 && it->second > 1) {
         r.units = units(1);
     }
     pack_scan_request other = r;
@@ -242,34 +269,9 @@ bool pack_and_seal(simulation& s, shipment_id id) {
     if (!sh) {
         return false;
     }
-    // What the packing record expects (its lines as the session opened), or
-    // the shipment's lines before anything was scanned.
-    std::map<sku_id, std::int64_t> left;
-    if (sh->packing) {
-        for (const auto& l : sh->packing->expected) {
-            left[l.sku] += l.units.units();
-        }
-        for (const auto& scan : sh->packing->scans) {
-            left[scan.sku] -= scan.units.units();
-        }
-    } else {
-        for (const auto& l : sh->lines) {
-            left[l.sku] += l.units.units();
-        }
-    }
-    if (s.verbose()) {
-        for (const auto& l : sh->lines) {
-            fmt::print("    shipment {} holds {} x{}\n", id, l.sku, l.units.units());
-        }
-        for (const auto& [sku, n] : left) {
-            fmt::print("    shipment {} has {} x{} left to scan\n", id, sku, n);
-        }
-    }
-    for (const auto& [sku, n] : left) {
-        if (n > 0) {
-            s.issue("scan_for_packing", actors().keeper,
-                    scan_call(s, pack_scan_request{id, sku, units(n)}));
-        }
+    for (const auto& [sku, n] : left_to_scan(*sh)) {
+        s.issue("scan_for_packing", actors().keeper,
+                scan_call(s, pack_scan_request{id, sku, units(n)}));
     }
     s.issue("finish_packing", actors().keeper, finish_call(s, id), {},
             allowed_writes::packing_record);

@@ -7,6 +7,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace orderly::sim {
 
@@ -46,22 +51,35 @@ void simulation::print_summary(std::chrono::milliseconds took) const {
             tickets += fmt::format(" {} {}", s, n);
         }
     }
-    fmt::print("orders:{}\ntickets:{}\nshipments {}, cases {}, transfers {}\n", orders, tickets,
-               known_.shipments.size(), known_.cases.size(), known_.transfers.size());
-    std::size_t longest = 0;
-    case_id longest_case{};
-    case_type longest_type{case_type::other};
-    known_.cases.for_each([&](case_id id, const case_info& c) {
-        if (c.timeline_size > longest) {
-            longest = c.timeline_size;
-            longest_case = id;
-            longest_type = c.type;
+    std::string parcels;
+    for (const shipment_state s : all_shipment_states) {
+        if (const auto n = known_.shipments.count(s); n > 0) {
+            parcels += fmt::format(" {} {}", s, n);
         }
-    });
-    if (longest > 0) {
-        fmt::print("longest case timeline: case {} ({}), {} entries\n", longest_case, longest_type,
-                   longest);
     }
+    fmt::print("orders:{}\ntickets:{}\nshipments:{}\ncases {}, transfers {}\n", orders, tickets,
+               parcels, known_.cases.size(), known_.transfers.size());
+    // The longest case timelines: a case whose cause never goes away keeps
+    // escalating (and reopening after each resolve).
+    std::vector<std::pair<std::size_t, case_id>> longest;
+    known_.cases.for_each(
+        [&](case_id id, const case_info& c) { longest.emplace_back(c.timeline_size, id); });
+    const std::size_t shown = std::min<std::size_t>(3, longest.size());
+    std::partial_sort(longest.begin(), longest.begin() + static_cast<std::ptrdiff_t>(shown),
+                      longest.end(), std::greater<>());
+    for (std::size_t i = 0; i < shown; ++i) {
+        const case_info* c = known_.cases.find(longest[i].second);
+        fmt::print("long case timeline: case {} ({}, {}), {} entries\n", longest[i].second, c->type,
+                   c->state, longest[i].first);
+    }
+    std::map<std::string, std::size_t> cases;
+    known_.cases.for_each(
+        [&](case_id, const case_info& c) { ++cases[fmt::format("{} {}", c.type, c.state)]; });
+    std::string case_counts;
+    for (const auto& [what, n] : cases) {
+        case_counts += fmt::format(" {} {},", what, n);
+    }
+    fmt::print("cases:{}\n", case_counts);
     const fault_counts& f = store_.counts();
     fmt::print(
         "faults: {} of {} commits failed before writing, {} lost acknowledgements, {} "
