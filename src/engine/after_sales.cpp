@@ -449,6 +449,23 @@ result<command_outcome> engine::impl::on_ticket(const command_context& ctx, comm
         remember, false);
 }
 
+result<std::optional<shipment_state>> engine::impl::replacement_on_its_way(fulfilment_change& f,
+                                                                          const ticket& t) {
+    if (!t.replacement) {
+        return std::optional<shipment_state>{};
+    }
+    auto p = f.peek(*t.replacement);
+    if (!p) {
+        return std::move(p).error();
+    }
+    const shipment_state st = (*p)->state;
+    if (st == shipment_state::delivered || st == shipment_state::resolved ||
+        st == shipment_state::cancelled) {
+        return std::optional<shipment_state>{};
+    }
+    return std::optional<shipment_state>(st);
+}
+
 result<command_outcome> engine::impl::ticket_step(const command_context& ctx, command what,
                                                   ticket_id id, ticket_event event,
                                                   std::string_view text, std::string_view field,
@@ -458,6 +475,18 @@ result<command_outcome> engine::impl::ticket_step(const command_context& ctx, co
         [&](fulfilment_change& f, order_change& c, ticket& t) -> result<void> {
             if (auto r = detail::check_text(text, field, max_note_bytes, false); !r) {
                 return r;
+            }
+            if (event == ticket_event::closed) {
+                auto out = replacement_on_its_way(f, t);
+                if (!out) {
+                    return std::move(out).error();
+                }
+                if (*out) {
+                    return error{errc::transition_not_allowed, "state",
+                                 fmt::format("ticket {}: its replacement parcel {} is {}; the "
+                                             "ticket closes once it arrives",
+                                             t.id, *t.replacement, **out)};
+                }
             }
             if (auto r = move(t, event, c.who(), f.now(), std::string(text), options); !r) {
                 return r;
@@ -488,8 +517,17 @@ result<command_outcome> engine::impl::open_ticket(const command_context& ctx, co
     for (const auto& l : request.lines) {
         fp.add(l.line).add(l.units).add(l.replacement_sku);
     }
+    // A cancel that became a ticket is fingerprinted as the cancel, so its
+    // key replays whichever way the order's state now routes the cancel.
+    const std::uint64_t fingerprint =
+        what == command::cancel_order ? detail::fingerprint()
+                                            .add(what)
+                                            .add(request.order)
+                                            .add(std::string_view(request.description))
+                                            .value()
+                                      : fp.value();
     return on_fulfilment(
-        ctx, what, {request.order}, fp.value(),
+        ctx, what, {request.order}, fingerprint,
         [&](fulfilment_change& f) -> result<command_outcome> {
             auto found = f.order(request.order);
             if (!found) {
@@ -707,6 +745,16 @@ result<void> engine::impl::close_after_sales(order_change& c, const ticket* just
                           {{"reason", "refunded_in_full"}});
         return {};
     }
+    // A parcel of the order still on its way (as stored: one this change
+    // just ended is seen by the window's due look, a day later).
+    auto moving = detail::parcel_on_its_way(c);
+    if (!moving) {
+        return std::move(moving).error();
+    }
+    if (*moving) {
+        o.due_at = c.now() + std::chrono::days(1);
+        return {};
+    }
     if (auto r = c.transition(order_event::closed, "after-sales work ended"); !r) {
         return r;
     }
@@ -746,6 +794,22 @@ result<refund_breakdown> engine::impl::parcel_refund(fulfilment_change& f, const
             continue;
         }
         auto& into = (*t)->reason == ticket_reason::not_received ? not_received : other;
+        const bool money_back = (*t)->type == ticket_type::refund_only ||
+                                (*t)->type == ticket_type::return_and_refund;
+        if ((*t)->state == ticket_state::closed && money_back) {
+            // A closed refund ticket took what its refunds took, no more (one
+            // that expired before its goods came back took nothing).
+            for (const auto& r : o.refunds) {
+                if (r.source == refund_source::ticket && r.reference == id.value()) {
+                    for (const auto& l : r.lines) {
+                        if (l.line < n) {
+                            into[l.line] += l.units.units();
+                        }
+                    }
+                }
+            }
+            continue;
+        }
         for (const auto& l : (*t)->lines) {
             if (l.line < n) {
                 into[l.line] += l.accepted();
@@ -778,6 +842,21 @@ result<refund_breakdown> engine::impl::parcel_refund(fulfilment_change& f, const
         }
     }
     std::vector<refund_claim> claim;
+    if (s.ticket) {
+        // A ticket's replacement that never arrived: the units it carried,
+        // whose originals went back, are refunded (what is left of them).
+        for (std::size_t l = 0; l < n; ++l) {
+            const std::int64_t k = std::min(in_parcel[l], o.lines[l].units.units() - before->units[l]);
+            if (k > 0) {
+                claim.push_back(refund_claim{static_cast<std::uint32_t>(l), *quantity::of(k)});
+            }
+        }
+        if (claim.empty()) {
+            const money none = money::zero(o.total.currency());
+            return refund_breakdown{{}, none, none, none};
+        }
+        return compute_refund(o, claim, *before, true);
+    }
     for (std::size_t l = 0; l < n; ++l) {
         const std::int64_t d = out->delivered[l];
         const std::int64_t u = out->undelivered[l];
@@ -1384,6 +1463,14 @@ result<void> engine::impl::run_due_ticket(ticket_id id, due_work_report& report)
             }
             if (t.state == ticket_state::replacement_shipped ||
                 t.state == ticket_state::repaired_shipped) {
+                auto out = replacement_on_its_way(f, t);
+                if (!out) {
+                    return std::move(out).error();
+                }
+                if (*out) {  // its parcel's own deadlines end it; look again later
+                    t.due_at = f.now() + options.after_sales.auto_close_after;
+                    return {};
+                }
                 counter = &report.tickets_closed;
                 if (auto r = move(t, ticket_event::closed, system_actor(), f.now(),
                                   "closed automatically", options);

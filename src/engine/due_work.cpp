@@ -159,6 +159,14 @@ result<bool> engine::impl::close_after_window(detail::order_change& c) {
             return false;
         }
     }
+    auto moving = detail::parcel_on_its_way(c);
+    if (!moving) {
+        return std::move(moving).error();
+    }
+    if (*moving) {  // a parcel still on its way (a reship): look again a day later
+        c.order.due_at = c.now() + std::chrono::days(1);
+        return false;
+    }
     if (auto r = c.transition(order_event::closed, "after-sales window passed", system_actor());
         !r) {
         return std::move(r).error();

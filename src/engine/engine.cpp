@@ -418,9 +418,23 @@ result<void> engine::impl::complete(detail::order_change& c, std::string reason)
     return close_after_sales(c, nullptr);
 }
 
-// Cash on delivery: the carrier collected the order total at the door, so the
-// payment is captured at delivery.
+// Cash on delivery: the carrier collected at the door the order total less
+// what was waived before (refunds of parcels that never arrived, tickets),
+// so the payment is captured at delivery.
 result<void> engine::impl::collect_cash(detail::order_change& c) {
+    money due = c.order.total;
+    for (const auto& r : c.order.refunds) {
+        if (r.waived) {
+            auto less = due.minus(r.amount);
+            if (!less) {
+                return std::move(less).error();
+            }
+            due = std::move(*less);
+        }
+    }
+    if (!due.is_positive()) {
+        return {};
+    }
     auto id = detail::next_id(numbers, c.now());
     if (!id) {
         return std::move(id).error();
@@ -431,7 +445,7 @@ result<void> engine::impl::collect_cash(detail::order_change& c) {
                  "cod",
                  payment_state::pending,
                  none,
-                 c.order.total,
+                 due,
                  none,
                  "",
                  c.now()};

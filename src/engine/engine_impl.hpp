@@ -157,6 +157,10 @@ private:
     const orderly::settings& settings_;
 };
 
+// True when a parcel of `c`'s order, as stored, has not reached an end
+// (delivered, resolved, cancelled): the order does not close before it.
+[[nodiscard]] result<bool> parcel_on_its_way(order_change& c);
+
 // A fresh id for a reservation or a payment: the order-number generator's
 // next value, unique across the engines sharing a store (each has its node).
 [[nodiscard]] inline result<std::uint64_t> next_id(order_number_generator& numbers, timestamp at) {
@@ -453,6 +457,16 @@ struct engine::impl {
                                                     const std::optional<money>& amount,
                                                     std::string_view note);
     [[nodiscard]] result<const shipment*> reship(detail::fulfilment_change& f, const shipment& sh);
+    // The first open after-sales ticket that claims goods of parcel `sh`
+    // (which that ticket, not the parcel's remedy, puts right); none when
+    // no open ticket does.
+    // The state of ticket `t`'s replacement parcel while it has not reached
+    // an end (delivered, resolved, cancelled); none when it has or there is
+    // none. The ticket closes only after it.
+    [[nodiscard]] result<std::optional<shipment_state>> replacement_on_its_way(
+        detail::fulfilment_change& f, const ticket& t);
+    [[nodiscard]] result<std::optional<ticket_id>> claimed_by_ticket(detail::fulfilment_change& f,
+                                                                     const shipment& sh);
     [[nodiscard]] result<money> refund_parcel(detail::fulfilment_change& f, const shipment& sh,
                                               std::string_view note);
     [[nodiscard]] result<void> follow_tracking(detail::fulfilment_change& f, shipment& sh,

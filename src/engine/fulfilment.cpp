@@ -1087,6 +1087,20 @@ result<command_outcome> engine::ship_shipment(const command_context& ctx, shipme
                     errc::transition_not_allowed, "shipment_id",
                     fmt::format("shipment {} is {}; only packed parcels ship", sh.id, sh.state)};
             }
+            // A held order's goods stay in the warehouse until it is released
+            // (its state would otherwise fall behind its parcels').
+            for (const order_id oid : sh.orders) {
+                auto held = f.order(oid);
+                if (!held) {
+                    return std::move(held).error();
+                }
+                if ((*held)->order.state == order_state::on_hold) {
+                    return error{errc::transition_not_allowed, "shipment_id",
+                                 fmt::format("shipment {} holds goods of order {}, which is on "
+                                             "hold; release it first",
+                                             sh.id, (*held)->order.number)};
+                }
+            }
             auto first = f.order(sh.orders.front());
             if (!first) {
                 return std::move(first).error();
@@ -1553,8 +1567,24 @@ result<const shipment*> engine::impl::put_right(fulfilment_change& f, shipment& 
         return std::move(first).error();
     }
     const logistics_exception_kind kind = sh.exceptions[index].kind;
-    const bool goods_gone =
-        kind == logistics_exception_kind::lost || kind == logistics_exception_kind::returned;
+    // The parcel's state, not the exception's kind, says whether its goods
+    // are gone: a reship or refund of a lost parcel's damage exception puts
+    // the whole parcel right (and due work must not refund it again).
+    const bool goods_gone = (sh.state == shipment_state::lost ||
+                             sh.state == shipment_state::returned) &&
+                            remedy != logistics_remedy::compensation;
+    if (goods_gone) {
+        auto claimed = claimed_by_ticket(f, sh);
+        if (!claimed) {
+            return std::move(claimed).error();
+        }
+        if (*claimed) {
+            return error{errc::transition_not_allowed, "remedy",
+                         fmt::format("ticket {} claims goods of parcel {}: decide or close it "
+                                     "first, so the goods are not put right twice",
+                                     **claimed, sh.id)};
+        }
+    }
     const shipment* replacement = nullptr;
     std::optional<money> paid;
     switch (remedy) {
@@ -1588,6 +1618,13 @@ result<const shipment*> engine::impl::put_right(fulfilment_change& f, shipment& 
     ex.resolved_at = f.now();
     ex.amount = paid;
     if (goods_gone) {
+        for (auto& other : sh.exceptions) {  // its loss or return is put right by the same step
+            if (other.open() && (other.kind == logistics_exception_kind::lost ||
+                                 other.kind == logistics_exception_kind::returned)) {
+                other.remedy = remedy;
+                other.resolved_at = f.now();
+            }
+        }
         const shipment_event put = remedy == logistics_remedy::reship ? shipment_event::reshipped
                                                                       : shipment_event::refunded;
         if (auto r = detail::move(sh, put); !r) {
@@ -1617,6 +1654,22 @@ result<const shipment*> engine::impl::put_right(fulfilment_change& f, shipment& 
 // A new planned parcel with the same goods, reserved again from the same
 // warehouse (a returned parcel's goods are back on hand there).
 result<const shipment*> engine::impl::reship(fulfilment_change& f, const shipment& sh) {
+    // Once an order completed, goods go out again through an exchange ticket,
+    // which the order waits for; a reship would outlive the order.
+    for (const order_id oid : sh.orders) {
+        auto c = f.order(oid);
+        if (!c) {
+            return std::move(c).error();
+        }
+        const order_state st = (*c)->order.state;
+        if (st == order_state::completed || st == order_state::closed ||
+            st == order_state::cancelled) {
+            return error{errc::transition_not_allowed, "remedy",
+                         fmt::format("order {} is {}: send goods again through an exchange "
+                                     "ticket, or refund or compensate",
+                                     (*c)->order.number, st)};
+        }
+    }
     auto id = detail::next_id(numbers, f.now());
     if (!id) {
         return std::move(id).error();
@@ -1661,6 +1714,34 @@ result<const shipment*> engine::impl::reship(fulfilment_change& f, const shipmen
         (*c)->dirty = true;
     }
     return &f.add(std::move(copy));
+}
+
+result<std::optional<ticket_id>> engine::impl::claimed_by_ticket(fulfilment_change& f,
+                                                                 const shipment& sh) {
+    for (const order_id oid : sh.orders) {
+        auto c = f.order(oid);
+        if (!c) {
+            return std::move(c).error();
+        }
+        for (const ticket_id tid : (*c)->order.tickets) {
+            auto t = f.peek_ticket(tid);
+            if (!t) {
+                return std::move(t).error();
+            }
+            if (ticket_ended((*t)->state) || sh.ticket == tid) {
+                continue;  // a ticket's own replacement is put right as a parcel
+            }
+            for (const auto& tl : (*t)->lines) {
+                const bool in_parcel = std::any_of(sh.lines.begin(), sh.lines.end(), [&](auto& l) {
+                    return l.order == oid && l.line == tl.line;
+                });
+                if (in_parcel) {
+                    return std::optional<ticket_id>(tid);
+                }
+            }
+        }
+    }
+    return std::optional<ticket_id>{};
 }
 
 // Refunds the goods of parcel `sh` to each of its orders (parcel_refund),
@@ -1876,6 +1957,16 @@ result<engine::impl::due_parcel> engine::impl::due_step(fulfilment_change& f, sh
                                 e.kind == logistics_exception_kind::returned);
         });
         if (rules.auto_refund_after == duration::zero() || open == sh.exceptions.end()) {
+            return due_parcel::nothing;
+        }
+        // An open ticket on its goods ends by its own deadlines; look again
+        // a day later, and refund what that ticket did not.
+        auto claimed = claimed_by_ticket(f, sh);
+        if (!claimed) {
+            return std::move(claimed).error();
+        }
+        if (*claimed) {
+            sh.due_at = f.now() + std::chrono::days(1);
             return due_parcel::nothing;
         }
         const auto index = static_cast<std::size_t>(open - sh.exceptions.begin());

@@ -597,7 +597,18 @@ result<void> engine::impl::run_due_case(case_id id, due_work_report& report) {
             return r;
         }
         c.version += 1;
-        c.due_at = at + response_time(c.priority);
+        // Already urgent, nobody took it: the wait doubles with each further
+        // escalation, up to a week, so a case left alone does not grow its
+        // timeline and the lead's inbox by one entry per response time.
+        duration wait = response_time(c.priority);
+        if (before == case_priority::urgent) {
+            constexpr duration longest = std::chrono::days(7);
+            for (unsigned k = 0; k < std::min(c.escalations, 16U) && wait < longest; ++k) {
+                wait *= 2;
+            }
+            wait = std::min(wait, longest);
+        }
+        c.due_at = at + wait;
         if (auto r = (*tx)->put_case(c); !r) {
             return r;
         }

@@ -146,7 +146,36 @@ result<void> order_change::refund(payment& p, const money& amount, std::string_v
     return {};
 }
 
+result<bool> parcel_on_its_way(order_change& c) {
+    if (c.tx == nullptr) {
+        return false;
+    }
+    for (const shipment_id id : c.order.shipments) {
+        auto s = c.tx->find_shipment(id);
+        if (!s) {
+            return std::move(s).error();
+        }
+        if (*s && (*s)->state != shipment_state::delivered &&
+            (*s)->state != shipment_state::resolved && (*s)->state != shipment_state::cancelled) {
+            return true;
+        }
+    }
+    return false;
+}
+
 result<void> order_change::give_back(order_refund entry) {
+    // Cash on delivery before the carrier collected: nothing was paid, so
+    // nothing moves; the customer owes the amount less (collect_cash).
+    const bool collected =
+        std::any_of(order.payments.begin(), order.payments.end(), [](const payment& p) {
+            return p.method == payment_method::cash_on_delivery && p.captured.is_positive();
+        });
+    if (order.method == payment_method::cash_on_delivery && !collected) {
+        entry.at = now_;
+        entry.waived = true;
+        order.refunds.push_back(std::move(entry));
+        return {};
+    }
     money left = entry.amount;
     for (auto it = order.payments.rbegin(); it != order.payments.rend() && left.is_positive();
          ++it) {

@@ -15,7 +15,7 @@ namespace {
 struct order_money_figures {
     std::int64_t captured{0};
     std::int64_t refunded{0};
-    std::int64_t ledger_refunds{0};  // every entry but compensations
+    std::int64_t ledger_refunds{0};  // every entry but compensations and waived ones
     std::int64_t tied{0};            // refunds of the price (ticket, parcel, manual)
     std::int64_t compensations{0};
 };
@@ -32,7 +32,9 @@ order_money_figures figures_of(const order& o) {
             f.compensations += amount;
             continue;
         }
-        f.ledger_refunds += amount;
+        if (!r.waived) {  // waived cash on delivery moved no money
+            f.ledger_refunds += amount;
+        }
         if (refund_tied_to_price(r.source)) {
             f.tied += amount;
         }

@@ -84,6 +84,12 @@ void whole_order_next(simulation& s, order_id id, order_state state) {
         s.issue("ship_order", actors().keeper, [&s, r](const command_context& ctx) {
             return summary(s.shop().ship_order(ctx, r));
         });
+    } else if (state == order_state::shipped) {
+        // A whole order has no tracking: with the carrier silent, the
+        // warehouse staff confirm the delivery with it by hand.
+        s.issue("deliver_order", actors().keeper, [&s, id](const command_context& ctx) {
+            return summary(s.shop().deliver_order(ctx, id));
+        });
     }
 }
 
@@ -125,7 +131,8 @@ bool simulation::staff_round() {
         plan_or_cancel(*this, id);
         worked = true;
     }
-    for (const order_state st : {order_state::allocating, order_state::packed}) {
+    for (const order_state st :
+         {order_state::allocating, order_state::packed, order_state::shipped}) {
         for (const order_id id : known_.orders.in_state(st)) {
             const order_info* info = known_.orders.find(id);
             if (info != nullptr && info->shipments.empty()) {

@@ -273,6 +273,10 @@ struct order_refund {
     money amount;                                 ///< How much, in the order's currency.
     std::vector<refund_line> lines{};             ///< Per line, for refunds of the price.
     std::string reason{};                         ///< Why, in words.
+    /// Cash on delivery not collected yet: no money moved; the customer owes
+    /// `amount` less and the carrier collects the total less every waived
+    /// entry at the door.
+    bool waived{false};
 
     /// Entries are equal when every field is.
     friend bool operator==(const order_refund&, const order_refund&) = default;

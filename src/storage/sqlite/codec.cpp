@@ -154,6 +154,9 @@ void write_order_refunds(writer& w, const std::vector<order_refund>& refunds) {
         w.key("amount"), w.amount(entry.amount);
         w.key("lines"), write_refund_lines(w, entry.lines);
         w.key("reason"), w.text(entry.reason);
+        if (entry.waived) {  // absent when false, as in rows written before it existed
+            w.key("waived"), w.boolean(true);
+        }
         w.close_object();
     }
     w.close_array();
@@ -183,6 +186,17 @@ public:
             ++pos_;
             return false;
         }
+        return true;
+    }
+    // True (and the key consumed) when the next key is `name`: for a key
+    // written only when it holds something.
+    bool optional_key(std::string_view name) {
+        skip_space();
+        if (failed_ || pos_ + name.size() + 2 > in_.size() || in_[pos_] != '"' ||
+            in_.substr(pos_ + 1, name.size()) != name || in_[pos_ + 1 + name.size()] != '"') {
+            return false;
+        }
+        key(name);
         return true;
     }
     void key(std::string_view name) {
@@ -506,6 +520,7 @@ std::vector<order_refund> read_order_refunds(reader& r) {
         std::vector<refund_line> lines = read_refund_lines(r, "refunds.lines");
         r.key("reason");
         std::string reason = r.text();
+        const bool waived = r.optional_key("waived") && r.boolean();
         r.close_object();
         if (!amount) {
             return refunds;  // the reader has failed
@@ -515,7 +530,8 @@ std::vector<order_refund> read_order_refunds(reader& r) {
                                        .reference = reference,
                                        .amount = std::move(*amount),
                                        .lines = std::move(lines),
-                                       .reason = std::move(reason)});
+                                       .reason = std::move(reason),
+                                       .waived = waived});
     }
     return refunds;
 }
