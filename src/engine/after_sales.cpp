@@ -687,10 +687,10 @@ result<void> engine::impl::refund_ticket(fulfilment_change& f, order_change& c, 
     return end_ticket(f, c, t);
 }
 
-result<void> engine::impl::end_ticket(fulfilment_change& /*f*/, order_change& c, const ticket& t) {
+result<void> engine::impl::end_ticket(fulfilment_change& f, order_change& c, const ticket& t) {
     tell_customer(c, t, notification_kind::ticket_closed,
                   fmt::format("Request {} for order {} is {}.", t.id, c.order.number, t.state));
-    return close_after_sales(c, &t);
+    return close_after_sales(c, &t, &f);
 }
 
 // An order's after-sales work is over when every ticket has ended and the
@@ -699,7 +699,8 @@ result<void> engine::impl::end_ticket(fulfilment_change& /*f*/, order_change& c,
 // returned parcels, returns): the machine's refunded_in_full closes it
 // without a review request for goods the customer sent back or never got.
 // A completed order without tickets closes when its after-sales window ends.
-result<void> engine::impl::close_after_sales(order_change& c, const ticket* just_changed) {
+result<void> engine::impl::close_after_sales(order_change& c, const ticket* just_changed,
+                                             fulfilment_change* f) {
     if (c.tx == nullptr) {
         return {};
     }
@@ -736,6 +737,18 @@ result<void> engine::impl::close_after_sales(order_change& c, const ticket* just
             return {};
         }
     }
+    // Not while a parcel of the order is still on its way (a reship): its
+    // end comes back here (advance_orders), or the window's due look does.
+    auto moving = detail::parcel_on_its_way(c, f);
+    if (!moving) {
+        return std::move(moving).error();
+    }
+    if (*moving) {
+        if (completed) {
+            o.due_at = c.now() + std::chrono::days(1);
+        }
+        return {};
+    }
     if (!completed) {
         if (auto r = c.transition(order_event::refunded_in_full, "every unit was refunded"); !r) {
             return r;
@@ -743,16 +756,6 @@ result<void> engine::impl::close_after_sales(order_change& c, const ticket* just
         c.notify_customer(notification_kind::order_closed,
                           fmt::format("Order {} is closed: everything was refunded.", o.number),
                           {{"reason", "refunded_in_full"}});
-        return {};
-    }
-    // A parcel of the order still on its way (as stored: one this change
-    // just ended is seen by the window's due look, a day later).
-    auto moving = detail::parcel_on_its_way(c);
-    if (!moving) {
-        return std::move(moving).error();
-    }
-    if (*moving) {
-        o.due_at = c.now() + std::chrono::days(1);
         return {};
     }
     if (auto r = c.transition(order_event::closed, "after-sales work ended"); !r) {
@@ -1213,7 +1216,9 @@ result<command_outcome> engine::ship_replacement(const command_context& ctx, tic
                                          "available; refund it instead (refund_ticket)",
                                          t.id)};
             }
-            // The parcel the goods first travelled in gives method and carrier.
+            // The parcel the goods first travelled in gives the method; the
+            // carrier is chosen when it ships, for the replacement goods (the
+            // first carrier may not take them).
             shipment copy;
             for (const shipment_id sid : o.shipments) {
                 auto s = f.peek(sid);
@@ -1222,14 +1227,9 @@ result<command_outcome> engine::ship_replacement(const command_context& ctx, tic
                 }
                 if ((*s)->state != shipment_state::cancelled && !(*s)->ticket) {
                     copy.shipping_method = (*s)->shipping_method;
-                    copy.carrier = (*s)->carrier;
-                    copy.service = (*s)->service;
                     copy.merchant = (*s)->merchant;
                     break;
                 }
-            }
-            if (copy.carrier.empty()) {
-                copy.carrier = o.carrier;
             }
             if (copy.merchant.empty()) {
                 copy.merchant = o.merchant;

@@ -159,7 +159,9 @@ private:
 
 // True when a parcel of `c`'s order, as stored, has not reached an end
 // (delivered, resolved, cancelled): the order does not close before it.
-[[nodiscard]] result<bool> parcel_on_its_way(order_change& c);
+// `f`, when given, is the change under way (its parcels as they now are).
+class fulfilment_change;
+[[nodiscard]] result<bool> parcel_on_its_way(order_change& c, fulfilment_change* f = nullptr);
 
 // A fresh id for a reservation or a payment: the order-number generator's
 // next value, unique across the engines sharing a store (each has its node).
@@ -513,7 +515,8 @@ struct engine::impl {
     // Closes a completed order whose tickets have all ended, and asks for a
     // rating; nothing when it has no ticket or one is open.
     [[nodiscard]] result<void> close_after_sales(detail::order_change& c,
-                                                 const ticket* just_changed);
+                                                 const ticket* just_changed,
+                                                 detail::fulfilment_change* f = nullptr);
     [[nodiscard]] result<void> run_due_ticket(ticket_id id, due_work_report& report);
     [[nodiscard]] result<void> escalate(detail::order_change& c, ticket& t, timestamp at);
 

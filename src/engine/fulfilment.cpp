@@ -993,6 +993,13 @@ result<void> engine::impl::advance_orders(fulfilment_change& f, const shipment& 
             oc.notify_customer(notification_kind::delivered,
                                fmt::format("Order {} was delivered.", oc.order.number));
         }
+        // Everything refunded, and this parcel was the last on its way.
+        if (s.state == shipment_state::delivered || s.state == shipment_state::resolved ||
+            s.state == shipment_state::cancelled) {
+            if (auto r = close_after_sales(oc, nullptr, &f); !r) {
+                return r;
+            }
+        }
     }
     return {};
 }
@@ -1573,6 +1580,17 @@ result<const shipment*> engine::impl::put_right(fulfilment_change& f, shipment& 
     const bool goods_gone = (sh.state == shipment_state::lost ||
                              sh.state == shipment_state::returned) &&
                             remedy != logistics_remedy::compensation;
+    // Goods already sent again for an earlier exception (a damage in
+    // transit) are put right by that replacement: sending or refunding them
+    // once more would give the same goods twice.
+    const auto earlier = std::find_if(sh.exceptions.begin(), sh.exceptions.end(),
+                                      [](const auto& e) { return e.replacement.has_value(); });
+    if (goods_gone && earlier != sh.exceptions.end()) {
+        return error{errc::transition_not_allowed, "remedy",
+                     fmt::format("parcel {} was already replaced by parcel {}; compensate the "
+                                 "customer if anything more is owed",
+                                 sh.id, *earlier->replacement)};
+    }
     if (goods_gone) {
         auto claimed = claimed_by_ticket(f, sh);
         if (!claimed) {
@@ -1640,7 +1658,7 @@ result<const shipment*> engine::impl::put_right(fulfilment_change& f, shipment& 
         if (!c) {
             return std::move(c).error();
         }
-        if (auto r = close_after_sales(**c, nullptr); !r) {
+        if (auto r = close_after_sales(**c, nullptr, &f); !r) {
             return std::move(r).error();
         }
     }
@@ -1970,6 +1988,27 @@ result<engine::impl::due_parcel> engine::impl::due_step(fulfilment_change& f, sh
             return due_parcel::nothing;
         }
         const auto index = static_cast<std::size_t>(open - sh.exceptions.begin());
+        const auto earlier = std::find_if(sh.exceptions.begin(), sh.exceptions.end(),
+                                          [](const auto& e) { return e.replacement.has_value(); });
+        if (earlier != sh.exceptions.end()) {
+            // Its goods went out again already: the loss is closed by that
+            // replacement, and the parcel ends.
+            for (auto& e : sh.exceptions) {
+                if (e.open() && (e.kind == logistics_exception_kind::lost ||
+                                 e.kind == logistics_exception_kind::returned)) {
+                    e.remedy = logistics_remedy::reship;
+                    e.replacement = earlier->replacement;
+                    e.resolved_at = f.now();
+                }
+            }
+            if (auto r = detail::move(sh, shipment_event::reshipped); !r) {
+                return std::move(r).error();
+            }
+            if (auto r = advance_orders(f, sh); !r) {
+                return std::move(r).error();
+            }
+            return due_parcel::nothing;  // nothing refunded: written all the same
+        }
         auto put = put_right(f, sh, index, logistics_remedy::refund, std::nullopt,
                              "nobody reshipped or refunded it in time");
         if (!put) {

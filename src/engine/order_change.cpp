@@ -146,17 +146,30 @@ result<void> order_change::refund(payment& p, const money& amount, std::string_v
     return {};
 }
 
-result<bool> parcel_on_its_way(order_change& c) {
-    if (c.tx == nullptr) {
-        return false;
-    }
+result<bool> parcel_on_its_way(order_change& c, fulfilment_change* f) {
+    const auto ended = [](shipment_state s) {
+        return s == shipment_state::delivered || s == shipment_state::resolved ||
+               s == shipment_state::cancelled;
+    };
     for (const shipment_id id : c.order.shipments) {
+        if (f != nullptr) {
+            auto s = f->peek(id);
+            if (!s) {
+                return std::move(s).error();
+            }
+            if (!ended((*s)->state)) {
+                return true;
+            }
+            continue;
+        }
+        if (c.tx == nullptr) {
+            return false;
+        }
         auto s = c.tx->find_shipment(id);
         if (!s) {
             return std::move(s).error();
         }
-        if (*s && (*s)->state != shipment_state::delivered &&
-            (*s)->state != shipment_state::resolved && (*s)->state != shipment_state::cancelled) {
+        if (*s && !ended((*s)->state)) {
             return true;
         }
     }

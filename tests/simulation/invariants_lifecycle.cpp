@@ -272,9 +272,9 @@ void check_entries(simulation& s, std::string_view what, std::uint64_t id,
         }
         prev = e.to;
     }
-    if (prev && *prev != now) {
+    if (const auto last = prev.value_or(now); last != now) {
         s.violation(invariant, fmt::format("{} {} is {} but its timeline ends in {}", what, id,
-                                           to_string(now), to_string(*prev)));
+                                           to_string(now), to_string(last)));
     }
 }
 
