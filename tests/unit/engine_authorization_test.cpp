@@ -292,6 +292,25 @@ void replacement_shipped(world& w) {
     must(w.engine->ship_replacement(w.as(agent), w.claim), "ship_replacement");
 }
 
+// The exchange's replacement went through the warehouse and arrived: what a
+// ticket waits for before it closes.
+void replacement_delivered(world& w) {
+    replacement_shipped(w);
+    const ticket t = must(w.engine->get_ticket(admin, w.claim), "get_ticket");
+    ensure(t.replacement.has_value(), "ship_replacement names its parcel");
+    w.pack(parcel_of(w, *t.replacement));
+    w.ship(parcel_of(w, *t.replacement));
+    for (const tracking_event kind : {tracking_event::picked_up, tracking_event::delivered}) {
+        w.clock.advance(std::chrono::minutes(10));
+        carrier_event e;
+        e.id = fmt::format("replacement-{}", static_cast<int>(kind));
+        e.kind = kind;
+        e.occurred_at = w.clock.now();
+        must(w.engine->record_carrier_event(w.as(gateway), carrier_event_request{*t.replacement, e}),
+             "record_carrier_event");
+    }
+}
+
 void transfer_in_transit(world& w) {
     w.transfer =
         must(w.engine->dispatch_transfer(
@@ -661,7 +680,7 @@ std::vector<row> ticket_rows() {
                           {inspection_line{.line = 0, .sellable = units(1), .damaged = units(0)}},
                           "as new"}));
          }},
-        {"close_ticket", command::close_ticket, kind::command, true, replacement_shipped,
+        {"close_ticket", command::close_ticket, kind::command, true, replacement_delivered,
          [](world& w, const command_context& ctx) {
              return attempt_of(w.engine->close_ticket(ctx, w.claim, "fits"));
          }},
