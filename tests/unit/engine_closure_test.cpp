@@ -667,3 +667,91 @@ TEST_CASE("a parcel being packed is not merged, so it is sealed with the goods i
     CHECK(f.parcel(a.id).lines == a.lines);
     CHECK(f.parcel(b.id).state == shipment_state::picking);
 }
+
+// --- found by the simulator (docs/ARCHITECTURE.md, "What the simulator found") ---
+
+TEST_CASE("a held order's parcel stays in the warehouse until the order is released") {
+    closure_fixture f;
+    const order_id id = f.paid();
+    auto parcels = f.plan(id);
+    REQUIRE(parcels.size() == 1);
+    f.pack(parcels.front());
+    REQUIRE(f.load(id).state == order_state::packed);
+    REQUIRE(f.engine->hold_order(f.as(agent), id, "address check").has_value());
+    const auto before = f.load(id).version;
+    check_refused(f.engine->ship_shipment(f.as(keeper), parcels.front().id),
+                  errc::transition_not_allowed, "shipment_id");
+    CHECK(f.load(id).version == before);
+    CHECK(f.parcel(parcels.front().id).state == shipment_state::packed);
+    REQUIRE(f.engine->release_order(f.as(agent), id, "address fine").has_value());
+    f.ship(parcels.front());
+    CHECK(f.load(id).state == order_state::shipped);
+}
+
+TEST_CASE("a cash-on-delivery parcel lost before the door is waived: no money moves") {
+    closure_fixture f;
+    place_order_request r;
+    r.customer = customer_id("alice");
+    r.ship_to = home();
+    r.lines.push_back(line_request{sku_id("tea"), units(2), cny("12.50")});
+    r.shipping_fee = cny("8.00");
+    r.method = payment_method::cash_on_delivery;
+    auto placed = f.engine->place_order(f.as(admin), r);
+    REQUIRE_MESSAGE(placed.has_value(), (placed ? "" : to_string(placed.error())));
+    const order_id id = placed->order;
+    if (f.load(id).state == order_state::pending_review) {
+        REQUIRE(f.engine->approve_order(f.as(reviewer), id, "fine").has_value());
+    }
+    REQUIRE(f.load(id).state == order_state::paid);
+    auto parcels = f.plan(id);
+    REQUIRE(parcels.size() == 1);
+    f.pack(parcels.front());
+    const shipment s = f.ship(parcels.front());
+    REQUIRE(f.event(s.id, tracking_event::picked_up, 10).has_value());
+    REQUIRE(f.event(s.id, tracking_event::declared_lost, 20).has_value());
+    // Nobody puts it right: due work refunds it after auto_refund_after.
+    f.later(closure_options().fulfilment.auto_refund_after + std::chrono::minutes(1));
+    CHECK(f.due().parcels_refunded == 1);
+    const order o = f.load(id);
+    CHECK(o.state == order_state::closed);
+    CHECK(o.payments.empty());  // nothing was collected, nothing given back
+    REQUIRE(o.refunds.size() == 1);
+    CHECK(o.refunds[0].waived);
+    CHECK(o.refunds[0].amount == cny("33.00"));
+    CHECK(f.notes_of(notification_kind::refund_issued, audience::staff) == 0);
+}
+
+TEST_CASE("a parcel already replaced for damage is not sent or refunded again once lost") {
+    closure_fixture f;
+    auto [id, s] = f.on_the_road();
+    REQUIRE(f.event(s.id, tracking_event::picked_up, 10).has_value());
+    REQUIRE(f.engine
+                ->report_logistics_exception(
+                    f.as(keeper), logistics_exception_report{s.id, logistics_exception_kind::damaged,
+                                                             "crushed at the hub"})
+                .has_value());
+    const shipment damaged = f.parcel(s.id);
+    auto sent = f.engine->resolve_logistics_exception(
+        f.as(agent),
+        logistics_resolution{s.id, open_exception(damaged, logistics_exception_kind::damaged),
+                             logistics_remedy::reship, std::nullopt, "send fresh tea"});
+    REQUIRE_MESSAGE(sent.has_value(), (sent ? "" : to_string(sent.error())));
+    REQUIRE(f.event(s.id, tracking_event::declared_lost, 30).has_value());
+    const shipment lost = f.parcel(s.id);
+    REQUIRE(lost.state == shipment_state::lost);
+    const auto version = f.load(id).version;
+    for (const auto remedy : {logistics_remedy::reship, logistics_remedy::refund}) {
+        check_refused(f.engine->resolve_logistics_exception(
+                          f.as(agent), logistics_resolution{
+                                           s.id, open_exception(lost, logistics_exception_kind::lost),
+                                           remedy, std::nullopt, "again"}),
+                      errc::transition_not_allowed, "remedy");
+    }
+    CHECK(f.load(id).version == version);
+    // Due work closes the loss with the earlier replacement, refunding nothing.
+    f.later(closure_options().fulfilment.auto_refund_after + std::chrono::minutes(1));
+    CHECK(f.due().parcels_refunded == 0);
+    CHECK(f.parcel(s.id).state == shipment_state::resolved);
+    CHECK(f.refunded(id) == cny("0"));
+    CHECK(f.load(id).state == order_state::shipped);  // the replacement is still to come
+}

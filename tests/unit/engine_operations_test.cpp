@@ -221,6 +221,9 @@ TEST_CASE("a late case escalates: priority up, the next role told, a new deadlin
     late = f.engine->get_case(admin, c.id).value();
     CHECK(late.priority == case_priority::urgent);
     CHECK(late.escalations == 3);
+    // Already urgent and still untouched: the wait doubles per escalation
+    // (2 h x 2^3), so a case left alone does not escalate every 2 hours.
+    CHECK(late.due_at == f.clock.now() + 16h);
     CHECK(notes_to(f, notification_kind::case_escalated, "operations_lead") == 3);
 
     // Escalated, it still accepts what an open case accepts.
