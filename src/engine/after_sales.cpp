@@ -458,12 +458,10 @@ result<std::optional<shipment_state>> engine::impl::replacement_on_its_way(fulfi
     if (!p) {
         return std::move(p).error();
     }
-    const shipment_state st = (*p)->state;
-    if (st == shipment_state::delivered || st == shipment_state::resolved ||
-        st == shipment_state::cancelled) {
+    if (detail::parcel_ended((*p)->state)) {
         return std::optional<shipment_state>{};
     }
-    return std::optional<shipment_state>(st);
+    return std::optional<shipment_state>((*p)->state);
 }
 
 result<command_outcome> engine::impl::ticket_step(const command_context& ctx, command what,

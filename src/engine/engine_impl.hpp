@@ -159,6 +159,12 @@ private:
 
 // True when a parcel of `c`'s order, as stored, has not reached an end
 // (delivered, resolved, cancelled): the order does not close before it.
+// True when a parcel has reached an end: delivered, resolved or cancelled.
+[[nodiscard]] constexpr bool parcel_ended(shipment_state s) noexcept {
+    return s == shipment_state::delivered || s == shipment_state::resolved ||
+           s == shipment_state::cancelled;
+}
+
 // `f`, when given, is the change under way (its parcels as they now are).
 class fulfilment_change;
 [[nodiscard]] result<bool> parcel_on_its_way(order_change& c, fulfilment_change* f = nullptr);

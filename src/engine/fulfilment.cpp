@@ -994,8 +994,7 @@ result<void> engine::impl::advance_orders(fulfilment_change& f, const shipment& 
                                fmt::format("Order {} was delivered.", oc.order.number));
         }
         // Everything refunded, and this parcel was the last on its way.
-        if (s.state == shipment_state::delivered || s.state == shipment_state::resolved ||
-            s.state == shipment_state::cancelled) {
+        if (detail::parcel_ended(s.state)) {
             if (auto r = close_after_sales(oc, nullptr, &f); !r) {
                 return r;
             }

@@ -147,17 +147,13 @@ result<void> order_change::refund(payment& p, const money& amount, std::string_v
 }
 
 result<bool> parcel_on_its_way(order_change& c, fulfilment_change* f) {
-    const auto ended = [](shipment_state s) {
-        return s == shipment_state::delivered || s == shipment_state::resolved ||
-               s == shipment_state::cancelled;
-    };
     for (const shipment_id id : c.order.shipments) {
         if (f != nullptr) {
             auto s = f->peek(id);
             if (!s) {
                 return std::move(s).error();
             }
-            if (!ended((*s)->state)) {
+            if (!parcel_ended((*s)->state)) {
                 return true;
             }
             continue;
@@ -169,7 +165,7 @@ result<bool> parcel_on_its_way(order_change& c, fulfilment_change* f) {
         if (!s) {
             return std::move(s).error();
         }
-        if (*s && !ended((*s)->state)) {
+        if (*s && !parcel_ended((*s)->state)) {
             return true;
         }
     }
