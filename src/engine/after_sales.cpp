@@ -450,7 +450,7 @@ result<command_outcome> engine::impl::on_ticket(const command_context& ctx, comm
 }
 
 result<std::optional<shipment_state>> engine::impl::replacement_on_its_way(fulfilment_change& f,
-                                                                          const ticket& t) {
+                                                                           const ticket& t) {
     if (!t.replacement) {
         return std::optional<shipment_state>{};
     }
@@ -517,13 +517,13 @@ result<command_outcome> engine::impl::open_ticket(const command_context& ctx, co
     }
     // A cancel that became a ticket is fingerprinted as the cancel, so its
     // key replays whichever way the order's state now routes the cancel.
-    const std::uint64_t fingerprint =
-        what == command::cancel_order ? detail::fingerprint()
-                                            .add(what)
-                                            .add(request.order)
-                                            .add(std::string_view(request.description))
-                                            .value()
-                                      : fp.value();
+    const std::uint64_t fingerprint = what == command::cancel_order
+                                          ? detail::fingerprint()
+                                                .add(what)
+                                                .add(request.order)
+                                                .add(std::string_view(request.description))
+                                                .value()
+                                          : fp.value();
     return on_fulfilment(
         ctx, what, {request.order}, fingerprint,
         [&](fulfilment_change& f) -> result<command_outcome> {
@@ -795,8 +795,8 @@ result<refund_breakdown> engine::impl::parcel_refund(fulfilment_change& f, const
             continue;
         }
         auto& into = (*t)->reason == ticket_reason::not_received ? not_received : other;
-        const bool money_back = (*t)->type == ticket_type::refund_only ||
-                                (*t)->type == ticket_type::return_and_refund;
+        const bool money_back =
+            (*t)->type == ticket_type::refund_only || (*t)->type == ticket_type::return_and_refund;
         if ((*t)->state == ticket_state::closed && money_back) {
             // A closed refund ticket took what its refunds took, no more (one
             // that expired before its goods came back took nothing).
@@ -843,33 +843,24 @@ result<refund_breakdown> engine::impl::parcel_refund(fulfilment_change& f, const
         }
     }
     std::vector<refund_claim> claim;
-    if (s.ticket) {
-        // A ticket's replacement that never arrived: the units it carried,
-        // whose originals went back, are refunded (what is left of them).
-        for (std::size_t l = 0; l < n; ++l) {
-            const std::int64_t k = std::min(in_parcel[l], o.lines[l].units.units() - before->units[l]);
-            if (k > 0) {
-                claim.push_back(refund_claim{static_cast<std::uint32_t>(l), *quantity::of(k)});
-            }
-        }
-        if (claim.empty()) {
-            const money none = money::zero(o.total.currency());
-            return refund_breakdown{{}, none, none, none};
-        }
-        return compute_refund(o, claim, *before, true);
-    }
     for (std::size_t l = 0; l < n; ++l) {
-        const std::int64_t d = out->delivered[l];
-        const std::int64_t u = out->undelivered[l];
-        const std::int64_t t = out->in_transit[l];
-        const std::int64_t pool = gone ? u : d;
-        const std::int64_t taken =
-            gone ? std::min(u, std::min(not_received[l], u) +
-                                   std::max<std::int64_t>(0, other[l] - d - t))
-                 : std::min(d, std::min(other[l], d) +
-                                   std::max<std::int64_t>(0, not_received[l] - u - t)) +
-                       refunded_delivered[l];
-        std::int64_t k = std::min(in_parcel[l], std::max<std::int64_t>(0, pool - taken));
+        // A ticket's replacement that never arrived gives back the units it
+        // carried (their originals went back); a parcel of the order, the
+        // units of its pool that no ticket took.
+        std::int64_t k = in_parcel[l];
+        if (!s.ticket) {
+            const std::int64_t d = out->delivered[l];
+            const std::int64_t u = out->undelivered[l];
+            const std::int64_t t = out->in_transit[l];
+            const std::int64_t pool = gone ? u : d;
+            const std::int64_t taken =
+                gone ? std::min(u, std::min(not_received[l], u) +
+                                       std::max<std::int64_t>(0, other[l] - d - t))
+                     : std::min(d, std::min(other[l], d) +
+                                       std::max<std::int64_t>(0, not_received[l] - u - t)) +
+                           refunded_delivered[l];
+            k = std::min(k, std::max<std::int64_t>(0, pool - taken));
+        }
         k = std::min(k, o.lines[l].units.units() - before->units[l]);
         if (k > 0) {
             claim.push_back(refund_claim{static_cast<std::uint32_t>(l), *quantity::of(k)});

@@ -1576,9 +1576,9 @@ result<const shipment*> engine::impl::put_right(fulfilment_change& f, shipment& 
     // The parcel's state, not the exception's kind, says whether its goods
     // are gone: a reship or refund of a lost parcel's damage exception puts
     // the whole parcel right (and due work must not refund it again).
-    const bool goods_gone = (sh.state == shipment_state::lost ||
-                             sh.state == shipment_state::returned) &&
-                            remedy != logistics_remedy::compensation;
+    const bool goods_gone =
+        (sh.state == shipment_state::lost || sh.state == shipment_state::returned) &&
+        remedy != logistics_remedy::compensation;
     // Goods already sent again for an earlier exception (a damage in
     // transit) are put right by that replacement: sending or refunding them
     // once more would give the same goods twice.

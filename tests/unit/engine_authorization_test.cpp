@@ -306,8 +306,9 @@ void replacement_delivered(world& w) {
         e.id = fmt::format("replacement-{}", static_cast<int>(kind));
         e.kind = kind;
         e.occurred_at = w.clock.now();
-        must(w.engine->record_carrier_event(w.as(gateway), carrier_event_request{*t.replacement, e}),
-             "record_carrier_event");
+        must(
+            w.engine->record_carrier_event(w.as(gateway), carrier_event_request{*t.replacement, e}),
+            "record_carrier_event");
     }
 }
 

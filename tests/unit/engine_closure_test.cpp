@@ -725,11 +725,12 @@ TEST_CASE("a parcel already replaced for damage is not sent or refunded again on
     closure_fixture f;
     auto [id, s] = f.on_the_road();
     REQUIRE(f.event(s.id, tracking_event::picked_up, 10).has_value());
-    REQUIRE(f.engine
-                ->report_logistics_exception(
-                    f.as(keeper), logistics_exception_report{s.id, logistics_exception_kind::damaged,
-                                                             "crushed at the hub"})
-                .has_value());
+    REQUIRE(
+        f.engine
+            ->report_logistics_exception(
+                f.as(keeper), logistics_exception_report{s.id, logistics_exception_kind::damaged,
+                                                         "crushed at the hub"})
+            .has_value());
     const shipment damaged = f.parcel(s.id);
     auto sent = f.engine->resolve_logistics_exception(
         f.as(agent),
@@ -741,11 +742,12 @@ TEST_CASE("a parcel already replaced for damage is not sent or refunded again on
     REQUIRE(lost.state == shipment_state::lost);
     const auto version = f.load(id).version;
     for (const auto remedy : {logistics_remedy::reship, logistics_remedy::refund}) {
-        check_refused(f.engine->resolve_logistics_exception(
-                          f.as(agent), logistics_resolution{
-                                           s.id, open_exception(lost, logistics_exception_kind::lost),
-                                           remedy, std::nullopt, "again"}),
-                      errc::transition_not_allowed, "remedy");
+        check_refused(
+            f.engine->resolve_logistics_exception(
+                f.as(agent),
+                logistics_resolution{s.id, open_exception(lost, logistics_exception_kind::lost),
+                                     remedy, std::nullopt, "again"}),
+            errc::transition_not_allowed, "remedy");
     }
     CHECK(f.load(id).version == version);
     // Due work closes the loss with the earlier replacement, refunding nothing.
