@@ -8,6 +8,8 @@
 // Replay a failure: ORDERLY_SEED=<seed> [ORDERLY_STEPS=<n>] [ORDERLY_TRACE=1]
 // [ORDERLY_TEST_STORE=sqlite] engine_scenario_test (ORDERLY_TRACE prints every
 // step).
+#include "scratch_directory.hpp"
+
 #include <orderly/storage/memory_store.hpp>
 #include <orderly/storage/sqlite_store.hpp>
 #include <orderly/testing/store_conformance_doctest.hpp>
@@ -27,32 +29,11 @@
 #include <utility>
 #include <vector>
 
+using orderly::test::scratch_directory;
+
 namespace {
 
 using namespace orderly::testing;
-
-// Database files of this process, removed when it exits.
-class scratch_directory {
-public:
-    scratch_directory()
-        : path_(std::filesystem::temp_directory_path() /
-                ("orderly-scenario-" + std::to_string(::getpid()))) {
-        std::filesystem::remove_all(path_);
-        std::filesystem::create_directories(path_);
-    }
-    ~scratch_directory() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    scratch_directory(const scratch_directory&) = delete;
-    scratch_directory& operator=(const scratch_directory&) = delete;
-
-    std::filesystem::path next() { return path_ / ("store-" + std::to_string(++count_) + ".db"); }
-
-private:
-    std::filesystem::path path_;
-    int count_{0};
-};
 
 // The store the scenario runs on: see the file comment.
 store_factory chosen_store() {
@@ -60,7 +41,7 @@ store_factory chosen_store() {
     if (which == nullptr || std::string_view(which) != "sqlite") {
         return [] { return std::make_unique<orderly::memory_store>(); };
     }
-    static scratch_directory files;
+    static scratch_directory files("orderly-scenario");
     return []() -> std::unique_ptr<orderly::store> {
         auto opened = orderly::sqlite_store::open(
             {.path = files.next(), .durability = orderly::sqlite_durability::normal});

@@ -4,6 +4,8 @@
 // crash tests in tests/storage/ check durability).
 // Replay a randomized failure: ORDERLY_SEED=<seed> [ORDERLY_STEPS=<n>]
 // [ORDERLY_THREADS=<n>] [ORDERLY_TRACE=1] store_conformance_sqlite_test
+#include "scratch_directory.hpp"
+
 #include <orderly/storage/sqlite_store.hpp>
 #include <orderly/testing/store_conformance_doctest.hpp>
 
@@ -16,33 +18,12 @@
 #include <memory>
 #include <string>
 
+using orderly::test::scratch_directory;
+
 namespace {
 
-// A directory of database files for this process, removed when it exits.
-class scratch_directory {
-public:
-    scratch_directory()
-        : path_(std::filesystem::temp_directory_path() /
-                ("orderly-conformance-" + std::to_string(::getpid()))) {
-        std::filesystem::remove_all(path_);
-        std::filesystem::create_directories(path_);
-    }
-    ~scratch_directory() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    scratch_directory(const scratch_directory&) = delete;
-    scratch_directory& operator=(const scratch_directory&) = delete;
-
-    std::filesystem::path next() { return path_ / ("store-" + std::to_string(++count_) + ".db"); }
-
-private:
-    std::filesystem::path path_;
-    std::atomic<int> count_{0};
-};
-
 scratch_directory& files() {
-    static scratch_directory directory;
+    static scratch_directory directory("orderly-conformance");
     return directory;
 }
 
